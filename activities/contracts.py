@@ -1,0 +1,107 @@
+"""Inputs and outputs of the activities: the contract between the workflow and the side effects.
+
+``key`` is the idempotency key: ``{workflow_id}/{entry_id}/{step}/{visit}``. It reaches the
+delivery log, the points ledger and the Message-ID, so a retry never sends or awards twice.
+``at`` is the workflow's clock (``workflow.now()``), so records follow simulated time too.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class CustomerSnapshot(BaseModel):
+    id: str
+    exists: bool = True
+    email: str | None = None
+    first_name: str = ""
+    last_name: str = ""
+    locale: str = "en"
+    timezone: str = "UTC"
+    stage: str = "reach"
+    subscribed: bool = True
+    points: int = 0
+    lifetime_points: int = 0
+    tier: str | None = None
+    badges: list[str] = Field(default_factory=list)
+    traits: dict[str, Any] = Field(default_factory=dict)
+
+    def as_context(self) -> dict[str, Any]:
+        """The ``customer`` seen by conditions and templates."""
+        values = self.model_dump()
+        values["name"] = " ".join(p for p in (self.first_name, self.last_name) if p)
+        return values
+
+
+class StepContext(BaseModel):
+    key: str
+    workflow_id: str
+    journey: str
+    version: str
+    step: str
+    customer_id: str
+    at: datetime
+
+
+class SendEmailRequest(StepContext):
+    template: str
+    templates: dict[str, str]
+    event: dict[str, Any] = Field(default_factory=dict)
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class SendWebhookRequest(StepContext):
+    message_type: str
+    payload: dict[str, Any] = Field(default_factory=dict)
+    event: dict[str, Any] = Field(default_factory=dict)
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class DeliveryResult(BaseModel):
+    status: Literal["sent", "skipped"]
+    channel: Literal["email", "webhook"]
+    reason: str | None = None
+    recipient: str | None = None
+    subject: str | None = None
+    message_id: str | None = None
+
+
+class AwardRequest(StepContext):
+    points: int
+    reason: str
+    badge: str | None = None
+
+
+class AwardResult(BaseModel):
+    points: int
+    balance: int
+    lifetime_points: int
+    tier: str | None
+    previous_tier: str | None
+    badge: str | None = None
+    duplicate: bool = False
+
+
+class SetStageRequest(StepContext):
+    stage: str
+
+
+class StageResult(BaseModel):
+    previous: str
+    stage: str
+
+
+class StepRecord(BaseModel):
+    """One row for per-step counts: a step entered/completed, a journey entered/left, a conversion."""
+
+    journey: str
+    version: str
+    workflow_id: str
+    customer_id: str
+    step: str | None
+    kind: Literal["entered", "completed", "journey_entered", "journey_exited", "converted"]
+    detail: str = ""
+    at: datetime

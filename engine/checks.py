@@ -1,0 +1,132 @@
+"""Checks on a journey that parsed: step ids, targets, reachability, loops, conditions, templates.
+
+Each check yields ``(path, message)`` pairs; the loader turns them into positioned errors.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from pathlib import Path
+
+from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError, UndefinedError
+
+from engine import expressions, templates
+from engine.graph import edges, loops_without_wait, unreachable
+from engine.schema import BranchStep, Journey, SendStep, WaitForStep
+from engine.source import Path as SourcePath
+
+Problem = tuple[SourcePath, str]
+
+
+def did_you_mean(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f'; did you mean "{close[0]}"?' if close else ""
+
+
+def check_step_ids(journey: Journey) -> Iterator[Problem]:
+    first_seen: dict[str, int] = {}
+    for index, step in enumerate(journey.steps):
+        if step.id in first_seen:
+            yield (
+                ("steps", index, "id"),
+                f'step id "{step.id}" is used twice (first at steps[{first_seen[step.id]}])',
+            )
+        else:
+            first_seen[step.id] = index
+
+
+def check_targets(journey: Journey) -> Iterator[Problem]:
+    ids = [step.id for step in journey.steps]
+    index_of = {step.id: i for i, step in reversed(list(enumerate(journey.steps)))}
+    for edge in edges(journey):
+        if edge.target is not None and edge.target not in ids:
+            yield (
+                ("steps", index_of[edge.source], *edge.field),
+                f'goes to step "{edge.target}", which does not exist' + did_you_mean(edge.target, ids),
+            )
+
+
+def check_reachability(journey: Journey) -> Iterator[Problem]:
+    index_of = {step.id: i for i, step in reversed(list(enumerate(journey.steps)))}
+    for step_id in unreachable(journey):
+        yield (
+            ("steps", index_of[step_id], "id"),
+            f'step "{step_id}" is never reached: no step goes to it',
+        )
+
+
+def check_loops(journey: Journey) -> Iterator[Problem]:
+    index_of = {step.id: i for i, step in reversed(list(enumerate(journey.steps)))}
+    for cycle in loops_without_wait(journey):
+        route = " -> ".join([*cycle, cycle[0]])
+        yield (
+            ("steps", index_of[cycle[0]]),
+            f"loop {route} never waits; add a wait or wait_for so a customer cannot spin forever",
+        )
+
+
+def check_expressions(journey: Journey) -> Iterator[Problem]:
+    found: list[tuple[SourcePath, str, tuple[str, ...]]] = []
+    if journey.trigger.where:
+        found.append((("trigger", "where"), journey.trigger.where, ("customer", "event")))
+    if journey.goal and journey.goal.where:
+        found.append((("goal", "where"), journey.goal.where, ("customer", "event", "data", "journey")))
+    for i, step in enumerate(journey.steps):
+        if isinstance(step, WaitForStep) and step.wait_for.where:
+            found.append((("steps", i, "wait_for", "where"), step.wait_for.where, expressions.NAMES_ALL))
+        if isinstance(step, BranchStep):
+            for j, case in enumerate(step.branch.cases):
+                found.append((("steps", i, "branch", "cases", j, "when"), case.when, expressions.NAMES_ALL))
+    for path, source, allowed in found:
+        try:
+            expressions.check(source, allowed)
+        except expressions.ExpressionError as exc:
+            yield path, str(exc)
+
+
+def check_templates(journey: Journey, templates_dir: Path) -> Iterator[Problem]:
+    context = templates.sample_context(
+        journey.journey, journey.sample.customer, journey.sample.event, journey.sample.data
+    )
+    for i, step in enumerate(journey.steps):
+        if not isinstance(step, SendStep):
+            continue
+        if step.send.email is not None:
+            path: SourcePath = ("steps", i, "send", "email")
+            try:
+                sources = templates.read_email_sources(templates_dir, step.send.email)
+                locales = sorted({f.split(".")[1] for f in sources if f.count(".") == 2 and "/" in f})
+                for locale in [None, *locales]:
+                    templates.render_email(sources, step.send.email, context, locale)
+            except templates.TemplateMissing as exc:
+                yield path, str(exc)
+            except TemplateError as exc:
+                yield path, _template_message(step.send.email, exc)
+        elif step.send.payload is not None:
+            try:
+                templates.render_value({}, step.send.payload, context)
+            except TemplateError as exc:
+                yield ("steps", i, "send", "payload"), _template_message("payload", exc)
+
+
+def _template_message(name: str, exc: TemplateError) -> str:
+    if isinstance(exc, TemplateSyntaxError):
+        where = f"{exc.name or name}:{exc.lineno}"
+        return f'template "{name}" has a syntax error at {where}: {exc.message}'
+    if isinstance(exc, TemplateNotFound):
+        return f'template "{name}" includes "{exc.name}", which does not exist'
+    if isinstance(exc, UndefinedError):
+        return (
+            f'template "{name}" does not render against the sample customer: {exc.message}'
+            " (add it to the journey's sample: or guard it with `is defined`)"
+        )
+    return f'template "{name}" does not render: {exc}'
+
+
+def semantic_problems(journey: Journey, templates_dir: Path) -> list[Problem]:
+    problems = [*check_step_ids(journey), *check_targets(journey)]
+    if not problems:  # reachability and loops need a well-formed graph
+        problems += [*check_reachability(journey), *check_loops(journey)]
+    problems += [*check_expressions(journey), *check_templates(journey, templates_dir)]
+    return problems

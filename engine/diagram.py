@@ -1,0 +1,94 @@
+"""A journey drawn as a Mermaid flowchart, optionally with live counts per step."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from engine.durations import format_duration
+from engine.plan import (
+    AwardNode,
+    BranchNode,
+    ExitNode,
+    Node,
+    Plan,
+    SendEmailNode,
+    SendWebhookNode,
+    SetStageNode,
+    SplitNode,
+    WaitForNode,
+    WaitNode,
+)
+
+
+def _label(node: Node) -> str:
+    if isinstance(node, SendEmailNode):
+        return f"email: {node.template}"
+    if isinstance(node, SendWebhookNode):
+        return f"webhook: {node.message_type}"
+    if isinstance(node, WaitNode):
+        parts = [format_duration(node.seconds)] if node.seconds else []
+        if node.until:
+            parts.append(f"until {node.until}")
+        return "wait " + " then ".join(parts)
+    if isinstance(node, WaitForNode):
+        return f"wait for {node.event}<br/>up to {format_duration(node.timeout_seconds)}"
+    if isinstance(node, BranchNode):
+        return "branch"
+    if isinstance(node, SplitNode):
+        return "A/B split"
+    if isinstance(node, AwardNode):
+        parts = [f"+{node.points} points"] if node.points else []
+        if node.badge:
+            parts.append(f"badge {node.badge}")
+        return "award " + ", ".join(parts)
+    if isinstance(node, SetStageNode):
+        return f"stage: {node.stage}"
+    return f"exit: {node.reason}"
+
+
+def _text(value: str) -> str:
+    return value.replace('"', "#quot;")
+
+
+def _shape(node: Node, text: str) -> str:
+    if isinstance(node, BranchNode | SplitNode):
+        return f'{node.id}{{"{text}"}}'
+    if isinstance(node, WaitNode | WaitForNode):
+        return f'{node.id}(["{text}"])'
+    if isinstance(node, ExitNode):
+        return f'{node.id}(("{text}"))'
+    return f'{node.id}["{text}"]'
+
+
+def mermaid(plan: Plan, counts: Mapping[str, int] | None = None) -> str:
+    """Mermaid ``flowchart TD`` source: steps, labelled outcomes, and counts when given."""
+    lines = ["flowchart TD", f'    start(("{_text(plan.trigger.event)}")) --> {plan.start}']
+    ends = False
+    for node in plan.nodes:
+        text = f"{node.id}<br/>{_text(_label(node))}"
+        if counts is not None:
+            text += f"<br/><b>{counts.get(node.id, 0)}</b>"
+        lines.append("    " + _shape(node, text))
+    for node in plan.nodes:
+        for target, label in _edges(node):
+            arrow = f"-- {_text(label)} -->" if label else "-->"
+            lines.append(f"    {node.id} {arrow} {target or 'finish'}")
+            ends = ends or target is None
+    if ends:
+        lines.append('    finish(("end"))')
+    return "\n".join(lines) + "\n"
+
+
+def _edges(node: Node) -> list[tuple[str | None, str]]:
+    if isinstance(node, ExitNode):
+        return []
+    if isinstance(node, WaitForNode):
+        return [(node.on_event, node.event), (node.on_timeout, "timeout")]
+    if isinstance(node, BranchNode):
+        return [(c.next, c.when) for c in node.cases] + [(node.otherwise, "else")]
+    if isinstance(node, SplitNode):
+        edges: list[tuple[str | None, str]] = [(v.next, f"{v.name} {v.weight}") for v in node.variants]
+        if node.control_percent:
+            edges.append((None, f"control {node.control_percent}%"))
+        return edges
+    return [(node.next, "")]

@@ -1,0 +1,146 @@
+"""The compiled plan: plain, serialisable data that a workflow interprets.
+
+Every edge is explicit (no implicit list order), durations are seconds, conditions are text that
+``engine.expressions`` evaluates. ``version`` is a content hash of the journey and its templates.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class PlanModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NodeBase(PlanModel):
+    id: str
+    next: str | None = None
+
+
+class SendEmailNode(NodeBase):
+    kind: Literal["send_email"] = "send_email"
+    template: str
+
+
+class SendWebhookNode(NodeBase):
+    kind: Literal["send_webhook"] = "send_webhook"
+    message_type: str
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class WaitNode(NodeBase):
+    kind: Literal["wait"] = "wait"
+    seconds: int = 0
+    until: str | None = None
+
+
+class WaitForNode(NodeBase):
+    kind: Literal["wait_for"] = "wait_for"
+    event: str
+    where: str | None = None
+    timeout_seconds: int
+    on_event: str | None
+    on_timeout: str | None
+
+
+class BranchCase(PlanModel):
+    when: str
+    next: str
+
+
+class BranchNode(NodeBase):
+    kind: Literal["branch"] = "branch"
+    cases: list[BranchCase]
+    otherwise: str | None
+
+
+class SplitVariant(PlanModel):
+    name: str
+    weight: int
+    next: str | None
+
+
+class SplitNode(NodeBase):
+    kind: Literal["split"] = "split"
+    variants: list[SplitVariant]
+    control_percent: int = 0
+
+
+class AwardNode(NodeBase):
+    kind: Literal["award"] = "award"
+    points: int
+    reason: str
+    badge: str | None = None
+
+
+class SetStageNode(NodeBase):
+    kind: Literal["set_stage"] = "set_stage"
+    stage: str
+
+
+class ExitNode(NodeBase):
+    kind: Literal["exit"] = "exit"
+    reason: str
+
+
+Node = Annotated[
+    SendEmailNode
+    | SendWebhookNode
+    | WaitNode
+    | WaitForNode
+    | BranchNode
+    | SplitNode
+    | AwardNode
+    | SetStageNode
+    | ExitNode,
+    Field(discriminator="kind"),
+]
+
+
+class PlanTrigger(PlanModel):
+    event: str
+    where: str | None = None
+
+
+class PlanEntry(PlanModel):
+    mode: Literal["once", "always", "cooldown"]
+    cooldown_seconds: int = 0
+
+
+class PlanGoal(PlanModel):
+    event: str
+    within_seconds: int
+    stage: str | None = None
+    where: str | None = None
+    exit: bool = False
+
+
+class Plan(PlanModel):
+    journey: str
+    version: str
+    description: str = ""
+    stage: str
+    trigger: PlanTrigger
+    entry: PlanEntry
+    exit_on: list[str] = Field(default_factory=list)
+    goal: PlanGoal | None = None
+    start: str
+    nodes: list[Node]
+    templates: dict[str, str] = Field(default_factory=dict, description="template file -> source")
+
+    def node(self, node_id: str) -> Node:
+        for node in self.nodes:
+            if node.id == node_id:
+                return node
+        raise KeyError(f"journey {self.journey} v{self.version} has no step {node_id!r}")
+
+    def events(self) -> list[str]:
+        """Every event name this journey listens to, trigger first, without repeats."""
+        names = [self.trigger.event, *self.exit_on]
+        if self.goal is not None:
+            names.append(self.goal.event)
+        names += [n.event for n in self.nodes if isinstance(n, WaitForNode)]
+        return list(dict.fromkeys(names))

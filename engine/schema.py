@@ -1,0 +1,266 @@
+"""Typed models of a journey file, as a marketer writes it (YAML), and its JSON Schema.
+
+Durations stay text here (``3d``) and are checked on load; the compiler resolves them to seconds.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    WithJsonSchema,
+    model_validator,
+)
+
+from engine.durations import parse_duration, parse_time_of_day
+from engine.stages import Stage
+
+SLUG = r"^[a-z][a-z0-9_]*$"
+EVENT = r"^[a-z][a-z0-9_.]*$"
+STEP_KINDS = ("send", "wait", "wait_for", "branch", "split", "award", "set_stage", "exit")
+
+
+def _duration(value: str) -> str:
+    parse_duration(value)
+    return value
+
+
+def _time_of_day(value: str) -> str:
+    return parse_time_of_day(value)
+
+
+Duration = Annotated[
+    str,
+    AfterValidator(_duration),
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^(\d+[smhdw])+$", "description": "e.g. 3d, 12h, 2w, 1d12h"}
+    ),
+]
+TimeOfDay = Annotated[
+    str,
+    AfterValidator(_time_of_day),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{1,2}:\d{2}$", "description": "local time, HH:MM"}),
+]
+StepId = Annotated[str, Field(pattern=SLUG, description="step id: lower case, digits and _")]
+EventName = Annotated[str, Field(pattern=EVENT, description="event name, e.g. purchase_completed")]
+Expression = Annotated[
+    str,
+    Field(
+        min_length=1,
+        description="a condition, e.g. customer.points >= 500 and event.properties.total > 50",
+    ),
+]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class Trigger(Model):
+    event: EventName
+    where: Expression | None = Field(None, description="audience condition on customer and event")
+
+
+class Cooldown(Model):
+    cooldown: Duration = Field(description="a customer may re-enter this long after their last entry")
+
+
+class Goal(Model):
+    event: EventName
+    within: Duration = Field(description="the goal counts only this long after entry")
+    stage: Stage | None = Field(None, description="stage a converted customer moves to")
+    where: Expression | None = None
+    exit: bool = Field(False, description="end the journey when the goal is reached")
+
+
+class Sample(Model):
+    """Sample data templates are rendered against when the journey is validated."""
+
+    customer: dict[str, Any] = Field(default_factory=dict)
+    event: dict[str, Any] = Field(default_factory=dict)
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class StepBase(Model):
+    id: StepId
+    description: str | None = None
+    next: StepId | None = Field(None, description="step to go to next (default: the following step)")
+
+
+class SendSpec(Model):
+    email: str | None = Field(None, description="email template name (a folder in templates/)")
+    webhook: str | None = Field(None, description="webhook message type, for SMS/push/social fan-out")
+    payload: dict[str, Any] | None = Field(None, description="webhook payload; strings are templates")
+
+    @model_validator(mode="after")
+    def _one_channel(self) -> SendSpec:
+        if (self.email is None) == (self.webhook is None):
+            raise ValueError("send needs exactly one channel: email or webhook")
+        if self.payload is not None and self.webhook is None:
+            raise ValueError("payload goes with webhook, not email")
+        return self
+
+
+class SendStep(StepBase):
+    send: SendSpec
+
+
+class WaitSpec(Model):
+    duration: Duration | None = None
+    until: TimeOfDay | None = Field(None, description="then wait until this local time of day")
+
+    @model_validator(mode="after")
+    def _something(self) -> WaitSpec:
+        if self.duration is None and self.until is None:
+            raise ValueError("wait needs a duration, an until time of day, or both")
+        return self
+
+
+class WaitStep(StepBase):
+    wait: Duration | WaitSpec
+
+
+class WaitForSpec(Model):
+    event: EventName
+    timeout: Duration
+    where: Expression | None = Field(None, description="only events matching this condition count")
+
+
+class WaitForStep(StepBase):
+    wait_for: WaitForSpec
+    on_event: StepId | None = Field(None, description="where to go when the event arrives")
+    on_timeout: StepId | None = Field(None, description="where to go when the timeout passes")
+
+
+class BranchCase(Model):
+    when: Expression
+    next: StepId
+
+
+class BranchSpec(Model):
+    cases: list[BranchCase] = Field(min_length=1)
+    otherwise: StepId | None = Field(None, alias="else", description="when no case matches")
+
+
+class BranchStep(StepBase):
+    branch: BranchSpec
+
+
+class SplitVariant(Model):
+    name: StepId
+    weight: int = Field(gt=0)
+    next: StepId | None = None
+
+
+class SplitSpec(Model):
+    variants: list[SplitVariant] = Field(min_length=1)
+    control: int = Field(0, ge=0, le=99, description="percent held out as a control group (they exit)")
+
+
+class SplitStep(StepBase):
+    split: SplitSpec
+
+
+class AwardSpec(Model):
+    points: int = Field(0, ge=0)
+    reason: str = Field(min_length=1)
+    badge: StepId | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> AwardSpec:
+        if self.points == 0 and self.badge is None:
+            raise ValueError("award needs points, a badge, or both")
+        return self
+
+
+class AwardStep(StepBase):
+    award: AwardSpec
+
+
+class SetStageStep(StepBase):
+    set_stage: Stage
+
+
+class ExitStep(StepBase):
+    exit: str | None = Field(None, description="reason recorded for leaving here")
+
+
+def step_kind(value: Any) -> str | None:
+    """The step kind a raw mapping names (or a model is), or None when it names none or several."""
+    if isinstance(value, dict):
+        kinds = [k for k in STEP_KINDS if k in value]
+        return kinds[0] if len(kinds) == 1 else None
+    for kind, model in STEP_MODELS.items():
+        if isinstance(value, model):
+            return kind
+    return None
+
+
+Step = Annotated[
+    Annotated[SendStep, Tag("send")]
+    | Annotated[WaitStep, Tag("wait")]
+    | Annotated[WaitForStep, Tag("wait_for")]
+    | Annotated[BranchStep, Tag("branch")]
+    | Annotated[SplitStep, Tag("split")]
+    | Annotated[AwardStep, Tag("award")]
+    | Annotated[SetStageStep, Tag("set_stage")]
+    | Annotated[ExitStep, Tag("exit")],
+    Discriminator(
+        step_kind,
+        custom_error_type="step_kind",
+        custom_error_message="a step needs exactly one of: " + ", ".join(STEP_KINDS),
+    ),
+]
+
+STEP_MODELS: dict[str, type[StepBase]] = {
+    "send": SendStep,
+    "wait": WaitStep,
+    "wait_for": WaitForStep,
+    "branch": BranchStep,
+    "split": SplitStep,
+    "award": AwardStep,
+    "set_stage": SetStageStep,
+    "exit": ExitStep,
+}
+
+
+class Journey(Model):
+    """One journey file."""
+
+    journey: str = Field(pattern=SLUG, description="the journey's id, e.g. onboarding")
+    description: str = ""
+    stage: Stage = Field(description="the lifecycle stage this journey serves")
+    trigger: Trigger
+    entry: Literal["once", "always"] | Cooldown = Field(
+        "once", description="once, always, or {cooldown: 30d}"
+    )
+    exit_on: list[EventName] = Field(default_factory=list, description="events that end the journey")
+    goal: Goal | None = None
+    steps: list[Step] = Field(min_length=1)
+    sample: Sample = Field(default_factory=Sample)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a journey file, for editors (yaml-language-server)."""
+    schema = Journey.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Journeys journey file"
+    return schema
+
+
+def vocabulary() -> list[str]:
+    """Every key the language knows, for did-you-mean suggestions."""
+    words: set[str] = set()
+    models: list[type[BaseModel]] = [Journey, Trigger, Cooldown, Goal, Sample, SendSpec, WaitSpec]
+    models += [WaitForSpec, BranchCase, BranchSpec, SplitVariant, SplitSpec, AwardSpec]
+    models += list(STEP_MODELS.values())
+    for model in models:
+        for name, info in model.model_fields.items():
+            words.add(info.alias or name)
+    return sorted(words)

@@ -1,0 +1,1 @@
+"""Running Journeys: settings, the Temporal connection, the worker, the event router and the CLI."""

@@ -1,0 +1,62 @@
+"""Every setting of Journeys in one class, read once from the environment (prefix ``JOURNEYS_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_API_KEY = "dev-key-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="JOURNEYS_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path("data"), description="where the embedded stack keeps its files")
+    journeys_dir: Path = Field(Path("journeys"), description="journey YAML files deployed on start")
+    database_url: str = Field(
+        "",
+        validation_alias=AliasChoices("DATABASE_URL", "JOURNEYS_DATABASE_URL"),
+        description="SQLAlchemy async URL; empty means SQLite at data/journeys.db",
+    )
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "journeys"
+    temporal_ui_port: int = 8233
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "Journeys <hello@journeys.local>"
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    api_keys: list[str] = Field(default_factory=lambda: [DEV_API_KEY])
+    max_body_bytes: int = 1_000_000
+    unsubscribe_secret: str = Field("dev-unsubscribe-secret-change-me", min_length=16)
+    public_base_url: str = "http://127.0.0.1:8000"
+    webhook_url: str | None = Field(None, description="where webhook sends are POSTed")
+    webhook_secret: str = "dev-webhook-secret-change-me"
+    tiers: dict[str, int] = Field(
+        default_factory=lambda: {"bronze": 100, "silver": 500, "gold": 1000},
+        description="tier name -> lifetime points needed",
+    )
+
+    def store_url(self) -> str:
+        if self.database_url:
+            url = self.database_url
+            for plain, driver in (
+                ("postgresql://", "postgresql+asyncpg://"),
+                ("postgres://", "postgresql+asyncpg://"),
+            ):
+                if url.startswith(plain):
+                    url = driver + url[len(plain) :]
+            return url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'journeys.db').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""The interpreter workflow that runs a compiled journey plan for one customer."""

@@ -1,0 +1,71 @@
+"""Data that crosses the workflow boundary: customer events (signals), the run's input and state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from engine.plan import Plan
+
+
+class CustomerEvent(BaseModel):
+    """One thing a customer did, as a backend reports it (and as journeys receive it as a signal)."""
+
+    event_id: str = Field(min_length=1, max_length=200)
+    customer_id: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[a-z][a-z0-9_.]*$")
+    properties: dict[str, Any] = Field(default_factory=dict)
+    timestamp: datetime | None = None
+    traits: dict[str, Any] | None = None
+
+    def as_context(self) -> dict[str, Any]:
+        return {"name": self.name, "properties": self.properties, "event_id": self.event_id}
+
+
+class StepTaken(BaseModel):
+    step: str
+    kind: str
+    at: datetime
+    outcome: str = ""
+
+
+class RunState(BaseModel):
+    """What a run carries over continue-as-new."""
+
+    entry_id: str
+    entered_at: datetime
+    current: str | None
+    visits: dict[str, int] = Field(default_factory=dict)
+    data: dict[str, Any] = Field(default_factory=dict)
+    pending: list[CustomerEvent] = Field(default_factory=list)
+    seen_event_ids: list[str] = Field(default_factory=list)
+    points_awarded: int = 0
+    goal_reached: bool = False
+    taken: list[StepTaken] = Field(default_factory=list)
+
+
+class JourneyInput(BaseModel):
+    plan: Plan
+    customer_id: str
+    trigger: CustomerEvent
+    state: RunState | None = None
+
+
+class JourneyResult(BaseModel):
+    outcome: str  # completed | exited | goal | control
+    reason: str
+    points_awarded: int
+    goal_reached: bool
+    steps: list[StepTaken]
+
+
+class JourneyStatus(BaseModel):
+    journey: str
+    version: str
+    customer_id: str
+    current_step: str | None
+    steps: list[StepTaken]
+    points_awarded: int
+    goal_reached: bool
