@@ -13,7 +13,7 @@ from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError, Undefin
 
 from engine import expressions, templates
 from engine.graph import edges, loops_without_wait, unreachable
-from engine.schema import BranchStep, Journey, SendStep, WaitForStep
+from engine.schema import BranchStep, ExitStep, Journey, SendStep, WaitForStep
 from engine.source import Path as SourcePath
 
 Problem = tuple[SourcePath, str]
@@ -52,7 +52,7 @@ def check_reachability(journey: Journey) -> Iterator[Problem]:
     for step_id in unreachable(journey):
         yield (
             ("steps", index_of[step_id], "id"),
-            f'step "{step_id}" is never reached: no step goes to it',
+            f'step "{step_id}" is never reached: no path from the first step leads to it',
         )
 
 
@@ -124,9 +124,24 @@ def _template_message(name: str, exc: TemplateError) -> str:
     return f'template "{name}" does not render: {exc}'
 
 
-def semantic_problems(journey: Journey, templates_dir: Path) -> list[Problem]:
-    problems = [*check_step_ids(journey), *check_targets(journey)]
-    if not problems:  # reachability and loops need a well-formed graph
+def check_exit_next(journey: Journey) -> Iterator[Problem]:
+    for index, step in enumerate(journey.steps):
+        if isinstance(step, ExitStep) and step.next is not None:
+            yield ("steps", index, "next"), "an exit step ends the journey; it cannot go next"
+
+
+def semantic_problems(
+    journey: Journey, templates_dir: Path, *, graph: bool = True, render: bool = True
+) -> list[Problem]:
+    """Every problem of a journey that parsed.
+
+    ``graph=False`` skips reachability and loops (some steps are stand-ins for broken ones);
+    ``render=False`` skips rendering templates (the sample data is not the author's).
+    """
+    problems = [*check_step_ids(journey), *check_targets(journey), *check_exit_next(journey)]
+    if graph and not problems:  # reachability and loops need a well-formed graph
         problems += [*check_reachability(journey), *check_loops(journey)]
-    problems += [*check_expressions(journey), *check_templates(journey, templates_dir)]
+    problems += check_expressions(journey)
+    if render:
+        problems += check_templates(journey, templates_dir)
     return problems

@@ -2,16 +2,38 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from engine.checks import did_you_mean, semantic_problems
 from engine.compiler import compile_journey
 from engine.errors import JourneyError, JourneyValidationError
 from engine.plan import Plan
-from engine.schema import STEP_KINDS, Journey, SendStep, vocabulary
+from engine.schema import (
+    SLUG,
+    STEP_KINDS,
+    STEP_MODELS,
+    AwardSpec,
+    BranchCase,
+    BranchSpec,
+    Cooldown,
+    Goal,
+    Journey,
+    Sample,
+    SendSpec,
+    SendStep,
+    SplitSpec,
+    SplitVariant,
+    StepBase,
+    Trigger,
+    WaitForSpec,
+    WaitSpec,
+    step_kind,
+    vocabulary,
+)
 from engine.source import Path as SourcePath
 from engine.source import Source, SourceSyntaxError, format_path, parse_source
 from engine.stages import STAGES
@@ -80,9 +102,54 @@ def validate_text(
     try:
         journey = Journey.model_validate(source.data)
     except ValidationError as exc:
-        return None, source, errors + _pydantic_errors(source, exc)
+        errors += _pydantic_errors(source, exc)
+        salvaged = _salvage(source.data, exc)
+        if salvaged is not None:
+            partial, complete, sample_ok = salvaged
+            problems = semantic_problems(partial, templates_dir, graph=complete, render=sample_ok)
+            errors += [_error(source, path, message) for path, message in problems]
+        return None, source, errors
     errors += [_error(source, path, message) for path, message in semantic_problems(journey, templates_dir)]
     return (None if errors else journey), source, errors
+
+
+# Stand-ins for top-level values that failed validation, so the other checks can still run.
+_STAND_INS: dict[str, Any] = {"journey": "journey", "stage": "reach", "trigger": {"event": "trigger"}}
+
+
+def _salvage(data: dict[str, Any], exc: ValidationError) -> tuple[Journey, bool, bool] | None:
+    """A journey with the broken parts replaced, to find the problems structural errors would hide.
+
+    Returns the journey, whether its step graph is complete (no step was replaced) and whether the
+    sample data is the author's own; None when the steps themselves cannot be made out.
+    """
+    broken_keys: set[str] = set()
+    broken_steps: set[int] = set()
+    for err in exc.errors(include_url=False):
+        loc = err["loc"]
+        if not loc:
+            return None
+        if loc[0] == "steps" and len(loc) > 1 and isinstance(loc[1], int):
+            broken_steps.add(loc[1])
+        else:
+            broken_keys.add(str(loc[0]))
+    if "steps" in broken_keys:  # missing, not a list, or empty
+        return None
+    patched = {key: value for key, value in data.items() if key not in broken_keys}
+    patched.update({key: _STAND_INS[key] for key in broken_keys if key in _STAND_INS})
+    steps = list(data["steps"])
+    for index in broken_steps:
+        raw = steps[index]
+        step_id = raw.get("id") if isinstance(raw, dict) else None
+        # A stand-in that keeps the step's id, so steps that go to it still find it.
+        valid = isinstance(step_id, str) and re.match(SLUG, step_id)
+        steps[index] = {"id": step_id if valid else f"steps_{index}_", "exit": None}
+    patched["steps"] = steps
+    try:
+        journey = Journey.model_validate(patched)
+    except ValidationError:
+        return None
+    return journey, not broken_steps, "sample" not in broken_keys
 
 
 def _error(source: Source, path: SourcePath, message: str, *, key: bool = False) -> JourneyError:
@@ -91,21 +158,39 @@ def _error(source: Source, path: SourcePath, message: str, *, key: bool = False)
 
 
 def _pydantic_errors(source: Source, exc: ValidationError) -> list[JourneyError]:
-    by_path: dict[SourcePath, list[tuple[str, str, bool]]] = {}
+    found: list[tuple[SourcePath, str, str, bool]] = []
     for err in exc.errors(include_url=False):
-        path = _real_path(source.data, err["loc"], keep_last=err["type"] == "missing")
-        message, key = _message(err, path)
-        by_path.setdefault(path, []).append((err["type"], message, key))
+        path = _real_path(source.data, _without_step_tag(err["loc"]), keep_last=err["type"] == "missing")
+        message, key = _message(err, path, source.data)
+        found.append((path, err["type"], message, key))
     errors = []
-    for path, found in by_path.items():
-        meaningful = [f for f in found if f[0] not in _UNION_NOISE] or found[:1]
-        for _, message, key in list(dict.fromkeys(meaningful)):
-            errors.append(_error(source, path, message, key=key))
+    for path, kind, message, key in dict.fromkeys(found):
+        if kind in _UNION_NOISE and _explained(path, kind, found):
+            continue
+        errors.append(_error(source, path, message, key=key))
     return errors
 
 
+def _explained(path: SourcePath, kind: str, found: list[tuple[SourcePath, str, str, bool]]) -> bool:
+    """Whether a union member's complaint is better explained by another error at or below ``path``."""
+    at_or_below = [f for f in found if f[0][: len(path)] == path]
+    meaningful = [f for f in at_or_below if f[1] not in _UNION_NOISE]
+    if meaningful:
+        return True
+    # Only noise here: keep the first complaint at this very path.
+    same = [f for f in at_or_below if f[0] == path]
+    return bool(same) and same[0][1] != kind
+
+
+def _without_step_tag(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """Drop the tag pydantic puts after ``steps[i]`` (the step kind, which is also a key of the step)."""
+    if len(loc) > 2 and loc[0] == "steps" and isinstance(loc[1], int) and loc[2] in STEP_KINDS:
+        return (*loc[:2], *loc[3:])
+    return loc
+
+
 def _real_path(data: Any, loc: tuple[int | str, ...], *, keep_last: bool) -> SourcePath:
-    """Drop pydantic's union tags from ``loc`` so it names keys that exist in the file."""
+    """Drop pydantic's union member names from ``loc`` so it names keys that exist in the file."""
     path: list[str | int] = []
     current = data
     for i, part in enumerate(loc):
@@ -121,12 +206,13 @@ def _real_path(data: Any, loc: tuple[int | str, ...], *, keep_last: bool) -> Sou
     return tuple(path)
 
 
-def _message(err: Any, path: SourcePath) -> tuple[str, bool]:
+def _message(err: Any, path: SourcePath, data: Any) -> tuple[str, bool]:
     kind = err["type"]
     value = err.get("input")
     if kind == "extra_forbidden":
         key = str(path[-1]) if path else "?"
-        return f'unknown key "{key}"' + did_you_mean(key, vocabulary()), True
+        choices = [word for word in _keys_at(path[:-1], data) if word != key]
+        return f'unknown key "{key}"' + did_you_mean(key, choices), True
     if kind == "missing":
         return f'"{path[-1]}" is required', False
     if kind == "step_kind":
@@ -137,8 +223,42 @@ def _message(err: Any, path: SourcePath) -> tuple[str, bool]:
     if kind == "literal_error" and path and path[-1] in ("stage", "set_stage"):
         hint = did_you_mean(str(value), list(STAGES)) or ""
         return f'"{value}" is not a lifecycle stage; use one of {", ".join(STAGES)}{hint}', False
+    if kind == "literal_error" and path == ("entry",):
+        return f'"{value}" is not an entry rule; use once, always or {{cooldown: 30d}}', False
+    if kind == "too_short" and path:
+        return f'"{path[-1]}" needs at least one entry', False
     if kind == "string_pattern_mismatch":
         return f'"{value}" is not a valid name: use lower case letters, digits and _', False
     if kind in ("value_error", "assertion_error"):
         return str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, "), False
     return f"{err['msg']} (got {value!r})", False
+
+
+# The model whose keys are allowed at a path (indices written as "*"), for did-you-mean.
+_MODELS_AT: dict[tuple[str, ...], type[BaseModel]] = {
+    (): Journey,
+    ("trigger",): Trigger,
+    ("entry",): Cooldown,
+    ("goal",): Goal,
+    ("sample",): Sample,
+    ("steps", "*", "send"): SendSpec,
+    ("steps", "*", "wait"): WaitSpec,
+    ("steps", "*", "wait_for"): WaitForSpec,
+    ("steps", "*", "branch"): BranchSpec,
+    ("steps", "*", "branch", "cases", "*"): BranchCase,
+    ("steps", "*", "split"): SplitSpec,
+    ("steps", "*", "split", "variants", "*"): SplitVariant,
+    ("steps", "*", "award"): AwardSpec,
+}
+
+
+def _keys_at(path: SourcePath, data: Any) -> list[str]:
+    """The keys a mapping at ``path`` may have (every key of the language when unsure)."""
+    pattern = tuple("*" if isinstance(part, int) else part for part in path)
+    model: type[BaseModel] | None = _MODELS_AT.get(pattern)
+    if pattern == ("steps", "*"):
+        step = data["steps"][path[1]]
+        model = STEP_MODELS.get(step_kind(step) or "", StepBase)
+    if model is None:
+        return vocabulary()
+    return [info.alias or name for name, info in model.model_fields.items()]

@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -26,25 +26,28 @@ EVENT = r"^[a-z][a-z0-9_.]*$"
 STEP_KINDS = ("send", "wait", "wait_for", "branch", "split", "award", "set_stage", "exit")
 
 
-def _duration(value: str) -> str:
-    parse_duration(value)
+# Scalars are checked before the type check, so `timeout: 3` gets the same helpful message as
+# `timeout: 3 days`; mappings and lists fall through to the type check (a union may want them).
+def _duration(value: Any) -> Any:
+    if isinstance(value, str | int | float):
+        parse_duration(value)
     return value
 
 
-def _time_of_day(value: str) -> str:
-    return parse_time_of_day(value)
+def _time_of_day(value: Any) -> Any:
+    return parse_time_of_day(value) if isinstance(value, str | int | float) else value
 
 
 Duration = Annotated[
     str,
-    AfterValidator(_duration),
+    BeforeValidator(_duration),
     WithJsonSchema(
         {"type": "string", "pattern": r"^(\d+[smhdw])+$", "description": "e.g. 3d, 12h, 2w, 1d12h"}
     ),
 ]
 TimeOfDay = Annotated[
     str,
-    AfterValidator(_time_of_day),
+    BeforeValidator(_time_of_day),
     WithJsonSchema({"type": "string", "pattern": r"^\d{1,2}:\d{2}$", "description": "local time, HH:MM"}),
 ]
 StepId = Annotated[str, Field(pattern=SLUG, description="step id: lower case, digits and _")]
