@@ -55,6 +55,7 @@ class SendEmailRequest(StepContext):
 
 class SendWebhookRequest(StepContext):
     message_type: str
+    templates: dict[str, str] = Field(default_factory=dict)  # shared partials the payload may include
     payload: dict[str, Any] = Field(default_factory=dict)
     event: dict[str, Any] = Field(default_factory=dict)
     data: dict[str, Any] = Field(default_factory=dict)
@@ -82,6 +83,7 @@ class AwardResult(BaseModel):
     tier: str | None
     previous_tier: str | None
     badge: str | None = None
+    badge_new: bool = False  # the badge was not held before this award (a badge_awarded event)
     duplicate: bool = False
 
 

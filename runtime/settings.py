@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = False
+    smtp_timeout_seconds: float = Field(30.0, gt=0, description="per SMTP attempt; Temporal retries")
     mail_from: str = "Journeys <hello@journeys.local>"
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -39,6 +40,10 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     webhook_url: str | None = Field(None, description="where webhook sends are POSTed")
     webhook_secret: str = "dev-webhook-secret-change-me"
+    webhook_timeout_seconds: float = Field(10.0, gt=0, description="per webhook attempt")
+    unsubscribe_mailto: str | None = Field(
+        None, description="address for List-Unsubscribe mailto:; empty means unsubscribe@<mail_from domain>"
+    )
     tiers: dict[str, int] = Field(
         default_factory=lambda: {"bronze": 100, "silver": 500, "gold": 1000},
         description="tier name -> lifetime points needed",

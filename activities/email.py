@@ -1,0 +1,108 @@
+"""Email: build the multipart message (stable Message-ID, RFC 8058 unsubscribe) and send it over SMTP.
+
+SMTP failures are sorted for Temporal: a refused recipient or a rejected message (5xx) will not
+succeed on a retry and fails the step for good; everything else (server down, timeouts, 4xx,
+a refused login or sender, which are problems of our setup) is retried with backoff.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from urllib.parse import quote
+
+import aiosmtplib
+from temporalio.exceptions import ApplicationError
+
+from engine.templates import RenderedEmail
+from runtime.settings import Settings
+
+
+@dataclass(frozen=True)
+class Unsubscribe:
+    url: str  # one-click https URL (RFC 8058)
+    mailto: str  # mailto: URI for clients that do not POST
+
+
+def sender_domain(settings: Settings) -> str:
+    address = parseaddr(settings.mail_from)[1]
+    return address.rpartition("@")[2] or "journeys.local"
+
+
+def message_id_for(key: str, domain: str) -> str:
+    """The same key gives the same Message-ID on every attempt, so receivers can drop a duplicate."""
+    return f"<{hashlib.sha256(key.encode('utf-8')).hexdigest()[:40]}@{domain}>"
+
+
+def unsubscribe_mailto(settings: Settings, token: str) -> str:
+    mailbox = settings.unsubscribe_mailto or f"unsubscribe@{sender_domain(settings)}"
+    return f"mailto:{mailbox}?subject={quote(f'unsubscribe {token}')}"
+
+
+def build_message(
+    *,
+    sender: str,
+    recipient: str,
+    rendered: RenderedEmail,
+    message_id: str,
+    unsubscribe: Unsubscribe,
+    date: datetime,
+    headers: dict[str, str] | None = None,
+) -> EmailMessage:
+    """A multipart/alternative message: plain text first, HTML second (the preferred part)."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = recipient
+    message["Subject"] = rendered.subject
+    message["Date"] = format_datetime(date)
+    message["Message-ID"] = message_id
+    message["List-Unsubscribe"] = f"<{unsubscribe.url}>, <{unsubscribe.mailto}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(rendered.text)
+    message.add_alternative(rendered.html, subtype="html")
+    return message
+
+
+async def send_message(message: EmailMessage, settings: Settings) -> None:
+    """Hand ``message`` to the SMTP server; raises ``ApplicationError`` classified for retries."""
+    try:
+        await aiosmtplib.send(
+            message,
+            hostname=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            start_tls=settings.smtp_starttls,
+            timeout=settings.smtp_timeout_seconds,
+        )
+    except aiosmtplib.SMTPRecipientsRefused as exc:
+        codes = [refused.code for refused in exc.recipients]
+        detail = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
+        permanent = all(code >= 500 for code in codes)
+        raise ApplicationError(
+            f"recipient refused ({detail})",
+            type="RecipientRejected" if permanent else "RecipientDeferred",
+            non_retryable=permanent,
+        ) from exc
+    except (aiosmtplib.SMTPAuthenticationError, aiosmtplib.SMTPSenderRefused) as exc:
+        raise ApplicationError(
+            f"SMTP server refused our login or sender ({exc.code} {exc.message}); check the SMTP settings",
+            type="SmtpConfiguration",
+        ) from exc
+    except aiosmtplib.SMTPResponseException as exc:
+        permanent = exc.code >= 500
+        raise ApplicationError(
+            f"SMTP server answered {exc.code} {exc.message}",
+            type="MessageRejected" if permanent else "SmtpTransient",
+            non_retryable=permanent,
+        ) from exc
+    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        raise ApplicationError(
+            f"SMTP server {settings.smtp_host}:{settings.smtp_port} unavailable: {exc}",
+            type="SmtpUnavailable",
+        ) from exc

@@ -1,0 +1,230 @@
+"""``JourneyActivities``: the Temporal activities a journey run calls, one method per side effect.
+
+Every method is idempotent by ``req.key``: the delivery log and the points ledger remember what a
+key did, so a retry after a crash returns the recorded outcome instead of acting again.
+Timestamps come from ``req.at`` (the workflow clock), never the wall clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from jinja2 import TemplateError
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.context import template_context
+from activities.contracts import (
+    AwardRequest,
+    AwardResult,
+    CustomerSnapshot,
+    DeliveryResult,
+    SendEmailRequest,
+    SendWebhookRequest,
+    SetStageRequest,
+    StageResult,
+    StepContext,
+    StepRecord,
+)
+from activities.email import Unsubscribe, build_message, message_id_for, send_message, sender_domain
+from activities.email import unsubscribe_mailto as mailto_for
+from activities.events import EventSink
+from activities.unsubscribe_tokens import make_token
+from activities.webhook import post_webhook
+from engine.templates import render_email, render_value
+from runtime.settings import Settings
+from store import Store
+from workflows.models import CustomerEvent
+
+#: Called with the activity's name right after its side effect is committed (tests crash there).
+FailAfter = Callable[[str], None]
+
+
+class JourneyActivities:
+    def __init__(
+        self, store: Store, settings: Settings, events: EventSink, *, fail_after: FailAfter | None = None
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.events = events
+        self.fail_after = fail_after
+
+    def definitions(self) -> list[Callable[..., Any]]:
+        """Every activity, ready for ``Worker(activities=...)``."""
+        return [
+            self.load_customer,
+            self.send_email,
+            self.send_webhook,
+            self.award,
+            self.set_stage,
+            self.record_steps,
+        ]
+
+    @activity.defn(name="load_customer")
+    async def load_customer(self, customer_id: str) -> CustomerSnapshot:
+        return await self.store.customers.snapshot(customer_id)
+
+    @activity.defn(name="send_email")
+    async def send_email(self, req: SendEmailRequest) -> DeliveryResult:
+        recorded = await self.store.deliveries.get(req.key)
+        if recorded is not None:
+            return recorded
+        customer = await self.store.customers.snapshot(req.customer_id)
+        reason = _no_email_reason(customer)
+        if reason is not None:
+            return await self._record(req, DeliveryResult(status="skipped", channel="email", reason=reason))
+        assert customer.email is not None
+        token = make_token(customer.id, self.settings.unsubscribe_secret)
+        unsubscribe = Unsubscribe(
+            url=f"{self.settings.public_base_url.rstrip('/')}/unsubscribe/{token}",
+            mailto=mailto_for(self.settings, token),
+        )
+        context = template_context(req, customer, req.event, req.data, unsubscribe.url)
+        try:
+            rendered = render_email(req.templates, req.template, context, locale=customer.locale)
+        except TemplateError as exc:
+            raise ApplicationError(
+                f'email template "{req.template}" failed to render: {exc}',
+                type="TemplateError",
+                non_retryable=True,
+            ) from exc
+        message_id = message_id_for(req.key, sender_domain(self.settings))
+        message = build_message(
+            sender=self.settings.mail_from,
+            recipient=customer.email,
+            rendered=rendered,
+            message_id=message_id,
+            unsubscribe=unsubscribe,
+            date=req.at,
+            headers={"X-Journey": req.journey, "X-Journey-Step": req.step},
+        )
+        await send_message(message, self.settings)
+        result = DeliveryResult(
+            status="sent",
+            channel="email",
+            recipient=customer.email,
+            subject=rendered.subject,
+            message_id=message_id,
+        )
+        return await self._record(req, result)
+
+    @activity.defn(name="send_webhook")
+    async def send_webhook(self, req: SendWebhookRequest) -> DeliveryResult:
+        recorded = await self.store.deliveries.get(req.key)
+        if recorded is not None:
+            return recorded
+        url = self.settings.webhook_url
+        if not url:
+            skipped = DeliveryResult(status="skipped", channel="webhook", reason="no webhook_url configured")
+            return await self._record(req, skipped)
+        customer = await self.store.customers.snapshot(req.customer_id)
+        unsubscribe = f"{self.settings.public_base_url.rstrip('/')}/unsubscribe/" + make_token(
+            customer.id, self.settings.unsubscribe_secret
+        )
+        context = template_context(req, customer, req.event, req.data, unsubscribe)
+        try:
+            payload = render_value(req.templates, req.payload, context)
+        except TemplateError as exc:
+            raise ApplicationError(
+                f'webhook "{req.message_type}" payload failed to render: {exc}',
+                type="TemplateError",
+                non_retryable=True,
+            ) from exc
+        body = {
+            "id": req.key,
+            "type": req.message_type,
+            "journey": req.journey,
+            "version": req.version,
+            "step": req.step,
+            "customer_id": req.customer_id,
+            "customer_subscribed": customer.subscribed,
+            "at": req.at.isoformat(),
+            "payload": payload,
+        }
+        await post_webhook(
+            url,
+            body,
+            secret=self.settings.webhook_secret,
+            key=req.key,
+            timeout=self.settings.webhook_timeout_seconds,
+        )
+        sent = DeliveryResult(
+            status="sent", channel="webhook", recipient=url, subject=req.message_type, message_id=req.key
+        )
+        return await self._record(req, sent)
+
+    @activity.defn(name="award")
+    async def award(self, req: AwardRequest) -> AwardResult:
+        result = await self.store.points.award(
+            req.key,
+            req.customer_id,
+            req.points,
+            req.reason,
+            journey=req.journey,
+            step=req.step,
+            at=req.at,
+            badge=req.badge,
+            tiers=self.settings.tiers,
+        )
+        if not result.duplicate:
+            self._committed("award")
+        # Emitted on a duplicate too: the first attempt may have failed between commit and emit.
+        # Event ids derive from the key, so the router applies each event once.
+        if result.tier != result.previous_tier and result.tier is not None:
+            await self.events.emit(
+                CustomerEvent(
+                    event_id=f"{req.key}/tier_changed",
+                    customer_id=req.customer_id,
+                    name="tier_changed",
+                    properties={
+                        "tier": result.tier,
+                        "previous_tier": result.previous_tier,
+                        "lifetime_points": result.lifetime_points,
+                    },
+                    timestamp=req.at,
+                )
+            )
+        if result.badge is not None and result.badge_new:
+            await self.events.emit(
+                CustomerEvent(
+                    event_id=f"{req.key}/badge_awarded",
+                    customer_id=req.customer_id,
+                    name="badge_awarded",
+                    properties={"badge": result.badge},
+                    timestamp=req.at,
+                )
+            )
+        return result
+
+    @activity.defn(name="set_stage")
+    async def set_stage(self, req: SetStageRequest) -> StageResult:
+        previous, stage = await self.store.customers.set_stage(req.customer_id, req.stage, at=req.at)
+        self._committed("set_stage")
+        return StageResult(previous=previous, stage=stage)
+
+    @activity.defn(name="record_steps")
+    async def record_steps(self, records: Sequence[StepRecord]) -> None:
+        await self.store.steps.record(list(records))
+        self._committed("record_steps")
+
+    async def _record(self, req: StepContext, result: DeliveryResult) -> DeliveryResult:
+        stored = await self.store.deliveries.record(
+            req.key, result, customer_id=req.customer_id, journey=req.journey, step=req.step, at=req.at
+        )
+        self._committed(f"send_{result.channel}")
+        return stored
+
+    def _committed(self, name: str) -> None:
+        if self.fail_after is not None:
+            self.fail_after(name)
+
+
+def _no_email_reason(customer: CustomerSnapshot) -> str | None:
+    if not customer.exists:
+        return "unknown customer"
+    if not customer.subscribed:
+        return "unsubscribed"
+    if not customer.email:
+        return "no email address"
+    return None

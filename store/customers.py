@@ -1,0 +1,181 @@
+"""Customers: contact details, consent, lifecycle stage, free-form traits, tier and badges."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from activities.contracts import CustomerSnapshot
+from store.inserts import insert_ignore
+from store.tables import customers, deliveries, points_balances, points_ledger, processed_events, step_events
+from store.types import utcnow
+
+#: Trait keys that live in their own columns; every other trait merges into ``traits``.
+COLUMN_TRAITS = ("email", "first_name", "last_name", "locale", "timezone")
+DEFAULT_STAGE = "reach"
+
+
+class Customer(BaseModel):
+    """A customer as the API and the activities see it, points balance included."""
+
+    id: str
+    email: str | None = None
+    first_name: str = ""
+    last_name: str = ""
+    locale: str = "en"
+    timezone: str = "UTC"
+    stage: str = DEFAULT_STAGE
+    subscribed: bool = True
+    unsubscribed_at: datetime | None = None
+    traits: dict[str, Any] = Field(default_factory=dict)
+    tier: str | None = None
+    badges: list[str] = Field(default_factory=list)
+    points: int = 0
+    lifetime_points: int = 0
+    created_at: datetime
+    updated_at: datetime
+
+    def snapshot(self) -> CustomerSnapshot:
+        return CustomerSnapshot(
+            id=self.id,
+            exists=True,
+            email=self.email,
+            first_name=self.first_name,
+            last_name=self.last_name,
+            locale=self.locale,
+            timezone=self.timezone,
+            stage=self.stage,
+            subscribed=self.subscribed,
+            points=self.points,
+            lifetime_points=self.lifetime_points,
+            tier=self.tier,
+            badges=list(self.badges),
+            traits=dict(self.traits),
+        )
+
+
+def _new_row(customer_id: str, at: datetime) -> dict[str, Any]:
+    return {"id": customer_id, "traits": {}, "badges": [], "created_at": at, "updated_at": at}
+
+
+async def ensure_customer(conn: AsyncConnection, customer_id: str, at: datetime | None = None) -> None:
+    """Create an empty customer row unless one exists (inside the caller's transaction)."""
+    await insert_ignore(conn, customers, _new_row(customer_id, at or utcnow()))
+
+
+async def load_customer(conn: AsyncConnection, customer_id: str) -> Customer | None:
+    query = (
+        sa.select(
+            customers,
+            sa.func.coalesce(points_balances.c.balance, 0).label("points"),
+            sa.func.coalesce(points_balances.c.lifetime, 0).label("lifetime_points"),
+        )
+        .select_from(customers.outerjoin(points_balances, points_balances.c.customer_id == customers.c.id))
+        .where(customers.c.id == customer_id)
+    )
+    row = (await conn.execute(query)).mappings().first()
+    if row is None:
+        return None
+    values = dict(row)
+    values["traits"] = dict(values["traits"] or {})
+    values["badges"] = list(values["badges"] or [])
+    return Customer.model_validate(values)
+
+
+class CustomerRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def get(self, customer_id: str) -> Customer | None:
+        async with self._engine.connect() as conn:
+            return await load_customer(conn, customer_id)
+
+    async def snapshot(self, customer_id: str) -> CustomerSnapshot:
+        """What a journey sees of the customer; ``exists=False`` for an unknown id."""
+        customer = await self.get(customer_id)
+        if customer is None:
+            return CustomerSnapshot(id=customer_id, exists=False, subscribed=False)
+        return customer.snapshot()
+
+    async def upsert(self, customer_id: str, traits: Mapping[str, Any]) -> Customer:
+        """Create the customer if missing and merge ``traits`` into it (keys not given are kept)."""
+        now = utcnow()
+        columns = {key: traits[key] for key in COLUMN_TRAITS if key in traits}
+        for key in ("first_name", "last_name"):
+            if key in columns and columns[key] is None:
+                columns[key] = ""
+        for key, default in (("locale", "en"), ("timezone", "UTC")):
+            if key in columns and not columns[key]:
+                columns[key] = default
+        extra = {key: value for key, value in traits.items() if key not in COLUMN_TRAITS}
+        async with self._engine.begin() as conn:
+            await ensure_customer(conn, customer_id, now)
+            values: dict[str, Any] = {**columns, "updated_at": now}
+            if extra:
+                current = await conn.scalar(
+                    sa.select(customers.c.traits).where(customers.c.id == customer_id).with_for_update()
+                )
+                values["traits"] = {**(current or {}), **extra}
+            await conn.execute(customers.update().where(customers.c.id == customer_id).values(**values))
+            customer = await load_customer(conn, customer_id)
+        assert customer is not None
+        return customer
+
+    async def set_stage(self, customer_id: str, stage: str, at: datetime | None = None) -> tuple[str, str]:
+        """Move the customer to ``stage`` (creating it if unknown); returns (previous, new)."""
+        async with self._engine.begin() as conn:
+            await ensure_customer(conn, customer_id, at)
+            previous = await conn.scalar(
+                sa.select(customers.c.stage).where(customers.c.id == customer_id).with_for_update()
+            )
+            await conn.execute(
+                customers.update()
+                .where(customers.c.id == customer_id)
+                .values(stage=stage, updated_at=at or utcnow())
+            )
+        return str(previous or DEFAULT_STAGE), stage
+
+    async def unsubscribe(self, customer_id: str, at: datetime | None = None) -> None:
+        """Withdraw consent to marketing email; remembered even for a customer not seen before."""
+        now = at or utcnow()
+        async with self._engine.begin() as conn:
+            await ensure_customer(conn, customer_id, now)
+            await conn.execute(
+                customers.update()
+                .where(customers.c.id == customer_id, customers.c.subscribed.is_(True))
+                .values(subscribed=False, unsubscribed_at=now, updated_at=now)
+            )
+
+    async def resubscribe(self, customer_id: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                customers.update()
+                .where(customers.c.id == customer_id)
+                .values(subscribed=True, unsubscribed_at=None, updated_at=utcnow())
+            )
+
+    async def forget(self, customer_id: str) -> bool:
+        """Erase the customer's personal data (right to erasure); False if the id was unknown.
+
+        The customer row goes; ledger, deliveries, step events and processed events stay for the
+        books and the counts, under a random id that cannot be traced back, without the address.
+        """
+        alias = f"forgotten-{uuid.uuid4().hex}"
+        async with self._engine.begin() as conn:
+            deleted = await conn.execute(customers.delete().where(customers.c.id == customer_id))
+            for table in (points_balances, points_ledger, step_events, processed_events):
+                await conn.execute(
+                    table.update().where(table.c.customer_id == customer_id).values(customer_id=alias)
+                )
+            await conn.execute(
+                deliveries.update()
+                .where(deliveries.c.customer_id == customer_id)
+                .values(customer_id=alias, recipient=None)
+            )
+        return deleted.rowcount > 0

@@ -1,0 +1,93 @@
+"""``Store``: one engine, its migrations and the repositories the rest of Journeys calls."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from store.customers import CustomerRepository
+from store.deliveries import DeliveryRepository
+from store.deployments import DeploymentRepository
+from store.events import ProcessedEventRepository
+from store.migrate import upgrade
+from store.points import PointsRepository
+from store.steps import StepRepository
+from store.tables import metadata
+
+
+class Store:
+    """The database of Journeys. ``Store(url)``, then ``await store.migrate()`` once per process.
+
+    ``schema`` (PostgreSQL only) puts every table in that schema, which tests use for isolation.
+    """
+
+    def __init__(self, url: str, *, schema: str | None = None, echo: bool = False) -> None:
+        self.url = make_url(url)
+        self.schema = schema
+        self.engine = _create_engine(url, schema=schema, echo=echo)
+        self.customers = CustomerRepository(self.engine)
+        self.points = PointsRepository(self.engine)
+        self.deliveries = DeliveryRepository(self.engine)
+        self.steps = StepRepository(self.engine)
+        self.events = ProcessedEventRepository(self.engine)
+        self.deployments = DeploymentRepository(self.engine)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    async def migrate(self) -> None:
+        """Bring the schema to the newest migration (``alembic upgrade head``)."""
+        async with self.engine.begin() as conn:
+            if self.schema and self.dialect == "postgresql":
+                await conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+            await conn.run_sync(upgrade)
+
+    async def truncate(self) -> None:
+        """Delete every row of every table (tests and demos); keeps the schema."""
+        async with self.engine.begin() as conn:
+            for table in reversed(metadata.sorted_tables):
+                await conn.execute(table.delete())
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def _create_engine(url: str, *, schema: str | None, echo: bool) -> AsyncEngine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        _serialise_sqlite_writes(engine)
+        return engine
+    connect_args: dict[str, Any] = {}
+    if schema and parsed.get_backend_name() == "postgresql":
+        connect_args["server_settings"] = {"search_path": schema}
+    return create_async_engine(url, echo=echo, pool_pre_ping=True, connect_args=connect_args)
+
+
+def _serialise_sqlite_writes(engine: AsyncEngine) -> None:
+    """Take SQLite's write lock at BEGIN, so read-then-write transactions never deadlock.
+
+    pysqlite's deferred BEGIN lets two transactions read and then both fail to upgrade to a
+    write; ``BEGIN IMMEDIATE`` (with a busy timeout) queues them instead. WAL keeps readers going.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

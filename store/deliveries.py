@@ -1,0 +1,84 @@
+"""The delivery log: one row per email or webhook sent or skipped, unique by idempotency key."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from activities.contracts import DeliveryResult
+from store.inserts import insert_ignore
+from store.tables import deliveries
+
+
+class DeliveryRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def get(self, key: str) -> DeliveryResult | None:
+        """The recorded outcome of delivery ``key``, or None if it never completed."""
+        async with self._engine.connect() as conn:
+            row = (
+                (await conn.execute(sa.select(deliveries).where(deliveries.c.key == key))).mappings().first()
+            )
+        if row is None:
+            return None
+        return DeliveryResult(
+            status=row["status"],
+            channel=row["channel"],
+            reason=row["reason"],
+            recipient=row["recipient"],
+            subject=row["subject"],
+            message_id=row["message_id"],
+        )
+
+    async def record(
+        self, key: str, result: DeliveryResult, *, customer_id: str, journey: str, step: str, at: datetime
+    ) -> DeliveryResult:
+        """Log ``result`` under ``key``; if the key is already logged, return that entry instead."""
+        async with self._engine.begin() as conn:
+            inserted = await insert_ignore(
+                conn,
+                deliveries,
+                {
+                    "key": key,
+                    "channel": result.channel,
+                    "customer_id": customer_id,
+                    "journey": journey,
+                    "step": step,
+                    "status": result.status,
+                    "reason": result.reason,
+                    "recipient": result.recipient,
+                    "subject": result.subject,
+                    "message_id": result.message_id,
+                    "at": at,
+                },
+            )
+        if inserted:
+            return result
+        existing = await self.get(key)
+        assert existing is not None
+        return existing
+
+    async def for_customer(self, customer_id: str) -> list[DeliveryResult]:
+        """Everything sent or skipped for a customer, oldest first."""
+        async with self._engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(deliveries)
+                    .where(deliveries.c.customer_id == customer_id)
+                    .order_by(deliveries.c.at, deliveries.c.id)
+                )
+            ).mappings()
+            return [
+                DeliveryResult(
+                    status=row["status"],
+                    channel=row["channel"],
+                    reason=row["reason"],
+                    recipient=row["recipient"],
+                    subject=row["subject"],
+                    message_id=row["message_id"],
+                )
+                for row in rows
+            ]

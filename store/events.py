@@ -1,0 +1,36 @@
+"""Processed customer events: the record that makes event intake idempotent by ``event_id``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from store.inserts import insert_ignore
+from store.tables import processed_events
+from store.types import utcnow
+
+
+class ProcessedEventRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def mark_processed(
+        self, event_id: str, customer_id: str, name: str, at: datetime | None = None
+    ) -> bool:
+        """True the first time ``event_id`` is seen, False for every repeat."""
+        async with self._engine.begin() as conn:
+            return await insert_ignore(
+                conn,
+                processed_events,
+                {"event_id": event_id, "customer_id": customer_id, "name": name, "at": at or utcnow()},
+            )
+
+    async def seen(self, event_id: str) -> bool:
+        """Whether ``event_id`` was already processed (a cheap check before the work)."""
+        async with self._engine.connect() as conn:
+            found = await conn.scalar(
+                sa.select(processed_events.c.event_id).where(processed_events.c.event_id == event_id)
+            )
+        return found is not None

@@ -1,0 +1,28 @@
+"""``INSERT ... ON CONFLICT DO NOTHING`` on SQLite and PostgreSQL, a savepoint elsewhere."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+async def insert_ignore(conn: AsyncConnection, table: sa.Table, values: dict[str, Any]) -> bool:
+    """Insert one row unless a unique key already holds it; True when the row was inserted.
+
+    Never aborts the surrounding transaction, so the caller can read the existing row next.
+    """
+    dialect = conn.dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+        result = await conn.execute(insert(table).values(**values).on_conflict_do_nothing())
+        return result.rowcount == 1
+    try:
+        async with conn.begin_nested():
+            await conn.execute(sa.insert(table).values(**values))
+    except IntegrityError:
+        return False
+    return True

@@ -1,0 +1,248 @@
+"""The points ledger and balances: every change is a ledger row with a unique idempotency key.
+
+A ledger row and its balance update commit together, so a retried award or redemption (same key)
+changes nothing and returns what the first call returned. Balances never go negative.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from activities.contracts import AwardResult
+from store.customers import ensure_customer
+from store.inserts import insert_ignore
+from store.tables import customers, points_balances, points_ledger
+from store.types import utcnow
+
+
+class Overdraw(Exception):
+    """A redemption asked for more points than the customer has; nothing was changed."""
+
+    def __init__(self, *, customer_id: str, requested: int, balance: int) -> None:
+        super().__init__(f"customer {customer_id} has {balance} points and cannot redeem {requested}")
+        self.customer_id = customer_id
+        self.requested = requested
+        self.balance = balance
+
+
+class _Raced(Exception):
+    """A concurrent call with the same key committed first; roll back and report its outcome."""
+
+
+class LedgerEntry(BaseModel):
+    key: str
+    customer_id: str
+    delta: int
+    reason: str
+    journey: str | None
+    step: str | None
+    balance_after: int
+    created_at: datetime
+
+
+def tier_for(lifetime: int, tiers: Mapping[str, int]) -> str | None:
+    """The tier with the highest threshold that ``lifetime`` reaches, or None below every tier."""
+    reached = [(threshold, name) for name, threshold in tiers.items() if lifetime >= threshold]
+    return max(reached)[1] if reached else None
+
+
+async def _locked_balance(conn: AsyncConnection, customer_id: str) -> tuple[int, int]:
+    await insert_ignore(conn, points_balances, {"customer_id": customer_id, "balance": 0, "lifetime": 0})
+    row = (
+        await conn.execute(
+            sa.select(points_balances.c.balance, points_balances.c.lifetime)
+            .where(points_balances.c.customer_id == customer_id)
+            .with_for_update()
+        )
+    ).one()
+    return int(row.balance), int(row.lifetime)
+
+
+def _award_result(row: Mapping[str, Any], *, duplicate: bool) -> AwardResult:
+    return AwardResult(
+        points=row["delta"],
+        balance=row["balance_after"],
+        lifetime_points=row["lifetime_after"],
+        tier=row["tier_after"],
+        previous_tier=row["tier_before"],
+        badge=row["badge"],
+        badge_new=row["badge_new"],
+        duplicate=duplicate,
+    )
+
+
+class PointsRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def award(
+        self,
+        key: str,
+        customer_id: str,
+        points: int,
+        reason: str,
+        journey: str | None = None,
+        step: str | None = None,
+        at: datetime | None = None,
+        badge: str | None = None,
+        tiers: Mapping[str, int] | None = None,
+    ) -> AwardResult:
+        """Add ``points`` (a negative award stops at zero), update tier and badges, all at once.
+
+        A second call with the same ``key`` changes nothing and returns the first result with
+        ``duplicate=True``.
+        """
+        try:
+            return await self._award(
+                key, customer_id, points, reason, journey, step, at or utcnow(), badge, tiers
+            )
+        except _Raced:
+            return await self._duplicate(key)
+
+    async def _award(
+        self,
+        key: str,
+        customer_id: str,
+        points: int,
+        reason: str,
+        journey: str | None,
+        step: str | None,
+        at: datetime,
+        badge: str | None,
+        tiers: Mapping[str, int] | None,
+    ) -> AwardResult:
+        async with self._engine.begin() as conn:
+            existing = await self._entry(conn, key)
+            if existing is not None:
+                return _award_result(existing, duplicate=True)
+            await ensure_customer(conn, customer_id, at)
+            balance, lifetime = await _locked_balance(conn, customer_id)
+            delta = max(points, -balance)
+            balance += delta
+            lifetime += max(delta, 0)
+            row = (
+                await conn.execute(
+                    sa.select(customers.c.tier, customers.c.badges)
+                    .where(customers.c.id == customer_id)
+                    .with_for_update()
+                )
+            ).one()
+            tier_before = row.tier
+            tier_after = tier_for(lifetime, tiers or {}) or tier_before
+            badges = list(row.badges or [])
+            badge_new = badge is not None and badge not in badges
+            if badge_new:
+                badges.append(badge)
+            entry = {
+                "key": key,
+                "customer_id": customer_id,
+                "delta": delta,
+                "reason": reason,
+                "journey": journey,
+                "step": step,
+                "balance_after": balance,
+                "lifetime_after": lifetime,
+                "tier_before": tier_before,
+                "tier_after": tier_after,
+                "badge": badge,
+                "badge_new": badge_new,
+                "created_at": at,
+            }
+            if not await insert_ignore(conn, points_ledger, entry):
+                raise _Raced(key)
+            await conn.execute(
+                points_balances.update()
+                .where(points_balances.c.customer_id == customer_id)
+                .values(balance=balance, lifetime=lifetime)
+            )
+            await conn.execute(
+                customers.update()
+                .where(customers.c.id == customer_id)
+                .values(tier=tier_after, badges=badges, updated_at=at)
+            )
+        return _award_result(entry, duplicate=False)
+
+    async def redeem(
+        self, key: str, customer_id: str, points: int, reason: str, at: datetime | None = None
+    ) -> int:
+        """Spend ``points``; returns the balance after. Raises ``Overdraw`` rather than go negative.
+
+        Idempotent by ``key``: a repeat returns the balance the first redemption left.
+        """
+        if points <= 0:
+            raise ValueError(f"a redemption must spend a positive number of points, not {points}")
+        try:
+            return await self._redeem(key, customer_id, points, reason, at or utcnow())
+        except _Raced:
+            duplicate = await self._lookup(key)
+            assert duplicate is not None
+            return int(duplicate["balance_after"])
+
+    async def _redeem(self, key: str, customer_id: str, points: int, reason: str, at: datetime) -> int:
+        async with self._engine.begin() as conn:
+            existing = await self._entry(conn, key)
+            if existing is not None:
+                return int(existing["balance_after"])
+            await ensure_customer(conn, customer_id, at)
+            balance, lifetime = await _locked_balance(conn, customer_id)
+            if points > balance:
+                raise Overdraw(customer_id=customer_id, requested=points, balance=balance)
+            tier = await conn.scalar(sa.select(customers.c.tier).where(customers.c.id == customer_id))
+            entry = {
+                "key": key,
+                "customer_id": customer_id,
+                "delta": -points,
+                "reason": reason,
+                "balance_after": balance - points,
+                "lifetime_after": lifetime,
+                "tier_before": tier,
+                "tier_after": tier,
+                "created_at": at,
+            }
+            if not await insert_ignore(conn, points_ledger, entry):
+                raise _Raced(key)
+            await conn.execute(
+                points_balances.update()
+                .where(points_balances.c.customer_id == customer_id)
+                .values(balance=balance - points)
+            )
+        return balance - points
+
+    async def balance(self, customer_id: str) -> int:
+        async with self._engine.connect() as conn:
+            value = await conn.scalar(
+                sa.select(points_balances.c.balance).where(points_balances.c.customer_id == customer_id)
+            )
+        return int(value or 0)
+
+    async def ledger(self, customer_id: str) -> list[LedgerEntry]:
+        """Every change to the customer's points, oldest first."""
+        async with self._engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(points_ledger)
+                    .where(points_ledger.c.customer_id == customer_id)
+                    .order_by(points_ledger.c.created_at, points_ledger.c.id)
+                )
+            ).mappings()
+            return [LedgerEntry.model_validate(dict(row)) for row in rows]
+
+    async def _entry(self, conn: AsyncConnection, key: str) -> Mapping[str, Any] | None:
+        rows = (await conn.execute(sa.select(points_ledger).where(points_ledger.c.key == key))).mappings()
+        row = rows.first()
+        return None if row is None else dict(row)
+
+    async def _lookup(self, key: str) -> Mapping[str, Any] | None:
+        async with self._engine.connect() as conn:
+            return await self._entry(conn, key)
+
+    async def _duplicate(self, key: str) -> AwardResult:
+        row = await self._lookup(key)
+        assert row is not None, f"ledger key {key} vanished"
+        return _award_result(row, duplicate=True)

@@ -1,0 +1,125 @@
+"""The tables, as SQLAlchemy Core metadata (migrations in ``store/migrations`` create the same)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from store.types import UTCDateTime
+
+metadata = sa.MetaData()
+
+customers = sa.Table(
+    "customers",
+    metadata,
+    sa.Column("id", sa.String(200), primary_key=True),
+    sa.Column("email", sa.String(320), nullable=True),
+    sa.Column("first_name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("last_name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("locale", sa.String(35), nullable=False, server_default="en"),
+    sa.Column("timezone", sa.String(64), nullable=False, server_default="UTC"),
+    sa.Column("stage", sa.String(40), nullable=False, server_default="reach"),
+    sa.Column("subscribed", sa.Boolean(), nullable=False, server_default=sa.true()),
+    sa.Column("unsubscribed_at", UTCDateTime(), nullable=True),
+    sa.Column("traits", sa.JSON(), nullable=False),
+    sa.Column("tier", sa.String(40), nullable=True),
+    sa.Column("badges", sa.JSON(), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+points_ledger = sa.Table(
+    "points_ledger",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(500), nullable=False),
+    sa.Column("customer_id", sa.String(200), nullable=False, index=True),
+    sa.Column("delta", sa.Integer(), nullable=False),
+    sa.Column("reason", sa.String(500), nullable=False),
+    sa.Column("journey", sa.String(200), nullable=True),
+    sa.Column("step", sa.String(200), nullable=True),
+    # The outcome of the award, so a repeated call returns exactly what the first one did.
+    sa.Column("balance_after", sa.Integer(), nullable=False),
+    sa.Column("lifetime_after", sa.Integer(), nullable=False),
+    sa.Column("tier_before", sa.String(40), nullable=True),
+    sa.Column("tier_after", sa.String(40), nullable=True),
+    sa.Column("badge", sa.String(100), nullable=True),
+    sa.Column("badge_new", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("key", name="uq_points_ledger_key"),
+)
+
+points_balances = sa.Table(
+    "points_balances",
+    metadata,
+    sa.Column("customer_id", sa.String(200), primary_key=True),
+    sa.Column("balance", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("lifetime", sa.Integer(), nullable=False, server_default="0"),
+    sa.CheckConstraint("balance >= 0", name="ck_points_balances_not_negative"),
+)
+
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(500), nullable=False),
+    sa.Column("channel", sa.String(20), nullable=False),
+    sa.Column("customer_id", sa.String(200), nullable=False, index=True),
+    sa.Column("journey", sa.String(200), nullable=False),
+    sa.Column("step", sa.String(200), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("reason", sa.String(500), nullable=True),
+    sa.Column("recipient", sa.String(500), nullable=True),
+    sa.Column("subject", sa.String(1000), nullable=True),
+    sa.Column("message_id", sa.String(500), nullable=True),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("key", name="uq_deliveries_key"),
+    sa.Index("ix_deliveries_journey_step", "journey", "step"),
+)
+
+step_events = sa.Table(
+    "step_events",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    # A digest of workflow id, kind, step, time and detail: a retried record_steps adds nothing.
+    sa.Column("key", sa.String(64), nullable=False),
+    sa.Column("journey", sa.String(200), nullable=False),
+    sa.Column("version", sa.String(100), nullable=False),
+    sa.Column("workflow_id", sa.String(500), nullable=False),
+    sa.Column("customer_id", sa.String(200), nullable=False),
+    sa.Column("step", sa.String(200), nullable=True),
+    sa.Column("kind", sa.String(30), nullable=False),
+    sa.Column("detail", sa.String(1000), nullable=False, server_default=""),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("key", name="uq_step_events_key"),
+    sa.Index("ix_step_events_journey_step", "journey", "step", "kind"),
+    sa.Index("ix_step_events_journey_customer", "journey", "customer_id", "kind"),
+)
+
+processed_events = sa.Table(
+    "processed_events",
+    metadata,
+    sa.Column("event_id", sa.String(200), primary_key=True),
+    sa.Column("customer_id", sa.String(200), nullable=False, index=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("at", UTCDateTime(), nullable=False),
+)
+
+journey_versions = sa.Table(
+    "journey_versions",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("version", sa.String(100), nullable=False),
+    sa.Column("source", sa.Text(), nullable=False),
+    sa.Column("plan", sa.JSON(), nullable=False),
+    sa.Column("deployed_at", UTCDateTime(), nullable=False),
+    sa.Column("is_current", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.UniqueConstraint("name", "version", name="uq_journey_versions_name_version"),
+)
+
+journey_state = sa.Table(
+    "journey_state",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("paused", sa.Boolean(), nullable=False, server_default=sa.false()),
+)

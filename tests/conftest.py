@@ -1,0 +1,94 @@
+"""Shared fixtures: the store on SQLite (and PostgreSQL when configured), the Outbox SMTP server.
+
+PostgreSQL runs when ``JOURNEYS_TEST_POSTGRES_URL`` is set (``.ci/run`` sets it): each session gets
+its own schema, dropped at the end. Every test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+import sqlalchemy as sa
+
+from runtime.outbox import OutboxServer
+from runtime.settings import Settings
+from store import Store
+from tests.support import RecordingEventSink, free_port
+
+POSTGRES_URL = os.environ.get("JOURNEYS_TEST_POSTGRES_URL", "")
+
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgresql",
+        marks=pytest.mark.skipif(
+            not POSTGRES_URL, reason="set JOURNEYS_TEST_POSTGRES_URL to test PostgreSQL"
+        ),
+    ),
+]
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session", params=BACKENDS)
+async def store_backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Store]:
+    """One migrated store per backend for the whole session."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("store") / "journeys.db"
+        store = Store(f"sqlite+aiosqlite:///{path}")
+        await store.migrate()
+        yield store
+        await store.close()
+        return
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    store = Store(POSTGRES_URL, schema=schema)
+    await store.migrate()
+    yield store
+    async with store.engine.begin() as conn:
+        await conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    await store.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def store(store_backend: Store) -> AsyncIterator[Store]:
+    """The store with empty tables."""
+    await store_backend.truncate()
+    yield store_backend
+
+
+@pytest.fixture
+def outbox(tmp_path: Path) -> Iterator[OutboxServer]:
+    """A real SMTP server on a free 127.0.0.1 port that keeps every message it receives."""
+    server = OutboxServer("127.0.0.1", free_port(), tmp_path / "outbox")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def settings(outbox: OutboxServer, tmp_path: Path) -> Settings:
+    """Settings pointing at the test's Outbox, independent of the environment and ``.env``."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=tmp_path / "data",
+        smtp_host="127.0.0.1",
+        smtp_port=outbox.port,
+        smtp_timeout_seconds=5.0,
+        mail_from="Journeys <hello@journeys.test>",
+        public_base_url="https://journeys.test",
+        unsubscribe_secret="test-unsubscribe-secret-0123456789",
+        webhook_url=None,
+        webhook_secret="test-webhook-secret",
+        webhook_timeout_seconds=2.0,
+        tiers={"bronze": 100, "silver": 500, "gold": 1000},
+    )
+
+
+@pytest.fixture
+def event_sink() -> RecordingEventSink:
+    return RecordingEventSink()
