@@ -50,19 +50,31 @@ def _text(value: str) -> str:
     return value.replace('"', "#quot;")
 
 
+# Step ids are lower-case slugs, so upper-case names cannot collide with them; Mermaid reads a
+# node called ``end`` as the end of a block, so that one step id is drawn capitalised.
+_START, _FINISH = "START", "FINISH"
+
+
+def _id(step_id: str | None) -> str:
+    if step_id is None:
+        return _FINISH
+    return "End" if step_id == "end" else step_id
+
+
 def _shape(node: Node, text: str) -> str:
+    node_id = _id(node.id)
     if isinstance(node, BranchNode | SplitNode):
-        return f'{node.id}{{"{text}"}}'
+        return f'{node_id}{{"{text}"}}'
     if isinstance(node, WaitNode | WaitForNode):
-        return f'{node.id}(["{text}"])'
+        return f'{node_id}(["{text}"])'
     if isinstance(node, ExitNode):
-        return f'{node.id}(("{text}"))'
-    return f'{node.id}["{text}"]'
+        return f'{node_id}(("{text}"))'
+    return f'{node_id}["{text}"]'
 
 
 def mermaid(plan: Plan, counts: Mapping[str, int] | None = None) -> str:
     """Mermaid ``flowchart TD`` source: steps, labelled outcomes, and counts when given."""
-    lines = ["flowchart TD", f'    start(("{_text(plan.trigger.event)}")) --> {plan.start}']
+    lines = ["flowchart TD", f'    {_START}(("{_text(plan.trigger.event)}")) --> {_id(plan.start)}']
     ends = False
     for node in plan.nodes:
         text = f"{node.id}<br/>{_text(_label(node))}"
@@ -71,11 +83,12 @@ def mermaid(plan: Plan, counts: Mapping[str, int] | None = None) -> str:
         lines.append("    " + _shape(node, text))
     for node in plan.nodes:
         for target, label in _edges(node):
-            arrow = f"-- {_text(label)} -->" if label else "-->"
-            lines.append(f"    {node.id} {arrow} {target or 'finish'}")
+            # A quoted label may hold anything a condition holds: quotes, >=, --, |.
+            arrow = f'-->|"{_text(label)}"|' if label else "-->"
+            lines.append(f"    {_id(node.id)} {arrow} {_id(target)}")
             ends = ends or target is None
     if ends:
-        lines.append('    finish(("end"))')
+        lines.append(f'    {_FINISH}(("end"))')
     return "\n".join(lines) + "\n"
 
 

@@ -252,6 +252,11 @@ class Journey(Model):
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of a journey file, for editors (yaml-language-server)."""
     schema = Journey.model_json_schema(by_alias=True)
+    # A step is known by its kind's key, even where that key may be empty (``exit:``).
+    for kind, model in STEP_MODELS.items():
+        required = schema["$defs"][model.__name__].setdefault("required", [])
+        if kind not in required:
+            required.append(kind)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "Journeys journey file"
     return schema
