@@ -74,7 +74,7 @@ def outbox(tmp_path: Path) -> Iterator[OutboxServer]:
 def settings(outbox: OutboxServer, tmp_path: Path) -> Settings:
     """Settings pointing at the test's Outbox, independent of the environment and ``.env``."""
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         data_dir=tmp_path / "data",
         smtp_host="127.0.0.1",
         smtp_port=outbox.port,

@@ -1,0 +1,62 @@
+"""Deployed journeys: versions, the current one, rollbacks, pausing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.loader import load_directory
+from engine.plan import Plan
+from store import Store
+
+JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
+
+
+@pytest.fixture(scope="module")
+def plans() -> dict[str, Plan]:
+    return {plan.journey: plan for plan in load_directory(JOURNEYS)}
+
+
+async def test_deploy_versions_and_roll_back(store: Store, plans: dict[str, Plan]) -> None:
+    v1 = plans["onboarding"]
+    v2 = v1.model_copy(update={"version": "v2-" + v1.version, "description": "second"})
+
+    assert await store.deployments.current("onboarding") is None
+    assert await store.deployments.deploy(v1, "journey: onboarding # v1") is True
+    assert await store.deployments.deploy(v1, "journey: onboarding # v1") is False
+    assert await store.deployments.current("onboarding") == v1
+    assert await store.deployments.deploy(v2, "journey: onboarding # v2") is True
+    assert await store.deployments.current("onboarding") == v2
+
+    versions = await store.deployments.versions("onboarding")
+    assert [(v.version, v.is_current) for v in versions] == [(v2.version, True), (v1.version, False)]
+    assert versions[1].source == "journey: onboarding # v1"
+    assert await store.deployments.version("onboarding", v1.version) == v1
+
+    assert await store.deployments.deploy(v1, "journey: onboarding # v1") is False  # a rollback
+    assert await store.deployments.current("onboarding") == v1
+
+
+async def test_active_lists_current_plans_of_unpaused_journeys(store: Store, plans: dict[str, Plan]) -> None:
+    for plan in plans.values():
+        await store.deployments.deploy(plan, "")
+    names = sorted(plans)
+    assert [plan.journey for plan in await store.deployments.active()] == names
+
+    await store.deployments.set_paused("winback", True)
+    assert await store.deployments.is_paused("winback")
+    assert "winback" not in [plan.journey for plan in await store.deployments.active()]
+    assert await store.deployments.names() == names
+
+    await store.deployments.set_paused("winback", False)
+    assert not await store.deployments.is_paused("winback")
+    assert [plan.journey for plan in await store.deployments.active()] == names
+
+
+async def test_pausing_before_deploying_is_kept(store: Store, plans: dict[str, Plan]) -> None:
+    assert not await store.deployments.is_paused("referral")
+    await store.deployments.set_paused("referral", True)
+    await store.deployments.deploy(plans["referral"], "")
+    assert await store.deployments.is_paused("referral")
+    assert await store.deployments.active() == []

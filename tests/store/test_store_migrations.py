@@ -1,0 +1,37 @@
+"""Migrations: ``migrate()`` is repeatable, and the migrated schema is exactly the table metadata."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.engine import Connection
+
+from runtime.settings import Settings
+from store import Store
+from store.tables import metadata
+
+
+def differences(connection: Connection) -> list[object]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, metadata))
+
+
+async def test_the_migrated_schema_matches_the_tables(store: Store) -> None:
+    await store.migrate()  # a second run is a no-op
+    async with store.engine.connect() as conn:
+        assert await conn.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0001"
+        assert await conn.run_sync(differences) == []
+
+
+async def test_the_default_store_is_a_sqlite_file_under_the_data_folder(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, database_url="", data_dir=tmp_path / "nested" / "data")
+    store = Store(settings.store_url())
+    try:
+        await store.migrate()
+        assert store.dialect == "sqlite"
+        assert (tmp_path / "nested" / "data" / "journeys.db").is_file()
+    finally:
+        await store.close()

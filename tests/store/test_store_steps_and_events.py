@@ -1,0 +1,95 @@
+"""Per-step counts for the diagram, last entries for cooldowns, processed event ids."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from activities.contracts import DeliveryResult, StepRecord
+from store import Store
+
+T0 = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+def step(
+    customer: str, kind: str, name: str | None, hours: int = 0, journey: str = "onboarding"
+) -> StepRecord:
+    return StepRecord(
+        journey=journey,
+        version="v1",
+        workflow_id=f"journey/{journey}/{customer}",
+        customer_id=customer,
+        step=name,
+        kind=kind,
+        at=T0 + timedelta(hours=hours),
+    )
+
+
+async def test_stats_count_entries_completions_sends_skips_conversions_and_points(store: Store) -> None:
+    records = []
+    for n, customer in enumerate(["a", "b", "c"]):
+        records += [step(customer, "journey_entered", None, n), step(customer, "entered", "welcome", n)]
+    records += [step("a", "completed", "welcome", 1), step("b", "completed", "welcome", 2)]
+    records += [step("a", "converted", "wait_purchase", 5), step("a", "journey_exited", None, 5)]
+    records += [step("z", "entered", "welcome", journey="winback")]
+    await store.steps.record(records)
+    for customer, status in (("a", "sent"), ("b", "sent"), ("c", "skipped")):
+        await store.deliveries.record(
+            f"journey/onboarding/{customer}/e1/welcome/1",
+            DeliveryResult(status=status, channel="email"),
+            customer_id=customer,
+            journey="onboarding",
+            step="welcome",
+            at=T0,
+        )
+    await store.points.award("pa", "a", 100, "Sign-up", journey="onboarding", step="signup_bonus")
+    await store.points.award("pb", "b", 100, "Sign-up", journey="onboarding", step="signup_bonus")
+
+    stats = await store.steps.stats("onboarding")
+
+    assert (stats.entered, stats.exited, stats.active, stats.conversions) == (3, 1, 2, 1)
+    welcome = stats.steps["welcome"]
+    assert (welcome.entered, welcome.completed, welcome.waiting) == (3, 2, 1)
+    assert (welcome.sends, welcome.skips) == (2, 1)
+    assert stats.steps["signup_bonus"].points_awarded == 200
+    assert stats.steps["wait_purchase"].conversions == 1
+    assert (await store.steps.stats("winback")).steps["welcome"].entered == 1
+    assert (await store.steps.stats("nothing")).steps == {}
+
+
+async def test_recording_the_same_step_twice_counts_once(store: Store) -> None:
+    batch = [step("a", "entered", "welcome"), step("a", "completed", "welcome")]
+    await store.steps.record(batch)
+    await store.steps.record(batch)
+    await store.steps.record([])
+    assert len(await store.steps.for_customer("a")) == 2
+
+
+async def test_last_entry_is_the_latest_journey_entry(store: Store) -> None:
+    assert await store.steps.last_entry("winback", "a") is None
+    await store.steps.record(
+        [step("a", "journey_entered", None, 0, "winback"), step("a", "journey_entered", None, 48, "winback")]
+    )
+    await store.steps.record([step("a", "entered", "watch", 72, "winback")])
+    assert await store.steps.last_entry("winback", "a") == T0 + timedelta(hours=48)
+    assert await store.steps.last_entry("onboarding", "a") is None
+
+
+async def test_events_are_processed_once(store: Store) -> None:
+    assert not await store.events.seen("evt-1")
+    assert await store.events.mark_processed("evt-1", "cust-1", "signed_up") is True
+    assert await store.events.mark_processed("evt-1", "cust-1", "signed_up") is False
+    assert await store.events.seen("evt-1")
+    assert await store.events.mark_processed("evt-2", "cust-1", "signed_up") is True
+
+
+async def test_deliveries_keep_the_first_record_per_key(store: Store) -> None:
+    sent = DeliveryResult(status="sent", channel="email", recipient="a@example.com", message_id="<m@x>")
+    again = DeliveryResult(status="skipped", channel="email", reason="late duplicate")
+    for result in (sent, again):
+        recorded = await store.deliveries.record(
+            "k", result, customer_id="a", journey="onboarding", step="welcome", at=T0
+        )
+        assert recorded == sent
+    assert await store.deliveries.get("k") == sent
+    assert await store.deliveries.get("unknown") is None
+    assert await store.deliveries.for_customer("a") == [sent]
