@@ -7,7 +7,7 @@ Timestamps come from ``req.at`` (the workflow clock), never the wall clock.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from jinja2 import TemplateError
@@ -204,8 +204,8 @@ class JourneyActivities:
         return StageResult(previous=previous, stage=stage)
 
     @activity.defn(name="record_steps")
-    async def record_steps(self, records: Sequence[StepRecord]) -> None:
-        await self.store.steps.record(list(records))
+    async def record_steps(self, records: list[StepRecord]) -> None:
+        await self.store.steps.record(records)
         self._committed("record_steps")
 
     async def _record(self, req: StepContext, result: DeliveryResult) -> DeliveryResult:

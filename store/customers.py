@@ -60,6 +60,10 @@ class Customer(BaseModel):
         )
 
 
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
 def _new_row(customer_id: str, at: datetime) -> dict[str, Any]:
     return {"id": customer_id, "traits": {}, "badges": [], "created_at": at, "updated_at": at}
 
@@ -106,7 +110,7 @@ class CustomerRepository:
     async def upsert(self, customer_id: str, traits: Mapping[str, Any]) -> Customer:
         """Create the customer if missing and merge ``traits`` into it (keys not given are kept)."""
         now = utcnow()
-        columns = {key: traits[key] for key in COLUMN_TRAITS if key in traits}
+        columns = {key: _text(traits[key]) for key in COLUMN_TRAITS if key in traits}
         for key in ("first_name", "last_name"):
             if key in columns and columns[key] is None:
                 columns[key] = ""

@@ -78,3 +78,10 @@ async def test_forget_erases_personal_data_and_keeps_anonymous_books(store: Stor
     stats = await store.steps.stats("onboarding")
     assert stats.steps["bonus"].points_awarded == 50  # the books still add up
     assert await store.customers.forget("cust-6") is False
+
+
+async def test_column_traits_are_stored_as_text(store: Store) -> None:
+    customer = await store.customers.upsert("cust-7", {"first_name": 42, "email": None, "nested": {"a": [1]}})
+    assert customer.first_name == "42"
+    assert customer.email is None
+    assert customer.traits == {"nested": {"a": [1]}}
