@@ -1,0 +1,86 @@
+"""``create_app``: the FastAPI application, its lifespan (Temporal, store, router) and middleware.
+
+Parts passed in (tests, the sandbox, the embedded stack) are used as they are and not closed;
+parts not passed in are created in the lifespan from settings and closed at shutdown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from fastapi import APIRouter, Depends, FastAPI
+from temporalio.client import Client
+
+from api.deps import require_api_key
+from api.errors import install_handlers
+from api.limits import BodyLimitMiddleware
+from api.metrics import Metrics, MetricsMiddleware
+from api.routes import customers, events, health, journeys, points, unsubscribe
+from runtime.router import EventRouter
+from runtime.settings import Settings, get_settings
+from runtime.temporal import connect
+from store.database import Store
+
+DESCRIPTION = """
+Send customer events and traits; read customers, points and journeys; deploy journeys.
+
+Every `/v1` route needs `Authorization: Bearer <key>`. Events are idempotent by `event_id`: on any
+error or timeout, send the same event again. A 503 carries `Retry-After` and means nothing was
+acknowledged.
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    client: Client | None = None,
+    store: Store | None = None,
+    router: EventRouter | None = None,
+) -> FastAPI:
+    config = settings or get_settings()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as owned:
+            the_store = store
+            if the_store is None:
+                the_store = Store(config.store_url())
+                owned.push_async_callback(the_store.close)
+                await the_store.migrate()
+            the_client = client or await connect(config.temporal_address, config.temporal_namespace)
+            the_router = router
+            if the_router is None:
+                the_router = EventRouter(the_client, the_store, config.task_queue)
+                await the_router.reload()
+            app.state.store, app.state.client, app.state.router = the_store, the_client, the_router
+            yield
+
+    app = FastAPI(
+        title="Journeys",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "events", "description": "What customers do; starts and moves journeys"},
+            {"name": "customers", "description": "Traits, consent, journeys in flight, erasure"},
+            {"name": "points", "description": "The loyalty points ledger"},
+            {"name": "journeys", "description": "Deploy, inspect, pause and measure journeys"},
+            {"name": "unsubscribe", "description": "Links in every email (RFC 8058)"},
+            {"name": "health", "description": "For load balancers and Prometheus"},
+        ],
+    )
+    app.state.settings = config
+    app.state.metrics = metrics
+    install_handlers(app)
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)])
+    for module in (events, customers, points, journeys):
+        v1.include_router(module.router)
+    app.include_router(v1)
+    app.include_router(unsubscribe.router)
+    app.include_router(health.router)
+    # Outermost first: time everything, including bodies refused for size.
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=config.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app

@@ -1,0 +1,98 @@
+"""Error answers: the exception handlers, and the documented error responses of each route."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.schemas import FieldProblem, Problem, ValidationProblem
+from runtime.router import TemporalUnavailable
+
+log = logging.getLogger("journeys.api")
+
+RETRY_AFTER_SECONDS = 5
+_UNAVAILABLE = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED)
+
+
+Responses = dict[int | str, dict[str, Any]]
+
+
+def problem(status: int, description: str, model: type[Any] = Problem) -> Responses:
+    return {status: {"model": model, "description": description}}
+
+
+UNAUTHORIZED = problem(401, "Missing or wrong API key")
+INVALID = problem(
+    422, "The request does not match its schema; every problem with its field path", ValidationProblem
+)
+TOO_LARGE = problem(413, "The request body is over the configured limit")
+UNAVAILABLE: Responses = {
+    503: {
+        "model": Problem,
+        "description": "Temporal is unreachable: nothing was acknowledged; retry after the given seconds",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}},
+    }
+}
+
+
+def responses(*groups: Responses) -> Responses:
+    merged: Responses = {}
+    for group in groups:
+        merged.update(group)
+    return merged
+
+
+def _path(loc: tuple[int | str, ...] | list[int | str]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+async def _invalid(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        FieldProblem(
+            path=_path(err.get("loc", ())), message=str(err.get("msg", "")), type=str(err.get("type", ""))
+        )
+        for err in exc.errors()
+    ]
+    body = ValidationProblem(detail=f"{len(errors)} problem(s) in the request", errors=errors)
+    return JSONResponse(body.model_dump(), status_code=422)
+
+
+def unavailable_response() -> JSONResponse:
+    body = Problem(detail="Temporal is unavailable; nothing was acknowledged, send the request again")
+    return JSONResponse(body.model_dump(), status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+async def _temporal_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    log.warning("Temporal unavailable: %s", exc)
+    return unavailable_response()
+
+
+async def _rpc_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RPCError)
+    if exc.status in _UNAVAILABLE:
+        return await _temporal_unavailable(request, exc)
+    log.error("Temporal call failed: %s (%s)", exc, exc.status)
+    return JSONResponse(Problem(detail="Temporal refused the call").model_dump(), status_code=502)
+
+
+async def _runtime_error(request: Request, exc: Exception) -> JSONResponse:
+    # A lazily connected client that cannot reach Temporal raises this rather than an RPCError.
+    if str(exc).startswith("Failed client connect"):
+        return await _temporal_unavailable(request, exc)
+    raise exc
+
+
+def install_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(TemporalUnavailable, _temporal_unavailable)
+    app.add_exception_handler(RPCError, _rpc_error)
+    app.add_exception_handler(RuntimeError, _runtime_error)

@@ -1,0 +1,68 @@
+"""Customers: merge traits, read a customer with its journeys in flight, forget a customer."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path
+
+from api.deps import ClientDep, StoreDep
+from api.errors import INVALID, TOO_LARGE, UNAUTHORIZED, UNAVAILABLE, problem, responses
+from api.inflight import end_journeys, journeys_in_flight
+from api.schemas import CustomerForgotten, CustomerOut, CustomerTraitsIn
+from store.customers import Customer
+from store.database import Store
+
+router = APIRouter(prefix="/customers", tags=["customers"])
+CustomerId = Annotated[str, Path(min_length=1, max_length=200, description="your id of the customer")]
+NOT_FOUND = problem(404, "No customer with this id")
+
+
+async def existing(store: Store, customer_id: str) -> Customer:
+    customer = await store.customers.get(customer_id)
+    if customer is None:
+        raise HTTPException(404, detail=f"no customer {customer_id!r}")
+    return customer
+
+
+@router.put(
+    "/{customer_id}",
+    response_model=CustomerOut,
+    responses=responses(UNAUTHORIZED, TOO_LARGE, INVALID, UNAVAILABLE),
+    summary="Create or update a customer (merge traits)",
+)
+async def put_customer(
+    customer_id: CustomerId, traits: CustomerTraitsIn, store: StoreDep, client: ClientDep
+) -> CustomerOut:
+    """Create the customer if new and merge the given traits; traits not given keep their value."""
+    customer = await store.customers.upsert(customer_id, traits.model_dump(exclude_unset=True))
+    names = await store.deployments.names()
+    return CustomerOut(**customer.model_dump(), journeys=await journeys_in_flight(client, names, customer_id))
+
+
+@router.get(
+    "/{customer_id}",
+    response_model=CustomerOut,
+    responses=responses(UNAUTHORIZED, NOT_FOUND, INVALID, UNAVAILABLE),
+    summary="Read a customer, with points, consent and journeys in flight",
+)
+async def get_customer(customer_id: CustomerId, store: StoreDep, client: ClientDep) -> CustomerOut:
+    """Traits, stage, points, tier, consent, and every journey running for the customer with its step."""
+    customer = await existing(store, customer_id)
+    names = await store.deployments.names()
+    return CustomerOut(**customer.model_dump(), journeys=await journeys_in_flight(client, names, customer_id))
+
+
+@router.delete(
+    "/{customer_id}",
+    response_model=CustomerForgotten,
+    responses=responses(UNAUTHORIZED, NOT_FOUND, INVALID, UNAVAILABLE),
+    summary="Forget a customer (right to erasure)",
+)
+async def delete_customer(customer_id: CustomerId, store: StoreDep, client: ClientDep) -> CustomerForgotten:
+    """End the customer's journeys, then erase its personal data; the ledger keeps anonymised entries."""
+    names = await store.deployments.names()
+    ended = await end_journeys(client, names, customer_id, reason="customer forgotten (DELETE /v1/customers)")
+    if not await store.customers.forget(customer_id) and not ended:
+        raise HTTPException(404, detail=f"no customer {customer_id!r}")
+    return CustomerForgotten(customer_id=customer_id, journeys_ended=ended)

@@ -1,0 +1,95 @@
+"""Event ingestion: each event reaches the journeys it starts or that wait for it, idempotently."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, status
+
+from api.deps import MetricsDep, RouterDep
+from api.errors import INVALID, TOO_LARGE, UNAUTHORIZED, UNAVAILABLE, responses
+from api.metrics import Metrics
+from api.schemas import EventAccepted, EventBatchAccepted, EventBatchIn, EventIn, SkippedJourney
+from runtime.router import EventRouter, TemporalUnavailable
+from workflows.models import CustomerEvent
+
+router = APIRouter(prefix="/events", tags=["events"])
+ERRORS = responses(UNAUTHORIZED, TOO_LARGE, INVALID, UNAVAILABLE)
+# Customers of one batch are routed side by side; each customer's events stay in order.
+BATCH_CONCURRENCY = 8
+
+
+async def deliver(event: EventIn, events: EventRouter, metrics: Metrics) -> EventAccepted:
+    """Route one event; raises ``TemporalUnavailable`` (and then nothing was acknowledged)."""
+    result = await events.route(
+        CustomerEvent(
+            event_id=event.event_id,
+            customer_id=event.customer_id,
+            name=event.name,
+            properties=event.properties,
+            timestamp=event.timestamp or datetime.now(UTC),
+            traits=event.traits,
+        )
+    )
+    metrics.events_accepted.labels("duplicate" if result.duplicate else "new").inc()
+    for journey in result.started:
+        metrics.journeys_started.labels(journey).inc()
+    return EventAccepted(
+        event_id=result.event_id,
+        duplicate=result.duplicate,
+        started=result.started,
+        signalled=result.signalled,
+        skipped=[SkippedJourney(journey=s.journey, reason=s.reason) for s in result.skipped],
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=EventAccepted,
+    responses=ERRORS,
+    summary="Send one customer event",
+)
+async def post_event(event: EventIn, events: RouterDep, metrics: MetricsDep) -> EventAccepted:
+    """Start the journeys this event triggers and deliver it to the customer's journeys in flight.
+
+    A repeat of an ``event_id`` already accepted answers 202 with ``duplicate: true`` and changes nothing,
+    so a sender may retry any failed or unanswered request.
+    """
+    return await deliver(event, events, metrics)
+
+
+@router.post(
+    "/batch",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=EventBatchAccepted,
+    responses=ERRORS,
+    summary="Send up to 1,000 customer events",
+)
+async def post_events(batch: EventBatchIn, events: RouterDep, metrics: MetricsDep) -> EventBatchAccepted:
+    """Each event as in ``POST /v1/events``. On 503 some events may have been applied: resend the whole
+    batch, and those come back as duplicates."""
+    by_customer: dict[str, list[int]] = defaultdict(list)
+    for index, event in enumerate(batch.events):
+        by_customer[event.customer_id].append(index)
+    results: list[EventAccepted | None] = [None] * len(batch.events)
+    gate = asyncio.Semaphore(BATCH_CONCURRENCY)
+
+    async def customer(indices: list[int]) -> None:
+        async with gate:
+            for index in indices:
+                results[index] = await deliver(batch.events[index], events, metrics)
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for indices in by_customer.values():
+                group.create_task(customer(indices))
+    except ExceptionGroup as failures:
+        # Report Temporal being down (503, retry) ahead of anything else that went wrong.
+        unavailable, _ = failures.split(TemporalUnavailable)
+        raise (unavailable or failures).exceptions[0] from None
+    done = [r for r in results if r is not None]
+    duplicates = sum(r.duplicate for r in done)
+    return EventBatchAccepted(accepted=len(done) - duplicates, duplicates=duplicates, results=done)

@@ -1,0 +1,81 @@
+"""Liveness, readiness (Temporal and the store reachable) and Prometheus metrics."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+from temporalio.client import Client
+
+from api.deps import ClientDep, MetricsDep, StoreDep
+from api.errors import RETRY_AFTER_SECONDS
+from api.schemas import Health, Readiness
+from store.database import Store
+
+router = APIRouter(tags=["health"])
+CHECK_TIMEOUT = 3.0
+
+
+async def temporal_ok(client: Client) -> str:
+    try:
+        await client.workflow_service.get_system_info(
+            GetSystemInfoRequest(), timeout=timedelta(seconds=CHECK_TIMEOUT)
+        )
+    except Exception as exc:  # any failure means not ready; say which
+        return f"unreachable: {type(exc).__name__}"
+    return "ok"
+
+
+async def store_ok(store: Store) -> str:
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT), store.engine.connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+    except Exception as exc:
+        return f"unreachable: {type(exc).__name__}"
+    return "ok"
+
+
+@router.get("/healthz", response_model=Health, summary="The process is up")
+async def healthz() -> Health:
+    return Health()
+
+
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={
+        503: {
+            "model": Readiness,
+            "description": "Temporal or the store is unreachable",
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        }
+    },
+    summary="Temporal and the store are reachable",
+)
+async def readyz(client: ClientDep, store: StoreDep) -> Readiness | JSONResponse:
+    temporal, database = await asyncio.gather(temporal_ok(client), store_ok(store))
+    checks = {"temporal": temporal, "store": database}
+    if temporal == database == "ok":
+        return Readiness(status="ready", checks=checks)
+    body = Readiness(status="unavailable", checks=checks)
+    return JSONResponse(body.model_dump(), status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}},
+            "description": "Prometheus text",
+        }
+    },
+    summary="Prometheus metrics",
+)
+async def metrics(registry: MetricsDep) -> Response:
+    return Response(registry.render(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,214 @@
+"""Journeys: list, read (versions, plan, diagram with live counts), deploy, validate, pause, stats."""
+
+from __future__ import annotations
+
+from pathlib import Path as FsPath
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Request, status
+from fastapi.responses import JSONResponse
+
+from api.deps import RouterDep, SettingsDep, StoreDep
+from api.errors import INVALID, TOO_LARGE, UNAUTHORIZED, problem, responses
+from api.schemas import (
+    JourneyDeployed,
+    JourneyDetail,
+    JourneyProblem,
+    JourneyProblemItem,
+    JourneyState,
+    JourneyStatsOut,
+    JourneySummary,
+    JourneyValid,
+    JourneyVersionOut,
+)
+from api.stats import stats_out, step_counts
+from engine.diagram import mermaid
+from engine.errors import JourneyError, JourneyValidationError
+from engine.loader import compile_text
+from engine.plan import Plan
+from engine.source import parse_source
+from store.database import Store
+
+router = APIRouter(prefix="/journeys", tags=["journeys"])
+JourneyName = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]*$", max_length=100, description="journey id")]
+NOT_FOUND = problem(404, "No journey with this name has been deployed")
+JOURNEY_INVALID = problem(
+    422, "The journey has problems (every one, with file, line, column and path)", JourneyProblem
+)
+YAML_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "the journey file (YAML)",
+        "content": {"application/yaml": {"schema": {"type": "string"}}},
+    }
+}
+
+
+async def current(store: Store, name: str) -> Plan:
+    plan = await store.deployments.current(name)
+    if plan is None:
+        raise HTTPException(404, detail=f"no journey {name!r}")
+    return plan
+
+
+async def summary(store: Store, plan: Plan) -> JourneySummary:
+    versions = await store.deployments.versions(plan.journey)
+    deployed_at = next(v.deployed_at for v in versions if v.version == plan.version)
+    return JourneySummary(
+        name=plan.journey,
+        version=plan.version,
+        description=plan.description,
+        stage=plan.stage,
+        trigger=plan.trigger.event,
+        paused=await store.deployments.is_paused(plan.journey),
+        deployed_at=deployed_at,
+    )
+
+
+def invalid(errors: list[JourneyError]) -> JSONResponse:
+    body = JourneyProblem(
+        detail=f"the journey has {len(errors)} problem(s)",
+        errors=[
+            JourneyProblemItem(file=e.file, line=e.line, column=e.column, path=e.path, message=e.message)
+            for e in errors
+        ],
+    )
+    return JSONResponse(body.model_dump(), status_code=422)
+
+
+async def read_yaml(request: Request, file: str) -> str:
+    try:
+        return (await request.body()).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise JourneyValidationError([JourneyError(file, 1, 1, "", f"the file is not UTF-8: {exc}")]) from exc
+
+
+def compile_body(text: str, file: str, journeys_dir: FsPath) -> Plan:
+    """Compile against the deployed templates (``<journeys_dir>/templates``)."""
+    return compile_text(text, file, journeys_dir / "templates")
+
+
+@router.get("", response_model=list[JourneySummary], responses=UNAUTHORIZED, summary="List journeys")
+async def list_journeys(store: StoreDep) -> list[JourneySummary]:
+    """Every deployed journey with its current version, paused or not."""
+    found = []
+    for name in await store.deployments.names():
+        plan = await store.deployments.current(name)
+        if plan is not None:
+            found.append(await summary(store, plan))
+    return found
+
+
+@router.post(
+    "/validate",
+    response_model=JourneyValid,
+    responses=responses(UNAUTHORIZED, TOO_LARGE, JOURNEY_INVALID),
+    openapi_extra=YAML_BODY,
+    summary="Validate a journey without deploying it",
+)
+async def validate(request: Request, settings: SettingsDep) -> JourneyValid | JSONResponse:
+    """Answers as a deploy would (422 with every problem), without deploying: for CI and editors."""
+    file = "journey.yaml"
+    try:
+        plan = compile_body(await read_yaml(request, file), file, settings.journeys_dir)
+    except JourneyValidationError as exc:
+        return invalid(exc.errors)
+    return JourneyValid(
+        journey=plan.journey, version=plan.version, steps=len(plan.nodes), diagram=mermaid(plan)
+    )
+
+
+@router.get(
+    "/{name}",
+    response_model=JourneyDetail,
+    responses=responses(UNAUTHORIZED, NOT_FOUND, INVALID),
+    summary="Read a journey: versions, plan, diagram with live counts",
+)
+async def get_journey(name: JourneyName, store: StoreDep) -> JourneyDetail:
+    plan = await current(store, name)
+    versions = await store.deployments.versions(name)
+    stats = await store.steps.stats(name)
+    return JourneyDetail(
+        **(await summary(store, plan)).model_dump(),
+        versions=[JourneyVersionOut.model_validate(v.model_dump()) for v in versions],
+        plan=plan,
+        diagram=mermaid(plan, step_counts(stats)),
+        source=next(v.source for v in versions if v.is_current),
+    )
+
+
+@router.put(
+    "/{name}",
+    response_model=JourneyDeployed,
+    responses=responses(UNAUTHORIZED, TOO_LARGE, JOURNEY_INVALID),
+    openapi_extra=YAML_BODY,
+    summary="Deploy a journey (YAML)",
+)
+async def deploy(
+    name: JourneyName, request: Request, store: StoreDep, events: RouterDep, settings: SettingsDep
+) -> JourneyDeployed | JSONResponse:
+    """Make this YAML the current version. Customers in flight keep the version they entered on."""
+    file = f"{name}.yaml"
+    try:
+        text = await read_yaml(request, file)
+        plan = compile_body(text, file, settings.journeys_dir)
+    except JourneyValidationError as exc:
+        return invalid(exc.errors)
+    if plan.journey != name:
+        line, column = parse_source(text, file).position(("journey",))
+        return invalid(
+            [
+                JourneyError(
+                    file, line, column, "journey", f"journey is {plan.journey!r} but the URL names {name!r}"
+                )
+            ]
+        )
+    new = await store.deployments.deploy(plan, source=text)
+    await events.reload()
+    versions = await store.deployments.versions(name)
+    return JourneyDeployed(
+        name=name,
+        version=plan.version,
+        new_version=new,
+        versions=[JourneyVersionOut.model_validate(v.model_dump()) for v in versions],
+    )
+
+
+async def set_paused(name: str, paused: bool, store: Store, events: RouterDep) -> JourneyState:
+    await current(store, name)
+    await store.deployments.set_paused(name, paused)
+    await events.reload()
+    return JourneyState(name=name, paused=paused)
+
+
+@router.post(
+    "/{name}/pause",
+    response_model=JourneyState,
+    responses=responses(UNAUTHORIZED, NOT_FOUND, INVALID),
+    summary="Pause a journey",
+)
+async def pause(name: JourneyName, store: StoreDep, events: RouterDep) -> JourneyState:
+    """No new customers enter; customers in flight hold before their next send until resumed."""
+    return await set_paused(name, True, store, events)
+
+
+@router.post(
+    "/{name}/resume",
+    response_model=JourneyState,
+    responses=responses(UNAUTHORIZED, NOT_FOUND, INVALID),
+    summary="Resume a paused journey",
+)
+async def resume(name: JourneyName, store: StoreDep, events: RouterDep) -> JourneyState:
+    return await set_paused(name, False, store, events)
+
+
+@router.get(
+    "/{name}/stats",
+    response_model=JourneyStatsOut,
+    responses=responses(UNAUTHORIZED, NOT_FOUND, INVALID),
+    status_code=status.HTTP_200_OK,
+    summary="Per-step counts: entered, waiting, completed, sends, skips, conversions, points",
+)
+async def stats(name: JourneyName, store: StoreDep) -> JourneyStatsOut:
+    plan = await current(store, name)
+    return stats_out(plan, await store.steps.stats(name))

@@ -1,0 +1,47 @@
+"""Unsubscribe links: a confirmation page, RFC 8058 one-click, and forged tokens refused."""
+
+from __future__ import annotations
+
+import httpx
+
+from activities.unsubscribe_tokens import make_token
+from runtime.sandbox import Sandbox
+from tests.api.support import at_step, event, eventually
+
+
+async def test_the_link_in_the_welcome_email_unsubscribes_and_ends_the_journey(
+    api: httpx.AsyncClient, anonymous: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    await api.post("/v1/events", json=event("signed_up", "pia", traits={"email": "pia@example.com"}))
+    await eventually(lambda: at_step(api, "pia", "onboarding", "wait_profile"))
+    [welcome] = sandbox.outbox.messages()
+    link = welcome.header("List-Unsubscribe")
+    assert link is not None
+    path = link.split("<https://journeys.test", 1)[1].split(">", 1)[0]
+
+    page = await anonymous.get(path)
+    still = (await api.get("/v1/customers/pia")).json()
+    one_click = await anonymous.post(path, data={"List-Unsubscribe": "One-Click"})
+
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert '<form method="post"' in page.text
+    assert still["subscribed"] is True  # showing the page changes nothing
+    assert one_click.status_code == 200
+    assert "unsubscribed" in one_click.text
+    result = await sandbox.result("onboarding", "pia")
+    assert (result.outcome, result.reason) == ("exited", "unsubscribed received")
+    assert (await api.get("/v1/customers/pia")).json()["subscribed"] is False
+
+
+async def test_a_forged_or_malformed_token_is_refused(
+    api: httpx.AsyncClient, anonymous: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    await api.put("/v1/customers/quin", json={"email": "quin@example.com"})
+    forged = make_token("quin", "somebody-elses-secret-0123456789")
+    genuine = make_token("quin", sandbox.settings.unsubscribe_secret)
+    tampered = genuine[:-2] + ("AA" if not genuine.endswith("AA") else "BB")
+
+    for token in (forged, tampered, "not-a-token", "a.b"):
+        assert (await anonymous.get(f"/unsubscribe/{token}")).status_code == 400
+        assert (await anonymous.post(f"/unsubscribe/{token}")).status_code == 400
+    assert (await api.get("/v1/customers/quin")).json()["subscribed"] is True
