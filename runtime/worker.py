@@ -1,0 +1,65 @@
+"""The worker: runs ``JourneyWorkflow`` and the activities against Temporal until told to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.journey_activities import JourneyActivities
+from activities.pause import PauseActivities
+from runtime.router import EventRouter
+from runtime.settings import Settings
+from runtime.temporal import connect, ensure_search_attributes
+from store.database import Store
+from workflows.journey import JourneyWorkflow
+
+log = logging.getLogger("journeys.worker")
+
+
+def activity_functions(activities: JourneyActivities, store: Store) -> Sequence[Callable[..., Any]]:
+    return [
+        PauseActivities(store).journey_paused,
+        activities.load_customer,
+        activities.send_email,
+        activities.send_webhook,
+        activities.award,
+        activities.set_stage,
+        activities.record_steps,
+    ]
+
+
+def build_worker(client: Client, task_queue: str, store: Store, activities: JourneyActivities) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[JourneyWorkflow],
+        activities=activity_functions(activities, store),
+        graceful_shutdown_timeout=timedelta(seconds=30),
+    )
+
+
+async def serve(settings: Settings) -> None:
+    """Connect, run the worker, and shut down gracefully on SIGINT/SIGTERM."""
+    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    await ensure_search_attributes(client, settings.temporal_namespace)
+    store = Store(settings.store_url())
+    await store.migrate()
+    router = EventRouter(client, store, settings.task_queue)
+    worker = build_worker(client, settings.task_queue, store, JourneyActivities(store, settings, router))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    log.info("worker started on task queue %s at %s", settings.task_queue, settings.temporal_address)
+    async with worker:
+        await stop.wait()
+        log.info("worker stopping: letting activities in flight finish")
+    await store.close()
+    log.info("worker stopped")

@@ -1,0 +1,462 @@
+"""``JourneyWorkflow``: walks a compiled plan for one customer, durably, for as long as it takes.
+
+Events arrive as the ``event`` signal. ``exit_on`` events end the run wherever it is, even mid-wait;
+a goal event inside its window records a conversion. Side effects happen only in activities, each
+with an idempotency key ``{workflow_id}/{entry_id}/{step}/{visit}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeKey
+
+with workflow.unsafe.imports_passed_through():
+    from activities.contracts import (
+        AwardRequest,
+        AwardResult,
+        CustomerSnapshot,
+        DeliveryResult,
+        SendEmailRequest,
+        SendWebhookRequest,
+        SetStageRequest,
+        StageResult,
+        StepRecord,
+    )
+    from engine import expressions
+    from engine.plan import (
+        AwardNode,
+        BranchNode,
+        ExitNode,
+        Node,
+        Plan,
+        SendEmailNode,
+        SendWebhookNode,
+        SetStageNode,
+        SplitNode,
+        WaitForNode,
+        WaitNode,
+    )
+    from workflows.models import (
+        CustomerEvent,
+        JourneyInput,
+        JourneyResult,
+        JourneyStatus,
+        RunState,
+        StepTaken,
+    )
+    from workflows.timing import next_local_time, pick_variant
+
+RecordKind = Literal["entered", "completed", "journey_entered", "journey_exited", "converted"]
+JOURNEY_STEP = SearchAttributeKey.for_keyword("JourneyStep")
+LIFECYCLE_STAGE = SearchAttributeKey.for_keyword("LifecycleStage")
+
+STORE_TIMEOUT = timedelta(seconds=30)
+SEND_TIMEOUT = timedelta(seconds=60)
+SEND_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=10), maximum_attempts=50
+)
+STORE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+PAUSE_RECHECK = timedelta(minutes=15)
+# Continue as new well before Temporal's limits; one loop iteration costs a handful of events.
+HISTORY_BUDGET = 4000
+KEEP_STEPS = 200
+KEEP_EVENTS = 100
+
+
+class _Leave(Exception):
+    """Raised inside the run to end the journey now (exit event, exit step, goal with exit)."""
+
+    def __init__(self, outcome: str, reason: str) -> None:
+        super().__init__(reason)
+        self.outcome = outcome
+        self.reason = reason
+
+
+@workflow.defn(name="JourneyWorkflow")
+class JourneyWorkflow:
+    @workflow.init
+    def __init__(self, inp: JourneyInput) -> None:
+        self._plan: Plan = inp.plan
+        self._customer_id = inp.customer_id
+        self._trigger = inp.trigger
+        self._state: RunState = inp.state or RunState(
+            entry_id="",
+            entered_at=workflow.now(),
+            current=inp.plan.start,
+            seen_event_ids=[inp.trigger.event_id],
+            data={inp.trigger.name: inp.trigger.properties},
+        )
+        self._exit_event: CustomerEvent | None = None
+        self._goal_event: CustomerEvent | None = None
+        self._customer: CustomerSnapshot | None = None
+        self._records: list[StepRecord] = []
+
+    # ----------------------------------------------------------------- signals and queries
+
+    @workflow.signal(name="event")
+    def on_event(self, event: CustomerEvent) -> None:
+        if event.event_id in self._state.seen_event_ids:
+            return
+        self._state.seen_event_ids = [*self._state.seen_event_ids[-(KEEP_EVENTS * 5) :], event.event_id]
+        if event.name in self._plan.exit_on and self._exit_event is None:
+            self._exit_event = event
+        goal = self._plan.goal
+        if goal is not None and event.name == goal.event and not self._state.goal_reached:
+            window_end = self._state.entered_at + timedelta(seconds=goal.within_seconds)
+            if workflow.now() <= window_end and self._goal_event is None:
+                self._goal_event = event
+        self._state.pending = [*self._state.pending[-(KEEP_EVENTS - 1) :], event]
+
+    @workflow.query(name="status")
+    def status(self) -> JourneyStatus:
+        return JourneyStatus(
+            journey=self._plan.journey,
+            version=self._plan.version,
+            customer_id=self._customer_id,
+            current_step=self._state.current,
+            steps=self._state.taken,
+            points_awarded=self._state.points_awarded,
+            goal_reached=self._state.goal_reached,
+        )
+
+    # ----------------------------------------------------------------- the run
+
+    @workflow.run
+    async def run(self, inp: JourneyInput) -> JourneyResult:
+        info = workflow.info()
+        first_run = not self._state.entry_id
+        if first_run:
+            self._state.entry_id = info.first_execution_run_id or info.run_id
+            self._record(None, "journey_entered", self._trigger.name)
+        outcome, reason = "completed", "end of journey"
+        try:
+            await self._refresh_customer()
+            while self._state.current is not None:
+                await self._interrupts()
+                if self._should_continue_as_new():
+                    await self._flush()
+                    await workflow.wait_condition(workflow.all_handlers_finished)
+                    workflow.continue_as_new(
+                        JourneyInput(
+                            plan=self._plan,
+                            customer_id=self._customer_id,
+                            trigger=self._trigger,
+                            state=self._state,
+                        )
+                    )
+                node = self._plan.node(self._state.current)
+                self._enter(node)
+                following = await self._execute(node)
+                self._complete(node, following)
+                self._state.current = following
+            await self._interrupts()
+        except _Leave as leave:
+            outcome, reason = leave.outcome, leave.reason
+        self._record(self._state.current, "journey_exited", f"{outcome}: {reason}")
+        await self._flush()
+        return JourneyResult(
+            outcome=outcome,
+            reason=reason,
+            points_awarded=self._state.points_awarded,
+            goal_reached=self._state.goal_reached,
+            steps=self._state.taken,
+        )
+
+    async def _execute(self, node: Node) -> str | None:
+        if isinstance(node, SendEmailNode):
+            await self._send_email(node)
+        elif isinstance(node, SendWebhookNode):
+            await self._send_webhook(node)
+        elif isinstance(node, WaitNode):
+            await self._wait(node)
+        elif isinstance(node, WaitForNode):
+            return await self._wait_for(node)
+        elif isinstance(node, BranchNode):
+            return await self._branch(node)
+        elif isinstance(node, SplitNode):
+            return self._split(node)
+        elif isinstance(node, AwardNode):
+            await self._award(node)
+        elif isinstance(node, SetStageNode):
+            await self._set_stage(node.id, node.stage)
+        elif isinstance(node, ExitNode):
+            self._state.current = node.id
+            raise _Leave("exited", node.reason)
+        return node.next
+
+    # ----------------------------------------------------------------- steps
+
+    async def _hold_while_paused(self, step: str) -> None:
+        """A paused journey lets no message out: hold here, re-checking now and then."""
+        await self._flush()
+        held = False
+        while await workflow.execute_local_activity(
+            "journey_paused",
+            self._plan.journey,
+            result_type=bool,
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=STORE_RETRY,
+            summary="is the journey paused?",
+        ):
+            if not held:
+                self._note(step, "holding: journey paused")
+                held = True
+            await self._sleep_until(workflow.now() + PAUSE_RECHECK, lambda: False)
+
+    async def _send_email(self, node: SendEmailNode) -> None:
+        await self._hold_while_paused(node.id)
+        result = await workflow.execute_activity(
+            "send_email",
+            SendEmailRequest(
+                **self._context(node.id),
+                template=node.template,
+                templates=self._plan.templates,
+                event=self._trigger.as_context(),
+                data=self._state.data,
+            ),
+            result_type=DeliveryResult,
+            start_to_close_timeout=SEND_TIMEOUT,
+            retry_policy=SEND_RETRY,
+            summary=f"send email {node.template}",
+        )
+        self._note(node.id, _delivery_outcome(result))
+
+    async def _send_webhook(self, node: SendWebhookNode) -> None:
+        await self._hold_while_paused(node.id)
+        result = await workflow.execute_activity(
+            "send_webhook",
+            SendWebhookRequest(
+                **self._context(node.id),
+                message_type=node.message_type,
+                payload=node.payload,
+                event=self._trigger.as_context(),
+                data=self._state.data,
+            ),
+            result_type=DeliveryResult,
+            start_to_close_timeout=SEND_TIMEOUT,
+            retry_policy=SEND_RETRY,
+            summary=f"send webhook {node.message_type}",
+        )
+        self._note(node.id, _delivery_outcome(result))
+
+    async def _award(self, node: AwardNode) -> None:
+        await self._flush()
+        result = await workflow.execute_activity(
+            "award",
+            AwardRequest(**self._context(node.id), points=node.points, reason=node.reason, badge=node.badge),
+            result_type=AwardResult,
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=STORE_RETRY,
+            summary=f"award {node.points} points" + (f" and badge {node.badge}" if node.badge else ""),
+        )
+        self._state.points_awarded += node.points
+        detail = f"+{node.points} points, balance {result.balance}"
+        if node.badge:
+            detail += f", badge {node.badge}"
+        if result.tier != result.previous_tier:
+            detail += f", tier {result.previous_tier or 'none'} -> {result.tier}"
+        self._note(node.id, detail)
+
+    async def _set_stage(self, step: str, stage: str) -> None:
+        await self._flush()
+        result = await workflow.execute_activity(
+            "set_stage",
+            SetStageRequest(**self._context(step), stage=stage),
+            result_type=StageResult,
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=STORE_RETRY,
+            summary=f"set stage {stage}",
+        )
+        workflow.upsert_search_attributes([LIFECYCLE_STAGE.value_set(stage)])
+        if self._customer is not None:
+            self._customer = self._customer.model_copy(update={"stage": stage})
+        self._note(step, f"stage {result.previous} -> {result.stage}")
+
+    async def _wait(self, node: WaitNode) -> None:
+        until = workflow.now() + timedelta(seconds=node.seconds)
+        if node.until is not None:
+            timezone = self._customer.timezone if self._customer else "UTC"
+            until = next_local_time(until, node.until, timezone)
+        await self._sleep_until(until, lambda: False)
+        self._note(node.id, f"waited until {until.isoformat(timespec='minutes')}")
+
+    async def _wait_for(self, node: WaitForNode) -> str | None:
+        deadline = workflow.now() + timedelta(seconds=node.timeout_seconds)
+
+        def first_match() -> CustomerEvent | None:
+            for event in self._state.pending:
+                if event.name == node.event and self._matches(node.where, event):
+                    return event
+            return None
+
+        if await self._sleep_until(deadline, lambda: first_match() is not None):
+            event = first_match()
+            assert event is not None
+            self._state.pending = [e for e in self._state.pending if e is not event]
+            self._state.data[event.name] = event.properties
+            self._note(node.id, f"{node.event} arrived")
+            return node.on_event
+        self._note(node.id, "timed out")
+        return node.on_timeout
+
+    async def _branch(self, node: BranchNode) -> str | None:
+        await self._refresh_customer()
+        for case in node.cases:
+            if self._matches(case.when, self._trigger):
+                self._note(node.id, f"{case.when} -> {case.next}")
+                return case.next
+        self._note(node.id, f"no case matched -> {node.otherwise or 'end'}")
+        return node.otherwise
+
+    def _split(self, node: SplitNode) -> str | None:
+        weights = [v.weight for v in node.variants]
+        index = pick_variant(self._plan.journey, node.id, self._customer_id, weights, node.control_percent)
+        if index < 0:
+            self._note(node.id, "control group")
+            raise _Leave("control", f"control group of {node.id}")
+        variant = node.variants[index]
+        self._state.data.setdefault("variants", {})[node.id] = variant.name
+        self._note(node.id, f"variant {variant.name}")
+        return variant.next
+
+    # ----------------------------------------------------------------- waiting, exits and goals
+
+    async def _sleep_until(self, until: datetime, ready: Callable[[], bool]) -> bool:
+        """Wait until ``ready()`` or ``until``; exit events and goals are handled meanwhile."""
+        await self._flush()
+        while True:
+            await self._interrupts()
+            if ready():
+                return True
+            remaining = (until - workflow.now()).total_seconds()
+            if remaining <= 0:
+                return False
+            try:
+                await workflow.wait_condition(
+                    lambda: ready() or self._exit_event is not None or self._goal_event is not None,
+                    timeout=timedelta(seconds=remaining),
+                )
+            except TimeoutError:
+                await self._interrupts()
+                return ready()
+
+    async def _interrupts(self) -> None:
+        if self._exit_event is not None:
+            raise _Leave("exited", f"{self._exit_event.name} received")
+        if self._goal_event is not None:
+            event, self._goal_event = self._goal_event, None
+            await self._reach_goal(event)
+
+    async def _reach_goal(self, event: CustomerEvent) -> None:
+        goal = self._plan.goal
+        if goal is None or self._state.goal_reached:
+            return
+        if goal.where is not None:
+            await self._refresh_customer()
+            if not self._matches(goal.where, event):
+                return
+        self._state.goal_reached = True
+        self._state.data[event.name] = event.properties
+        self._record(self._state.current, "converted", event.name)
+        self._note("goal", f"goal {goal.event} reached")
+        if goal.stage is not None:
+            await self._set_stage("goal", goal.stage)
+        if goal.exit:
+            raise _Leave("goal", f"goal {goal.event} reached")
+
+    # ----------------------------------------------------------------- bookkeeping
+
+    def _matches(self, condition: str | None, event: CustomerEvent) -> bool:
+        if condition is None:
+            return True
+        context = {
+            "customer": self._customer.as_context() if self._customer else {},
+            "event": event.as_context(),
+            "data": self._state.data,
+            "journey": {"name": self._plan.journey, "version": self._plan.version},
+        }
+        return expressions.evaluate(condition, context)
+
+    async def _refresh_customer(self) -> None:
+        self._customer = await workflow.execute_local_activity(
+            "load_customer",
+            self._customer_id,
+            result_type=CustomerSnapshot,
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=STORE_RETRY,
+            summary="load customer",
+        )
+
+    def _context(self, step: str) -> dict[str, Any]:
+        visit = self._state.visits.get(step, 1)
+        info = workflow.info()
+        return {
+            "key": f"{info.workflow_id}/{self._state.entry_id}/{step}/{visit}",
+            "workflow_id": info.workflow_id,
+            "journey": self._plan.journey,
+            "version": self._plan.version,
+            "step": step,
+            "customer_id": self._customer_id,
+            "at": workflow.now(),
+        }
+
+    def _enter(self, node: Node) -> None:
+        self._state.visits[node.id] = self._state.visits.get(node.id, 0) + 1
+        taken = StepTaken(step=node.id, kind=node.kind, at=workflow.now())
+        self._state.taken = [*self._state.taken[-(KEEP_STEPS - 1) :], taken]
+        self._record(node.id, "entered", node.kind)
+        workflow.upsert_search_attributes([JOURNEY_STEP.value_set(node.id)])
+
+    def _complete(self, node: Node, following: str | None) -> None:
+        self._record(node.id, "completed", following or "end")
+
+    def _note(self, step: str, outcome: str) -> None:
+        for taken in reversed(self._state.taken):
+            if taken.step == step:
+                taken.outcome = outcome
+                return
+        self._state.taken.append(StepTaken(step=step, kind="goal", at=workflow.now(), outcome=outcome))
+
+    def _record(self, step: str | None, kind: RecordKind, detail: str) -> None:
+        info = workflow.info()
+        self._records.append(
+            StepRecord(
+                journey=self._plan.journey,
+                version=self._plan.version,
+                workflow_id=info.workflow_id,
+                customer_id=self._customer_id,
+                step=step,
+                kind=kind,
+                detail=detail,
+                at=workflow.now(),
+            )
+        )
+
+    async def _flush(self) -> None:
+        """Write the step records gathered so far in one local activity (before waits and sends)."""
+        if not self._records:
+            return
+        records, self._records = self._records, []
+        await workflow.execute_local_activity(
+            "record_steps",
+            records,
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=STORE_RETRY,
+            summary=f"record {len(records)} step events",
+        )
+
+    def _should_continue_as_new(self) -> bool:
+        info = workflow.info()
+        return info.is_continue_as_new_suggested() or info.get_current_history_length() > HISTORY_BUDGET
+
+
+def _delivery_outcome(result: DeliveryResult) -> str:
+    if result.status == "skipped":
+        return f"skipped: {result.reason}"
+    if result.channel == "email":
+        return f'sent "{result.subject}" to {result.recipient}'
+    return "webhook sent"
