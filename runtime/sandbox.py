@@ -18,7 +18,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from activities.journey_activities import JourneyActivities
+from activities.journey_activities import FailAfter, JourneyActivities
 from engine.plan import Plan
 from runtime.outbox import OutboxServer
 from runtime.router import EventRouter, RouteResult
@@ -63,6 +63,7 @@ class Sandbox:
         workdir: Path | None = None,
         database_url: str | None = None,
         settings: dict[str, Any] | None = None,
+        fail_after: FailAfter | None = None,
     ) -> AsyncIterator[Sandbox]:
         """Start everything, deploy ``plans``, and stop it all on exit."""
         async with AsyncExitStack() as stack:
@@ -88,7 +89,7 @@ class Sandbox:
                 await store.deployments.deploy(plan, source="")
             router = EventRouter(env.client, store, config.task_queue)
             await router.reload()
-            activities = JourneyActivities(store, config, router)
+            activities = JourneyActivities(store, config, router, fail_after=fail_after)
             worker = build_worker(env.client, config.task_queue, store, activities)
             await stack.enter_async_context(worker)
             yield cls(env, env.client, store, outbox, router, config, activities)

@@ -11,6 +11,7 @@ from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.journey_activities import JourneyActivities
 from activities.pause import PauseActivities
@@ -42,6 +43,10 @@ def build_worker(client: Client, task_queue: str, store: Store, activities: Jour
         workflows=[JourneyWorkflow],
         activities=activity_functions(activities, store),
         graceful_shutdown_timeout=timedelta(seconds=30),
+        workflow_runner=SandboxedWorkflowRunner(
+            # Conditions compile with Jinja2, which imports parts of itself lazily: share, don't reload.
+            restrictions=SandboxRestrictions.default.with_passthrough_modules("jinja2", "markupsafe")
+        ),
     )
 
 

@@ -61,8 +61,6 @@ SEND_RETRY = RetryPolicy(
 )
 STORE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 PAUSE_RECHECK = timedelta(minutes=15)
-# Continue as new well before Temporal's limits; one loop iteration costs a handful of events.
-HISTORY_BUDGET = 4000
 KEEP_STEPS = 200
 KEEP_EVENTS = 100
 
@@ -81,6 +79,7 @@ class JourneyWorkflow:
     @workflow.init
     def __init__(self, inp: JourneyInput) -> None:
         self._plan: Plan = inp.plan
+        self._history_budget = inp.history_budget
         self._customer_id = inp.customer_id
         self._trigger = inp.trigger
         self._state: RunState = inp.state or RunState(
@@ -146,6 +145,7 @@ class JourneyWorkflow:
                             customer_id=self._customer_id,
                             trigger=self._trigger,
                             state=self._state,
+                            history_budget=self._history_budget,
                         )
                     )
                 node = self._plan.node(self._state.current)
@@ -451,7 +451,7 @@ class JourneyWorkflow:
 
     def _should_continue_as_new(self) -> bool:
         info = workflow.info()
-        return info.is_continue_as_new_suggested() or info.get_current_history_length() > HISTORY_BUDGET
+        return info.is_continue_as_new_suggested() or info.get_current_history_length() > self._history_budget
 
 
 def _delivery_outcome(result: DeliveryResult) -> str:

@@ -51,6 +51,8 @@ class JourneyInput(BaseModel):
     customer_id: str
     trigger: CustomerEvent
     state: RunState | None = None
+    # Continue as new once history passes this many events (well under Temporal's 51,200 limit).
+    history_budget: int = 4000
 
 
 class JourneyResult(BaseModel):

@@ -1,0 +1,135 @@
+"""The guarantees: nothing sent or awarded twice, events applied once, versions kept, histories bounded."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from engine.loader import compile_text
+from engine.plan import Plan
+from runtime.sandbox import Sandbox
+from runtime.temporal import workflow_id
+from tests.support.failures import FailOnce
+from workflows.journey import JourneyWorkflow
+from workflows.models import CustomerEvent, JourneyInput
+
+DAY = timedelta(days=1)
+TRAITS = {"email": "ada@example.com", "first_name": "Ada"}
+JOURNEYS_DIR = Path(__file__).resolve().parents[2] / "journeys"
+
+
+async def test_a_crash_after_sending_retries_without_a_second_email(
+    example_plans: dict[str, Plan], tmp_path: Path
+) -> None:
+    crash = FailOnce("send_email")
+    async with Sandbox.open([example_plans["onboarding"]], workdir=tmp_path, fail_after=crash) as sandbox:
+        await sandbox.event("signed_up", "c1", traits=TRAITS)
+        await sandbox.sleep(DAY)
+        await sandbox.event("unsubscribed", "c1")
+        result = await sandbox.result("onboarding", "c1")
+
+    assert crash.fired
+    assert result.reason == "unsubscribed received"
+    assert [m.subject for m in sandbox.outbox.messages()] == ["Welcome aboard, Ada!"]
+
+
+async def test_a_crash_after_awarding_retries_without_a_second_ledger_entry(
+    example_plans: dict[str, Plan], tmp_path: Path
+) -> None:
+    crash = FailOnce("award")
+    async with Sandbox.open([example_plans["onboarding"]], workdir=tmp_path, fail_after=crash) as sandbox:
+        await sandbox.event("signed_up", "c2", traits=TRAITS)
+        await sandbox.sleep(DAY)
+        await sandbox.event("unsubscribed", "c2")
+        await sandbox.result("onboarding", "c2")
+        ledger = await sandbox.store.points.ledger("c2")
+        balance = await sandbox.store.points.balance("c2")
+
+    assert crash.fired
+    assert [entry.reason for entry in ledger] == ["Sign-up bonus"]
+    assert balance == 100
+
+
+async def test_a_repeated_event_id_is_applied_once(onboarding: Sandbox) -> None:
+    await onboarding.event("signed_up", "c3", traits=TRAITS, event_id="signup-c3")
+    repeat = await onboarding.event("signed_up", "c3", traits=TRAITS, event_id="signup-c3")
+    await onboarding.sleep(DAY)
+    first = await onboarding.event("profile_completed", "c3", event_id="profile-c3")
+    again = await onboarding.event("profile_completed", "c3", event_id="profile-c3")
+    # Even a signal that bypasses the router's check is applied once by the run itself.
+    duplicate = CustomerEvent(event_id="profile-c3", customer_id="c3", name="profile_completed")
+    await onboarding.handle("onboarding", "c3").signal("event", duplicate)
+    await onboarding.sleep(DAY)
+    await onboarding.event("unsubscribed", "c3")
+    await onboarding.result("onboarding", "c3")
+
+    assert repeat.duplicate and repeat.started == [] and repeat.signalled == []
+    assert first.signalled == ["onboarding"] and again.duplicate
+    reasons = [entry.reason for entry in await onboarding.store.points.ledger("c3")]
+    assert reasons == ["Sign-up bonus", "Profile completed"]
+
+
+async def test_entry_once_refuses_a_second_entry(onboarding: Sandbox) -> None:
+    await onboarding.event("signed_up", "c4", traits=TRAITS)
+    await onboarding.event("unsubscribed", "c4")
+    await onboarding.result("onboarding", "c4")
+    again = await onboarding.event("signed_up", "c4", traits=TRAITS)
+
+    assert again.started == []
+    assert [s.reason for s in again.skipped] == ["already entered once (entry: once)"]
+
+
+async def test_customers_in_flight_finish_on_the_version_they_started(
+    example_plans: dict[str, Plan], tmp_path: Path
+) -> None:
+    source = (JOURNEYS_DIR / "onboarding.yaml").read_text()
+    changed = source.replace(
+        "{id: nudge_profile, send: {email: complete_your_profile}}", "{id: nudge_profile, exit: no profile}"
+    )
+    assert changed != source
+    version_2 = compile_text(changed, "onboarding.yaml", JOURNEYS_DIR / "templates")
+    version_1 = example_plans["onboarding"]
+    assert version_2.version != version_1.version
+
+    async with Sandbox.open([version_1], workdir=tmp_path) as sandbox:
+        await sandbox.event("signed_up", "early", traits={**TRAITS, "email": "early@example.com"})
+        await sandbox.store.deployments.deploy(version_2, source=changed)
+        await sandbox.router.reload()
+        await sandbox.event("signed_up", "late", traits={**TRAITS, "email": "late@example.com"})
+        early = await sandbox.result("onboarding", "early")
+        late = await sandbox.result("onboarding", "late")
+        early_status = await sandbox.status("onboarding", "early")
+        late_status = await sandbox.status("onboarding", "late")
+
+    assert early_status.version == version_1.version and late_status.version == version_2.version
+    assert "nudge_profile" in [t.step for t in early.steps] and early.outcome != "exited"
+    assert late.outcome == "exited" and late.reason == "no profile"
+    early_mail = [m.subject for m in sandbox.outbox.messages() if m.recipients == ["early@example.com"]]
+    late_mail = [m.subject for m in sandbox.outbox.messages() if m.recipients == ["late@example.com"]]
+    assert "Ada, 50 points are waiting for you" in early_mail
+    assert late_mail == ["Welcome aboard, Ada!"]
+
+
+async def test_a_long_loop_continues_as_new_and_keeps_its_state(
+    example_plans: dict[str, Plan], tmp_path: Path
+) -> None:
+    plan = example_plans["winback"]
+    async with Sandbox.open([plan], workdir=tmp_path) as sandbox:
+        trigger = CustomerEvent(event_id=uuid.uuid4().hex, customer_id="loyal", name="purchase_completed")
+        handle = await sandbox.client.start_workflow(
+            JourneyWorkflow.run,
+            JourneyInput(plan=plan, customer_id="loyal", trigger=trigger, history_budget=60),
+            id=workflow_id("winback", "loyal"),
+            task_queue=sandbox.settings.task_queue,
+        )
+        for _ in range(12):
+            await sandbox.sleep(10 * DAY)
+            await sandbox.event("purchase_completed", "loyal")
+        status = await sandbox.status("winback", "loyal")
+        description = await handle.describe()
+
+    assert description.run_id != handle.first_execution_run_id  # it continued as new
+    assert status.current_step == "watch"
+    assert sum(1 for t in status.steps if t.step == "watch") >= 12
+    assert sandbox.outbox.messages() == []
