@@ -43,10 +43,14 @@ def build_worker(client: Client, task_queue: str, store: Store, activities: Jour
         workflows=[JourneyWorkflow],
         activities=activity_functions(activities, store),
         graceful_shutdown_timeout=timedelta(seconds=30),
-        workflow_runner=SandboxedWorkflowRunner(
-            # Conditions compile with Jinja2, which imports parts of itself lazily: share, don't reload.
-            restrictions=SandboxRestrictions.default.with_passthrough_modules("jinja2", "markupsafe")
-        ),
+        workflow_runner=sandboxed_runner(),
+    )
+
+
+def sandboxed_runner() -> SandboxedWorkflowRunner:
+    # Conditions compile with Jinja2, which imports parts of itself lazily: share it, don't reload it.
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules("jinja2", "markupsafe")
     )
 
 

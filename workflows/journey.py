@@ -86,7 +86,8 @@ class JourneyWorkflow:
             entry_id="",
             entered_at=workflow.now(),
             current=inp.plan.start,
-            seen_event_ids=[inp.trigger.event_id],
+            seen_event_ids=[*inp.carried_event_ids, inp.trigger.event_id],
+            pending=list(inp.carried_events),
             data={inp.trigger.name: inp.trigger.properties},
         )
         self._exit_event: CustomerEvent | None = None
@@ -128,8 +129,8 @@ class JourneyWorkflow:
     async def run(self, inp: JourneyInput) -> JourneyResult:
         info = workflow.info()
         first_run = not self._state.entry_id
-        if first_run:
-            self._state.entry_id = info.first_execution_run_id or info.run_id
+        if first_run:  # a new entry (the first run, or a re-entry): its own idempotency keys
+            self._state.entry_id = info.run_id
             self._record(None, "journey_entered", self._trigger.name)
         outcome, reason = "completed", "end of journey"
         try:
@@ -158,12 +159,38 @@ class JourneyWorkflow:
             outcome, reason = leave.outcome, leave.reason
         self._record(self._state.current, "journey_exited", f"{outcome}: {reason}")
         await self._flush()
+        self._reenter_if_triggered_meanwhile(outcome)
         return JourneyResult(
             outcome=outcome,
             reason=reason,
             points_awarded=self._state.points_awarded,
             goal_reached=self._state.goal_reached,
             steps=self._state.taken,
+        )
+
+    def _reenter_if_triggered_meanwhile(self, outcome: str) -> None:
+        """Triggers that arrived during this entry (entry: always / cooldown) start the next one.
+
+        One workflow id per customer and journey keeps events addressable; entries queue up in it.
+        """
+        if self._plan.entry.mode == "once" or self._exit_event is not None:
+            return
+        cooled_down = workflow.now() - self._state.entered_at >= timedelta(
+            seconds=self._plan.entry.cooldown_seconds
+        )
+        triggers = [e for e in self._state.pending if e.name == self._plan.trigger.event]
+        if not triggers or not cooled_down:
+            return
+        trigger = triggers[0]
+        workflow.continue_as_new(
+            JourneyInput(
+                plan=self._plan,
+                customer_id=self._customer_id,
+                trigger=trigger,
+                history_budget=self._history_budget,
+                carried_events=[e for e in self._state.pending if e is not trigger],
+                carried_event_ids=self._state.seen_event_ids,
+            )
         )
 
     async def _execute(self, node: Node) -> str | None:

@@ -53,6 +53,9 @@ class JourneyInput(BaseModel):
     state: RunState | None = None
     # Continue as new once history passes this many events (well under Temporal's 51,200 limit).
     history_budget: int = 4000
+    # A re-entry carries the events that arrived during the previous entry and were not used.
+    carried_events: list[CustomerEvent] = Field(default_factory=list)
+    carried_event_ids: list[str] = Field(default_factory=list)
 
 
 class JourneyResult(BaseModel):

@@ -133,3 +133,16 @@ async def test_a_long_loop_continues_as_new_and_keeps_its_state(
     assert status.current_step == "watch"
     assert sum(1 for t in status.steps if t.step == "watch") >= 12
     assert sandbox.outbox.messages() == []
+
+
+async def test_triggers_during_an_entry_queue_up_as_the_next_entries(
+    example_plans: dict[str, Plan], tmp_path: Path
+) -> None:
+    async with Sandbox.open([example_plans["referral"]], workdir=tmp_path) as sandbox:
+        for friend in ("bob", "eve", "joe"):
+            await sandbox.event("referral_completed", "ambassador", {"friend": friend}, traits=TRAITS)
+        await sandbox.result("referral", "ambassador")
+        ledger = await sandbox.store.points.ledger("ambassador")
+
+    assert [entry.delta for entry in ledger] == [250, 250, 250]
+    assert len(sandbox.outbox.messages()) == 3
