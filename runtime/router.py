@@ -77,12 +77,15 @@ class EventRouter:
         self._loaded_at = float("-inf")
 
     async def reload(self) -> None:
-        """Rebuild the index from the deployed journeys (called on deploy, and every few seconds)."""
-        plans = await self._store.deployments.active()
+        """Rebuild the index from the deployed journeys (called on deploy, and every few seconds).
+
+        Paused journeys stay in the index: they start nobody, but their customers in flight still
+        receive exit, goal and wait_for events.
+        """
+        deployments = self._store.deployments
+        plans = [plan for name in await deployments.names() if (plan := await deployments.current(name))]
         self._index = build_index(plans)
-        self._paused = {
-            plan.journey for plan in plans if await self._store.deployments.is_paused(plan.journey)
-        }
+        self._paused = {plan.journey for plan in plans if await deployments.is_paused(plan.journey)}
         self._loaded_at = time.monotonic()
 
     async def emit(self, event: CustomerEvent) -> None:

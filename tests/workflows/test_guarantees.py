@@ -146,3 +146,23 @@ async def test_triggers_during_an_entry_queue_up_as_the_next_entries(
 
     assert [entry.delta for entry in ledger] == [250, 250, 250]
     assert len(sandbox.outbox.messages()) == 3
+
+
+async def test_a_paused_journey_holds_customers_before_their_next_send(onboarding: Sandbox) -> None:
+    await onboarding.event("signed_up", "held", traits=TRAITS)
+    await onboarding.sleep(timedelta(hours=1))  # welcomed, now waiting for the profile
+    await onboarding.store.deployments.set_paused("onboarding", True)
+    await onboarding.router.reload()
+    refused = await onboarding.event("signed_up", "newcomer", traits=TRAITS)
+    await onboarding.sleep(5 * DAY)
+    held = await onboarding.status("onboarding", "held")
+    sent_while_paused = [m.subject for m in onboarding.outbox.messages()]
+    await onboarding.store.deployments.set_paused("onboarding", False)
+    await onboarding.sleep(DAY)
+    resumed = await onboarding.status("onboarding", "held")
+
+    assert [s.reason for s in refused.skipped] == ["journey is paused"]
+    assert held.current_step == "nudge_profile"
+    assert sent_while_paused == ["Welcome aboard, Ada!"]
+    assert resumed.current_step == "wait_purchase"
+    assert [m.subject for m in onboarding.outbox.messages()][-1] == "Ada, 50 points are waiting for you"
