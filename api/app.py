@@ -16,7 +16,7 @@ from api.deps import require_api_key
 from api.errors import install_handlers
 from api.limits import BodyLimitMiddleware
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import customers, events, health, journeys, points, unsubscribe
+from api.routes import customers, events, health, journeys, outbox, points, unsubscribe
 from runtime.router import EventRouter
 from runtime.settings import Settings, get_settings
 from runtime.temporal import connect
@@ -73,6 +73,8 @@ def create_app(
     )
     app.state.settings = config
     app.state.metrics = metrics
+    # Parts handed in are usable at once, even by a server that runs no lifespan.
+    app.state.store, app.state.client, app.state.router = store, client, router
     install_handlers(app)
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)])
     for module in (events, customers, points, journeys):
@@ -80,6 +82,8 @@ def create_app(
     app.include_router(v1)
     app.include_router(unsubscribe.router)
     app.include_router(health.router)
+    if config.outbox_page:
+        app.include_router(outbox.router)
     # Outermost first: time everything, including bodies refused for size.
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=config.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)

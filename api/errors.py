@@ -22,7 +22,7 @@ _UNAVAILABLE = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCS
 Responses = dict[int | str, dict[str, Any]]
 
 
-def problem(status: int, description: str, model: type[Any] = Problem) -> Responses:
+def problem(status: int, description: str, model: Any = Problem) -> Responses:
     return {status: {"model": model, "description": description}}
 
 

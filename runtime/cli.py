@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,6 +13,9 @@ from engine.diagram import mermaid
 from engine.errors import JourneyValidationError
 from engine.loader import compile_file, journey_files
 from engine.schema import json_schema
+
+if TYPE_CHECKING:
+    from runtime.stack.deploy import Deployed
 
 app = typer.Typer(help="Journeys: customer-lifecycle journeys as durable workflows.", no_args_is_help=True)
 
@@ -80,3 +84,74 @@ def worker() -> None:
 
     configure_logging()
     asyncio.run(serve(get_settings()))
+
+
+@app.command()
+def api() -> None:
+    """Serve the HTTP API with uvicorn (host, port and the rest from settings)."""
+    from runtime.api_server import serve_api
+    from runtime.logs import configure_logging
+    from runtime.settings import get_settings
+
+    configure_logging()
+    serve_api(get_settings())
+
+
+@app.command()
+def smtp() -> None:
+    """Run the Outbox: a local SMTP server keeping every message under <data_dir>/outbox."""
+    import asyncio
+
+    from runtime.logs import configure_logging
+    from runtime.outbox_server import serve_outbox
+    from runtime.settings import get_settings
+
+    configure_logging()
+    asyncio.run(serve_outbox(get_settings()))
+
+
+def _deployed(deployed: list[Deployed]) -> None:
+    for item in deployed:
+        typer.echo(f"{'new' if item.new else 'ok '}  {item.journey} {item.version}")
+
+
+def _run_deploy(work: Coroutine[None, None, list[Deployed]]) -> None:
+    import asyncio
+
+    try:
+        deployed = asyncio.run(work)
+    except JourneyValidationError as exc:
+        for error in exc.errors:
+            typer.echo(str(error), err=True)
+        typer.echo(f"{len(exc.errors)} problem(s); nothing was deployed", err=True)
+        raise typer.Exit(1) from exc
+    _deployed(deployed)
+
+
+@app.command()
+def deploy() -> None:
+    """Validate every journey in the journeys folder and deploy them all (none if one is invalid)."""
+    from runtime.settings import get_settings
+    from runtime.stack.deploy import deploy_directory
+
+    settings = get_settings()
+    _run_deploy(deploy_directory(settings.journeys_dir, settings.store_url()))
+
+
+@app.command()
+def setup() -> None:
+    """Prepare a production installation: search attributes in Temporal, store migrated, journeys deployed."""
+    from runtime.settings import get_settings
+    from runtime.setup import setup as run_setup
+
+    _run_deploy(run_setup(get_settings()))
+
+
+@app.command()
+def up() -> None:
+    """Run everything on this machine: Temporal dev server, Outbox, worker and API, until Ctrl-C."""
+    from runtime.settings import get_settings
+    from runtime.stack.supervisor import run
+
+    raise typer.Exit(run(get_settings()))
+

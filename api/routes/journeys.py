@@ -20,6 +20,7 @@ from api.schemas import (
     JourneySummary,
     JourneyValid,
     JourneyVersionOut,
+    ValidationProblem,
 )
 from api.stats import stats_out, step_counts
 from engine.diagram import mermaid
@@ -33,7 +34,9 @@ router = APIRouter(prefix="/journeys", tags=["journeys"])
 JourneyName = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]*$", max_length=100, description="journey id")]
 NOT_FOUND = problem(404, "No journey with this name has been deployed")
 JOURNEY_INVALID = problem(
-    422, "The journey has problems (every one, with file, line, column and path)", JourneyProblem
+    422,
+    "The journey has problems (every one, with file, line, column and path), or the request is malformed",
+    JourneyProblem | ValidationProblem,
 )
 YAML_BODY = {
     "requestBody": {

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 
 from activities.unsubscribe_tokens import verify_token
 from api.deps import RouterDep, SettingsDep, StoreDep
-from api.errors import RETRY_AFTER_SECONDS, Responses
+from api.errors import INVALID, RETRY_AFTER_SECONDS, Responses
 from runtime.router import UNSUBSCRIBE_EVENT, TemporalUnavailable
 from workflows.models import CustomerEvent
 
@@ -32,7 +32,14 @@ button{{font-size:1rem;padding:.6rem 1.2rem}}</style></head>
 <body><h1>{title}</h1>{body}</body></html>
 """
 HTML: dict[str, Any] = {"content": {"text/html": {"schema": {"type": "string"}}}}
-INVALID_LINK: Responses = {400: {**HTML, "description": "The link is malformed or forged"}}
+INVALID_LINK: Responses = {
+    400: {**HTML, "description": "The link is malformed or forged"},
+    # Declared by hand: these routes answer HTML, but FastAPI's own 422 is JSON.
+    422: {
+        "description": INVALID[422]["description"],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ValidationProblem"}}},
+    },
+}
 
 
 def page(
