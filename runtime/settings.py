@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     unsubscribe_mailto: str | None = Field(
         None, description="address for List-Unsubscribe mailto:; empty means unsubscribe@<mail_from domain>"
     )
+    outbox_page: bool = Field(
+        False, description="serve the local Outbox page at /outbox (journeys up turns it on)"
+    )
+    stop_grace_seconds: float = Field(
+        30.0, gt=0, description="journeys up: how long each part may take to stop before it is killed"
+    )
     tiers: dict[str, int] = Field(
         default_factory=lambda: {"bronze": 100, "silver": 500, "gold": 1000},
         description="tier name -> lifetime points needed",
