@@ -155,3 +155,11 @@ def up() -> None:
 
     raise typer.Exit(run(get_settings()))
 
+
+def _register_simulation_commands() -> None:
+    from runtime.simulate.commands import simulate_command
+
+    app.command(name="simulate")(simulate_command)
+
+
+_register_simulation_commands()

@@ -1,0 +1,1 @@
+"""Simulations of journeys on the real workflow, and journey tests built on them."""

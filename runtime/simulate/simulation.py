@@ -1,0 +1,50 @@
+"""Simulate one journey: compile it (and optionally its neighbours), play stories, build timelines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.loader import compile_file, load_directory
+from engine.plan import Plan
+from runtime.outbox import OutboxMessage
+from runtime.simulate.runner import Progress, Simulator, StoryRun
+from runtime.simulate.story import Story
+from runtime.simulate.timeline import Timeline, build_timeline
+
+
+@dataclass
+class Simulated:
+    timelines: list[Timeline]
+    runs: list[StoryRun]
+    messages: list[OutboxMessage]
+    plans: list[Plan]
+
+
+def load_plans(file: Path, *, with_all: bool = False, also: Sequence[str] = ()) -> tuple[Plan, list[Plan]]:
+    """The journey in ``file``, and the plans to deploy: it alone, or with every journey beside it
+    (``with_all``) or with the named ones (``also``)."""
+    main = compile_file(file)
+    if not with_all and not also:
+        return main, [main]
+    neighbours = {plan.journey: plan for plan in load_directory(file.parent)}
+    missing = [name for name in also if name not in neighbours]
+    if missing:
+        raise ValueError(f"no journey {', '.join(missing)} beside {file}")
+    chosen = list(neighbours) if with_all else [main.journey, *also]
+    plans = [main] + [neighbours[name] for name in dict.fromkeys(chosen) if name != main.journey]
+    return main, plans
+
+
+async def simulate(
+    main: Plan, plans: list[Plan], stories: Sequence[Story], *, progress: Progress | None = None
+) -> Simulated:
+    async with Simulator.open(plans) as simulator:
+        runs = await simulator.run(main.journey, stories, progress=progress)
+        timelines = [build_timeline(run, plans, simulator.webhooks.received) for run in runs]
+        messages = simulator.sandbox.outbox.messages()
+    return Simulated(timelines, runs, messages, plans)
+
+
+__all__ = ["Simulated", "Story", "load_plans", "simulate"]
