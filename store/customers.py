@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from activities.contracts import CustomerSnapshot
 from store.inserts import insert_ignore
+from store.reading import reading
 from store.tables import customers, deliveries, points_balances, points_ledger, processed_events, step_events
 from store.types import utcnow
 
@@ -97,7 +98,7 @@ class CustomerRepository:
         self._engine = engine
 
     async def get(self, customer_id: str) -> Customer | None:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine).connect() as conn:
             return await load_customer(conn, customer_id)
 
     async def snapshot(self, customer_id: str) -> CustomerSnapshot:

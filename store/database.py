@@ -16,6 +16,7 @@ from store.deployments import DeploymentRepository
 from store.events import ProcessedEventRepository
 from store.migrate import upgrade
 from store.points import PointsRepository
+from store.reading import READ_ONLY
 from store.steps import StepRepository
 from store.tables import metadata
 
@@ -90,4 +91,5 @@ def _serialise_sqlite_writes(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Reads (see ``reading``) stay deferred: under WAL they never wait for a writer.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")

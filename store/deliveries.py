@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from activities.contracts import DeliveryResult
 from store.inserts import insert_ignore
+from store.reading import reading
 from store.tables import deliveries
 
 
@@ -18,7 +19,7 @@ class DeliveryRepository:
 
     async def get(self, key: str) -> DeliveryResult | None:
         """The recorded outcome of delivery ``key``, or None if it never completed."""
-        async with self._engine.connect() as conn:
+        async with reading(self._engine).connect() as conn:
             row = (
                 (await conn.execute(sa.select(deliveries).where(deliveries.c.key == key))).mappings().first()
             )
@@ -63,7 +64,7 @@ class DeliveryRepository:
 
     async def for_customer(self, customer_id: str) -> list[DeliveryResult]:
         """Everything sent or skipped for a customer, oldest first."""
-        async with self._engine.connect() as conn:
+        async with reading(self._engine).connect() as conn:
             rows = (
                 await conn.execute(
                     sa.select(deliveries)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from engine.plan import Plan
 from store.inserts import insert_ignore
+from store.reading import reading
 from store.tables import journey_state, journey_versions
 from store.types import utcnow
 
@@ -58,7 +59,7 @@ class DeploymentRepository:
         return created
 
     async def current(self, name: str) -> Plan | None:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine).connect() as conn:
             value = await conn.scalar(
                 sa.select(journey_versions.c.plan).where(
                     journey_versions.c.name == name, journey_versions.c.is_current.is_(True)
@@ -79,12 +80,12 @@ class DeploymentRepository:
             )
             .order_by(journey_versions.c.name)
         )
-        async with self._engine.connect() as conn:
+        async with reading(self._engine).connect() as conn:
             return [Plan.model_validate(value) for value in await conn.scalars(query)]
 
     async def names(self) -> list[str]:
         """Every journey ever deployed, paused or not."""
-        async with self._engine.connect() as conn:
+        async with reading(self._engine).connect() as conn:
             query = sa.select(journey_versions.c.name).distinct().order_by(journey_versions.c.name)
             return list(await conn.scalars(query))
 
@@ -101,12 +102,12 @@ class DeploymentRepository:
             .where(journey_versions.c.name == name)
             .order_by(journey_versions.c.deployed_at.desc(), journey_versions.c.id.desc())
         )
-        async with self._engine.connect() as conn:
+        async with reading(self._engine).connect() as conn:
             rows = (await conn.execute(query)).mappings()
             return [JourneyVersion.model_validate(dict(row)) for row in rows]
 
     async def version(self, name: str, version: str) -> Plan | None:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine).connect() as conn:
             value = await conn.scalar(
                 sa.select(journey_versions.c.plan).where(
                     journey_versions.c.name == name, journey_versions.c.version == version
@@ -123,6 +124,6 @@ class DeploymentRepository:
                 )
 
     async def is_paused(self, name: str) -> bool:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine).connect() as conn:
             value = await conn.scalar(sa.select(journey_state.c.paused).where(journey_state.c.name == name))
         return bool(value)

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from store.inserts import insert_ignore
+from store.reading import reading
 from store.tables import processed_events
 from store.types import utcnow
 
@@ -29,7 +30,7 @@ class ProcessedEventRepository:
 
     async def seen(self, event_id: str) -> bool:
         """Whether ``event_id`` was already processed (a cheap check before the work)."""
-        async with self._engine.connect() as conn:
+        async with reading(self._engine).connect() as conn:
             found = await conn.scalar(
                 sa.select(processed_events.c.event_id).where(processed_events.c.event_id == event_id)
             )

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from activities.contracts import AwardResult
 from store.customers import ensure_customer
 from store.inserts import insert_ignore
+from store.reading import reading
 from store.tables import customers, points_balances, points_ledger
 from store.types import utcnow
 
@@ -215,7 +216,7 @@ class PointsRepository:
         return balance - points
 
     async def balance(self, customer_id: str) -> int:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine).connect() as conn:
             value = await conn.scalar(
                 sa.select(points_balances.c.balance).where(points_balances.c.customer_id == customer_id)
             )
@@ -223,7 +224,7 @@ class PointsRepository:
 
     async def ledger(self, customer_id: str) -> list[LedgerEntry]:
         """Every change to the customer's points, oldest first."""
-        async with self._engine.connect() as conn:
+        async with reading(self._engine).connect() as conn:
             rows = (
                 await conn.execute(
                     sa.select(points_ledger)
@@ -239,7 +240,7 @@ class PointsRepository:
         return None if row is None else dict(row)
 
     async def _lookup(self, key: str) -> Mapping[str, Any] | None:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine).connect() as conn:
             return await self._entry(conn, key)
 
     async def _duplicate(self, key: str) -> AwardResult:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from activities.contracts import StepRecord
 from store.inserts import insert_ignore
+from store.reading import reading
 from store.tables import deliveries, points_ledger, step_events
 
 
@@ -76,7 +77,7 @@ class StepRepository:
         )
         if version is not None:
             events = events.where(step_events.c.version == version)
-        async with self._engine.connect() as conn:
+        async with reading(self._engine).connect() as conn:
             for name, kind, n in await conn.execute(events.group_by(step_events.c.step, step_events.c.kind)):
                 if kind == "journey_entered":
                     stats.entered += n
@@ -109,7 +110,7 @@ class StepRepository:
 
     async def last_entry(self, journey: str, customer_id: str) -> datetime | None:
         """When ``customer_id`` last entered ``journey`` (for ``entry: once`` and cooldowns)."""
-        async with self._engine.connect() as conn:
+        async with reading(self._engine).connect() as conn:
             value = await conn.scalar(
                 sa.select(sa.func.max(step_events.c.at)).where(
                     step_events.c.journey == journey,
@@ -123,7 +124,7 @@ class StepRepository:
         query = sa.select(step_events).where(step_events.c.customer_id == customer_id)
         if journey is not None:
             query = query.where(step_events.c.journey == journey)
-        async with self._engine.connect() as conn:
+        async with reading(self._engine).connect() as conn:
             rows = (await conn.execute(query.order_by(step_events.c.at, step_events.c.id))).mappings()
             return [
                 StepRecord.model_validate({k: v for k, v in row.items() if k not in ("id", "key")})
