@@ -3,8 +3,8 @@
 At deploy time an index maps each event name to the journeys whose trigger, ``wait_for``,
 ``exit_on`` or goal names it. For an event, the router signal-with-starts the deterministic
 workflow id of that customer's run for journeys it triggers, and signals the run for the rest.
-An event is marked processed only after every delivery succeeded, so a sender that saw an error
-retries and nothing is lost; a repeat of a processed ``event_id`` changes nothing.
+An event id is claimed before delivery and released if delivery fails, so a sender that saw an
+error retries and nothing is lost, and a repeat of a processed ``event_id`` changes nothing.
 """
 
 from __future__ import annotations
@@ -95,9 +95,20 @@ class EventRouter:
         if time.monotonic() - self._loaded_at > self._refresh_seconds:
             await self.reload()
         result = RouteResult(event_id=event.event_id)
-        if await self._store.events.seen(event.event_id):
+        # Claim the event id first (one atomic write): a concurrent or later repeat sees the claim.
+        if not await self._store.events.mark_processed(
+            event.event_id, event.customer_id, event.name, at=event.timestamp
+        ):
             result.duplicate = True
             return result
+        try:
+            await self._deliver(event, result)
+        except BaseException:
+            await self._store.events.release(event.event_id)  # not acknowledged: the retry runs it
+            raise
+        return result
+
+    async def _deliver(self, event: CustomerEvent, result: RouteResult) -> None:
         if event.traits:
             await self._store.customers.upsert(event.customer_id, event.traits)
         if event.name == UNSUBSCRIBE_EVENT:
@@ -107,8 +118,6 @@ class EventRouter:
                 await self._start(listener.plan, event, result)
             else:
                 await self._signal(listener.plan, event, result)
-        await self._store.events.mark_processed(event.event_id, event.customer_id, event.name)
-        return result
 
     async def _start(self, plan: Plan, event: CustomerEvent, result: RouteResult) -> None:
         if plan.journey in self._paused:

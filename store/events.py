@@ -28,6 +28,11 @@ class ProcessedEventRepository:
                 {"event_id": event_id, "customer_id": customer_id, "name": name, "at": at or utcnow()},
             )
 
+    async def release(self, event_id: str) -> None:
+        """Undo ``mark_processed`` for an event whose delivery failed, so the sender's retry runs it."""
+        async with self._engine.begin() as conn:
+            await conn.execute(processed_events.delete().where(processed_events.c.event_id == event_id))
+
     async def seen(self, event_id: str) -> bool:
         """Whether ``event_id`` was already processed (a cheap check before the work)."""
         async with reading(self._engine).connect() as conn:
