@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import ctypes
 import os
+import re
 import signal
 import sys
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from runtime.stack.parts import Part
 
 PR_SET_PDEATHSIG = 1
+_ERROR = re.compile(r'"level":\s*"(error|fatal|panic)"', re.IGNORECASE)
 Emit = Callable[[str, str], None]
 
 
@@ -62,7 +64,7 @@ class Child:
         assert self._process is not None and self._process.stdout is not None
         async for raw in self._process.stdout:
             line = raw.decode("utf-8", "replace").rstrip()
-            if not line or (self._stopping and self.part.quiet_on_stop and "ERROR" not in line):
+            if not line or (self._stopping and self.part.quiet_on_stop and not _ERROR.search(line)):
                 continue
             self._emit(self.name, line)
 
