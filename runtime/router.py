@@ -20,6 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from engine import expressions
 from engine.plan import Plan, WaitForNode
+from runtime.claims import EventClaims
 from runtime.temporal import CUSTOMER_ID, JOURNEY_NAME, JOURNEY_VERSION, workflow_id
 from store.database import Store
 from workflows.journey import JourneyWorkflow
@@ -75,6 +76,7 @@ class EventRouter:
         self._index: dict[str, list[Listener]] = {}
         self._paused: set[str] = set()
         self._loaded_at = float("-inf")
+        self._claims = EventClaims(store)
 
     async def reload(self) -> None:
         """Rebuild the index from the deployed journeys (called on deploy, and every few seconds).
@@ -95,10 +97,8 @@ class EventRouter:
         if time.monotonic() - self._loaded_at > self._refresh_seconds:
             await self.reload()
         result = RouteResult(event_id=event.event_id)
-        # Claim the event id first (one atomic write): a concurrent or later repeat sees the claim.
-        if not await self._store.events.mark_processed(
-            event.event_id, event.customer_id, event.name, at=event.timestamp
-        ):
+        # Claim the event id first (an atomic write, grouped with concurrent events' claims).
+        if not await self._claims.claim(event):
             result.duplicate = True
             return result
         try:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from store.inserts import insert_ignore
+from store.inserts import insert_ignore, insert_many_ignore
 from store.reading import reading
 from store.tables import processed_events
 from store.types import utcnow
@@ -26,6 +28,22 @@ class ProcessedEventRepository:
                 conn,
                 processed_events,
                 {"event_id": event_id, "customer_id": customer_id, "name": name, "at": at or utcnow()},
+            )
+
+    async def claim(self, events: Sequence[tuple[str, str, str, datetime | None]]) -> set[str]:
+        """Record many ``(event_id, customer_id, name, at)`` in one statement; the ids that were new.
+
+        One write for a whole group of concurrent events: on SQLite, one lock and one commit.
+        """
+        rows: dict[str, dict[str, Any]] = {}
+        for event_id, customer_id, name, at in events:
+            rows.setdefault(
+                event_id,
+                {"event_id": event_id, "customer_id": customer_id, "name": name, "at": at or utcnow()},
+            )
+        async with self._engine.begin() as conn:
+            return await insert_many_ignore(
+                conn, processed_events, list(rows.values()), processed_events.c.event_id
             )
 
     async def release(self, event_id: str) -> None:

@@ -26,3 +26,21 @@ async def insert_ignore(conn: AsyncConnection, table: sa.Table, values: dict[str
     except IntegrityError:
         return False
     return True
+
+
+async def insert_many_ignore(
+    conn: AsyncConnection, table: sa.Table, rows: list[dict[str, Any]], key: sa.Column[Any]
+) -> set[Any]:
+    """Insert many rows in one statement, skipping those whose unique ``key`` exists; the keys inserted."""
+    if not rows:
+        return set()
+    dialect = conn.dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+        statement = insert(table).values(rows).on_conflict_do_nothing().returning(key)
+        return set((await conn.execute(statement)).scalars())
+    inserted = set()
+    for row in rows:
+        if await insert_ignore(conn, table, row):
+            inserted.add(row[key.name])
+    return inserted

@@ -93,3 +93,15 @@ async def test_deliveries_keep_the_first_record_per_key(store: Store) -> None:
     assert await store.deliveries.get("k") == sent
     assert await store.deliveries.get("unknown") is None
     assert await store.deliveries.for_customer("a") == [sent]
+
+
+async def test_claiming_many_events_in_one_write_returns_only_the_new_ids(store: Store) -> None:
+    await store.events.mark_processed("e1", "c1", "signed_up")
+    new = await store.events.claim(
+        [("e1", "c1", "signed_up", None), ("e2", "c1", "profile_completed", None), ("e2", "c1", "x", None)]
+    )
+    assert new == {"e2"}
+    assert await store.events.seen("e2")
+    await store.events.release("e2")
+    assert not await store.events.seen("e2")
+    assert await store.events.claim([("e2", "c1", "profile_completed", None)]) == {"e2"}
