@@ -157,9 +157,10 @@ def up() -> None:
 
 
 def _register_simulation_commands() -> None:
-    from runtime.simulate.commands import simulate_command
+    from runtime.simulate.commands import simulate_command, test_command
 
     app.command(name="simulate")(simulate_command)
+    app.command(name="test")(test_command)
 
 
 _register_simulation_commands()

@@ -62,7 +62,7 @@ def simulate_command(
     if customers > 0:
         _forecast(main, plans, base, chances, customers, seed, p or [], as_json)
         return
-    result = asyncio.run(simulate(main, plans, [base]))
+    result = asyncio.run(simulate(main, plans, [base], with_messages=html is not None))
     timeline = result.timelines[0]
     if as_json:
         typer.echo(timeline.model_dump_json(indent=2))
@@ -127,3 +127,38 @@ def _forecast(
         typer.echo(json.dumps({"assumed": assumptions, **funnel.model_dump()}, indent=2))
     else:
         typer.echo(funnel_text(funnel, assumptions), nl=False)
+
+
+def test_command(
+    path: Annotated[
+        Path, typer.Argument(help="a journeys folder (tests in its tests/), or one test file")
+    ] = Path("journeys"),
+    min_coverage: Annotated[
+        float, typer.Option(help="also fail when a journey's step coverage is below this percent")
+    ] = 0.0,
+) -> None:
+    """Run journey tests (stories with expectations) on the real workflow; report step coverage."""
+    from runtime.simulate.journey_tests import report_lines, run_tests
+
+    quiet_temporal()
+    if not path.exists():
+        typer.echo(f"{path}: no such file or folder", err=True)
+        raise typer.Exit(2)
+    try:
+        report = asyncio.run(run_tests(path))
+    except JourneyValidationError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    except (StoryFileError, ValidationError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo("\n".join(report_lines(report)))
+    low = [c for c in report.coverage if c.percent < min_coverage]
+    if report.failed or low or not report.files:
+        if not report.files:
+            typer.echo(f"no journey tests found in {path}", err=True)
+        for cov in low:
+            typer.echo(
+                f"{cov.journey}: step coverage {cov.percent:.1f}% is below {min_coverage:g}%", err=True
+            )
+        raise typer.Exit(1)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import re
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
@@ -75,11 +77,14 @@ class Simulator:
     @classmethod
     @asynccontextmanager
     async def open(cls, plans: list[Plan]) -> AsyncIterator[Simulator]:
-        async with (
-            WebhookCatcher.open() as webhooks,
-            Sandbox.open(plans, settings={"webhook_url": webhooks.url}) as sandbox,
-        ):
-            yield cls(sandbox, plans, RunTracker.install(sandbox.client), webhooks)
+        # Files in shared memory where there is some: a simulation's store is thrown away anyway.
+        scratch = Path("/dev/shm") if Path("/dev/shm").is_dir() else None
+        with tempfile.TemporaryDirectory(prefix="journeys-simulate-", dir=scratch) as workdir:
+            async with (
+                WebhookCatcher.open() as webhooks,
+                Sandbox.open(plans, workdir=Path(workdir), settings={"webhook_url": webhooks.url}) as sandbox,
+            ):
+                yield cls(sandbox, plans, RunTracker.install(sandbox.client), webhooks)
 
     def plan(self, journey: str) -> Plan:
         for plan in self.plans:

@@ -38,12 +38,18 @@ def load_plans(file: Path, *, with_all: bool = False, also: Sequence[str] = ()) 
 
 
 async def simulate(
-    main: Plan, plans: list[Plan], stories: Sequence[Story], *, progress: Progress | None = None
+    main: Plan,
+    plans: list[Plan],
+    stories: Sequence[Story],
+    *,
+    progress: Progress | None = None,
+    with_messages: bool = False,
 ) -> Simulated:
+    """Play ``stories`` on a fresh Sandbox; ``with_messages`` also reads back every email sent."""
     async with Simulator.open(plans) as simulator:
         runs = await simulator.run(main.journey, stories, progress=progress)
         timelines = [build_timeline(run, plans, simulator.webhooks.received) for run in runs]
-        messages = simulator.sandbox.outbox.messages()
+        messages = simulator.sandbox.outbox.messages() if with_messages else []
     return Simulated(timelines, runs, messages, plans)
 
 
