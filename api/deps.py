@@ -17,27 +17,27 @@ from store.database import Store
 _bearer = HTTPBearer(auto_error=False, description="one of the API keys from settings (JOURNEYS_API_KEYS)")
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     store: Store = request.app.state.store
     return store
 
 
-def get_router(request: Request) -> EventRouter:
+async def get_router(request: Request) -> EventRouter:
     router: EventRouter = request.app.state.router
     return router
 
 
-def get_client(request: Request) -> Client:
+async def get_client(request: Request) -> Client:
     client: Client = request.app.state.client
     return client
 
 
-def get_metrics(request: Request) -> Metrics:
+async def get_metrics(request: Request) -> Metrics:
     metrics: Metrics = request.app.state.metrics
     return metrics
 
@@ -49,7 +49,7 @@ ClientDep = Annotated[Client, Depends(get_client)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 
 
-def require_api_key(
+async def require_api_key(
     settings: SettingsDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> None:
     """401 for a missing or wrong key, the same answer for both so a caller learns nothing."""
