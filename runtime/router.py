@@ -29,6 +29,8 @@ from workflows.models import CustomerEvent, JourneyInput
 # A backend reporting this event withdraws the customer's consent to marketing email.
 UNSUBSCRIBE_EVENT = "unsubscribed"
 START_ATTEMPTS = 3
+# A sender waiting on a Temporal outage gets its 503 (and retries) after this, not after the SDK's retries.
+RPC_TIMEOUT = timedelta(seconds=5)
 
 
 class TemporalUnavailable(Exception):
@@ -150,6 +152,7 @@ class EventRouter:
                     id=workflow_id(plan.journey, event.customer_id),
                     task_queue=self._task_queue,
                     id_reuse_policy=policy,
+                    rpc_timeout=RPC_TIMEOUT,
                     search_attributes=TypedSearchAttributes(
                         [
                             SearchAttributePair(CUSTOMER_ID, event.customer_id),
@@ -180,7 +183,7 @@ class EventRouter:
             return False
         handle = self._client.get_workflow_handle(workflow_id(plan.journey, event.customer_id))
         try:
-            await handle.signal("event", event)
+            await handle.signal("event", event, rpc_timeout=RPC_TIMEOUT)
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 return False  # the customer is not in this journey now: nothing to deliver
@@ -198,6 +201,7 @@ def _signalled_names(plan: Plan) -> list[str]:
 
 
 def _unavailable_or(exc: RPCError) -> Exception:
+    """Outages become ``TemporalUnavailable`` (the API answers 503 + Retry-After); bugs stay errors."""
     if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
         return TemporalUnavailable(str(exc))
     return exc

@@ -75,6 +75,7 @@ class Sandbox:
             outbox.start()
             stack.callback(outbox.stop)
             config = Settings(
+                _env_file=None,  # a sandbox ignores the developer's .env
                 data_dir=workdir,
                 database_url=database_url or f"sqlite+aiosqlite:///{workdir / 'journeys.db'}",
                 smtp_host="127.0.0.1",
