@@ -26,6 +26,8 @@ from runtime.simulate.offsets import parse_offset
 DEFAULT_TRAITS: dict[str, Any] = {"email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace"}
 DEFAULT_HORIZON = "90d"
 EVENT_NAME = re.compile(r"^[a-z][a-z0-9_.]*$")
+OFFSET_TOKEN = re.compile(r"^(\d+|(\d+[smhdw])+|\d{1,2}:\d\d)$")
+UNIT_WORD = re.compile(r"^(second|minute|hour|day|week)s?$")
 
 
 class StoryEvent(BaseModel):
@@ -95,9 +97,11 @@ def parse_inline_event(text: str) -> StoryEvent:
     """``"5d 10:00 purchase_completed total=42"`` -> a story event."""
     tokens = text.split()
     offset: list[str] = []
-    while tokens and not EVENT_NAME.match(tokens[0]):
+    while tokens and OFFSET_TOKEN.match(tokens[0]):
         offset.append(tokens.pop(0))
-    if not tokens:
+    if offset and tokens and UNIT_WORD.match(tokens[0]):
+        parse_duration(f"{offset[-1]} {tokens[0]}")  # raises with a hint: "3 days" -> write 3d
+    if not tokens or not EVENT_NAME.match(tokens[0]):
         raise StoryFileError(f'--event "{text}": name an event, e.g. --event "2d profile_completed"')
     name, *pairs = tokens
     return StoryEvent(at=" ".join(offset) or 0, event=name, properties=parse_pairs(pairs, "--event"))

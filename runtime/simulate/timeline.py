@@ -218,7 +218,8 @@ def _ending(run: RunRecord) -> str:
 def _summary(story_run: StoryRun, plans: dict[str, Plan], webhooks: dict[str, dict[str, object]]) -> Summary:
     start, tz = story_run.start, story_run.timezone
     records = story_run.records
-    emails, hooks = [], []
+    emails: list[Message] = []
+    hooks: list[Message] = []
     for delivery in records.deliveries or []:
         day, time = day_and_time(start, delivery.at, tz)
         plan = plans.get(delivery.journey)
@@ -241,7 +242,7 @@ def _summary(story_run: StoryRun, plans: dict[str, Plan], webhooks: dict[str, di
             recipient=delivery.recipient if delivery.channel == "email" else None,
             reason=delivery.reason,
             message_id=delivery.message_id,
-            payload=body.get("payload") if isinstance(body, dict) else None,  # type: ignore[arg-type]
+            payload=_payload(body),
         )
         (emails if delivery.channel == "email" else hooks).append(message)
     ledger = [
@@ -265,3 +266,8 @@ def _summary(story_run: StoryRun, plans: dict[str, Plan], webhooks: dict[str, di
         badges=list(records.badges),
         runs=[],
     )
+
+
+def _payload(body: dict[str, object] | None) -> dict[str, object] | None:
+    payload = body.get("payload") if body is not None else None
+    return payload if isinstance(payload, dict) else None

@@ -1,0 +1,83 @@
+"""Simulation speed: one 90-day customer story (start-up included) and 1,000 onboarding stories.
+
+    .venv/bin/python -m bench.simulate [--customers 1000]
+
+Targets: one story under 2 s, 1,000 stories under 60 s on this 2-core machine. Prints the numbers
+and their ratio to the targets; not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from runtime.simulate.generate import default_chances, generate
+from runtime.simulate.quiet import quiet_temporal
+from runtime.simulate.simulation import load_plans, simulate
+from runtime.simulate.story import Story, StoryEvent
+
+ROOT = Path(__file__).resolve().parents[1]
+ONBOARDING = ROOT / "journeys" / "onboarding.yaml"
+ONE_STORY_TARGET = 2.0
+MANY_TARGET = 60.0
+
+
+async def one_story() -> float:
+    started = time.perf_counter()
+    main, plans = load_plans(ONBOARDING)
+    story = Story(
+        name="completes profile day 2, buys day 5",
+        events=[
+            StoryEvent(at="2d", event="profile_completed"),
+            StoryEvent(at="5d 10:00", event="purchase_completed", properties={"total": 42}),
+        ],
+    )
+    result = await simulate(main, plans, [story])
+    assert result.timelines[0].summary.points == 350
+    return time.perf_counter() - started
+
+
+def one_story_cli() -> float:
+    started = time.perf_counter()
+    command = [str(Path(sys.executable).parent / "journeys"), "simulate", str(ONBOARDING)]
+    subprocess.run(
+        [*command, "-e", "2d profile_completed"],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+    )
+    return time.perf_counter() - started
+
+
+async def many_stories(count: int) -> float:
+    main, plans = load_plans(ONBOARDING)
+    stories = generate(Story(), default_chances(main), count, seed=1)
+    started = time.perf_counter()
+    result = await simulate(main, plans, stories)
+    elapsed = time.perf_counter() - started
+    assert len(result.runs) == count
+    return elapsed
+
+
+def report(label: str, seconds: float, target: float) -> None:
+    print(f"{label:<48} {seconds:7.2f} s   target {target:5.1f} s   ratio {seconds / target:5.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--customers", type=int, default=1000)
+    args = parser.parse_args()
+    quiet_temporal()
+    report("one 90-day story, in process (start-up included)", asyncio.run(one_story()), ONE_STORY_TARGET)
+    report("one 90-day story, `journeys simulate` process", one_story_cli(), ONE_STORY_TARGET)
+    target = MANY_TARGET * args.customers / 1000
+    many = asyncio.run(many_stories(args.customers))
+    report(f"{args.customers} onboarding stories, one Sandbox", many, target)
+
+
+if __name__ == "__main__":
+    main()
