@@ -62,7 +62,7 @@ class SendWebhookRequest(StepContext):
 
 
 class DeliveryResult(BaseModel):
-    status: Literal["sent", "skipped"]
+    status: Literal["sent", "skipped", "failed"]
     channel: Literal["email", "webhook"]
     reason: str | None = None
     recipient: str | None = None

@@ -15,6 +15,30 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 NAMES_ALL = ("customer", "event", "data", "journey")
+SAFE_FILTERS = (
+    "abs",
+    "capitalize",
+    "default",
+    "d",
+    "first",
+    "float",
+    "int",
+    "join",
+    "last",
+    "length",
+    "count",
+    "lower",
+    "upper",
+    "max",
+    "min",
+    "round",
+    "sum",
+    "title",
+    "trim",
+    "list",
+    "string",
+    "unique",
+)
 
 
 class _Missing(ChainableUndefined):
@@ -46,6 +70,8 @@ def _environment() -> _Sandbox:
     # Lenient on missing attributes: a customer without the trait simply does not match.
     env = _Sandbox(undefined=_Missing)
     env.globals.clear()  # no range(), lipsum(), ...: a condition sees only the names it is given
+    # Only pure filters: ``random`` and friends would make a workflow take another path on replay.
+    env.filters = {name: env.filters[name] for name in SAFE_FILTERS}
     return env
 
 
@@ -70,6 +96,12 @@ def check(source: str, allowed: Iterable[str] = NAMES_ALL) -> None:
         )
     for attribute in _private_attributes(tree):
         raise ExpressionError(f'"{source}" reads "{attribute}"; names starting with _ are not allowed')
+    unknown_filters = sorted({f.name for f in tree.find_all(nodes.Filter)} - set(SAFE_FILTERS))
+    if unknown_filters:
+        raise ExpressionError(
+            f'"{source}" uses filter {", ".join(unknown_filters)}; a condition can use '
+            + ", ".join(SAFE_FILTERS)
+        )
 
 
 def _private_attributes(tree: nodes.Template) -> list[str]:
@@ -86,5 +118,12 @@ def _compiled(source: str) -> Any:
 
 
 def evaluate(source: str, context: Mapping[str, Any]) -> bool:
-    """Evaluate a checked condition; a missing value counts as false."""
-    return bool(_compiled(source)(**context))
+    """Evaluate a checked condition; a missing value, or one of the wrong type, counts as false.
+
+    Event data comes from outside: ``total > 100`` with ``total = "abc"`` must not wedge a
+    customer's journey or make an event undeliverable, so it does not match instead.
+    """
+    try:
+        return bool(_compiled(source)(**context))
+    except (TypeError, ValueError, ArithmeticError):
+        return False

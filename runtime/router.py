@@ -136,6 +136,11 @@ class EventRouter:
         policy = WorkflowIDReusePolicy.ALLOW_DUPLICATE
         if plan.entry.mode == "once":
             policy = WorkflowIDReusePolicy.REJECT_DUPLICATE
+            # Temporal forgets closed runs after its retention period; the store does not.
+            if await self._store.steps.last_entry(plan.journey, event.customer_id) is not None:
+                if not await self._signal(plan, event, result):
+                    result.skipped.append(Skipped(plan.journey, "already entered once (entry: once)"))
+                return
         elif plan.entry.mode == "cooldown":
             last = await self._store.steps.last_entry(plan.journey, event.customer_id)
             moment = event.timestamp

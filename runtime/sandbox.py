@@ -7,7 +7,7 @@ from __future__ import annotations
 import socket
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -64,6 +64,7 @@ class Sandbox:
         database_url: str | None = None,
         settings: dict[str, Any] | None = None,
         fail_after: FailAfter | None = None,
+        refuse: Iterable[str] = (),
     ) -> AsyncIterator[Sandbox]:
         """Start everything, deploy ``plans``, and stop it all on exit."""
         async with AsyncExitStack() as stack:
@@ -71,7 +72,7 @@ class Sandbox:
                 workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="journeys-")))
             env = await start_test_server()
             stack.push_async_callback(env.shutdown)
-            outbox = OutboxServer("127.0.0.1", free_port(), workdir / "outbox")
+            outbox = OutboxServer("127.0.0.1", free_port(), workdir / "outbox", refuse=refuse)
             outbox.start()
             stack.callback(outbox.stop)
             config = Settings(

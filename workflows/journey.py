@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.exceptions import ActivityError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import (
@@ -56,9 +57,8 @@ LIFECYCLE_STAGE = SearchAttributeKey.for_keyword("LifecycleStage")
 
 STORE_TIMEOUT = timedelta(seconds=30)
 SEND_TIMEOUT = timedelta(seconds=60)
-SEND_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=10), maximum_attempts=50
-)
+# Transient failures (SMTP down) retry for as long as it takes; permanent ones fail at once.
+SEND_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=10))
 STORE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 PAUSE_RECHECK = timedelta(minutes=15)
 KEEP_STEPS = 200
@@ -94,6 +94,7 @@ class JourneyWorkflow:
         self._goal_event: CustomerEvent | None = None
         self._customer: CustomerSnapshot | None = None
         self._records: list[StepRecord] = []
+        self._in_step = False
 
     # ----------------------------------------------------------------- signals and queries
 
@@ -127,10 +128,11 @@ class JourneyWorkflow:
 
     @workflow.run
     async def run(self, inp: JourneyInput) -> JourneyResult:
-        info = workflow.info()
         first_run = not self._state.entry_id
-        if first_run:  # a new entry (the first run, or a re-entry): its own idempotency keys
-            self._state.entry_id = info.run_id
+        if first_run:
+            # An entry is named by the event that caused it: a retried or reset start of the same
+            # entry reuses its idempotency keys, a re-entry on a new trigger gets fresh ones.
+            self._state.entry_id = self._trigger.event_id
             self._record(None, "journey_entered", self._trigger.name)
         outcome, reason = "completed", "end of journey"
         try:
@@ -138,25 +140,19 @@ class JourneyWorkflow:
             while self._state.current is not None:
                 await self._interrupts()
                 if self._should_continue_as_new():
-                    await self._flush()
-                    await workflow.wait_condition(workflow.all_handlers_finished)
-                    workflow.continue_as_new(
-                        JourneyInput(
-                            plan=self._plan,
-                            customer_id=self._customer_id,
-                            trigger=self._trigger,
-                            state=self._state,
-                            history_budget=self._history_budget,
-                        )
-                    )
+                    await self._continue_as_new()
                 node = self._plan.node(self._state.current)
                 self._enter(node)
+                self._in_step = True
                 following = await self._execute(node)
                 self._complete(node, following)
+                self._in_step = False
                 self._state.current = following
             await self._interrupts()
         except _Leave as leave:
             outcome, reason = leave.outcome, leave.reason
+            if self._in_step and self._state.current is not None:  # left mid-step: no longer waiting there
+                self._record(self._state.current, "completed", f"left: {reason}")
         self._record(self._state.current, "journey_exited", f"{outcome}: {reason}")
         await self._flush()
         self._reenter_if_triggered_meanwhile(outcome)
@@ -166,6 +162,24 @@ class JourneyWorkflow:
             points_awarded=self._state.points_awarded,
             goal_reached=self._state.goal_reached,
             steps=self._state.taken,
+        )
+
+    async def _continue_as_new(self) -> None:
+        """Carry the run's state into a fresh history; exits and goals that arrive meanwhile count."""
+        while True:
+            await self._flush()
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            if self._exit_event is None and self._goal_event is None:
+                break
+            await self._interrupts()  # no await between this check and continue_as_new below
+        workflow.continue_as_new(
+            JourneyInput(
+                plan=self._plan,
+                customer_id=self._customer_id,
+                trigger=self._trigger,
+                state=self._state,
+                history_budget=self._history_budget,
+            )
         )
 
     def _reenter_if_triggered_meanwhile(self, outcome: str) -> None:
@@ -182,13 +196,16 @@ class JourneyWorkflow:
         if not triggers or not cooled_down:
             return
         trigger = triggers[0]
+        later = self._state.pending[
+            self._state.pending.index(trigger) + 1 :
+        ]  # older ones belong to this entry
         workflow.continue_as_new(
             JourneyInput(
                 plan=self._plan,
                 customer_id=self._customer_id,
                 trigger=trigger,
                 history_budget=self._history_budget,
-                carried_events=[e for e in self._state.pending if e is not trigger],
+                carried_events=later,
                 carried_event_ids=self._state.seen_event_ids,
             )
         )
@@ -233,10 +250,14 @@ class JourneyWorkflow:
                 self._note(step, "holding: journey paused")
                 held = True
             await self._sleep_until(workflow.now() + PAUSE_RECHECK, lambda: False)
+            if self._should_continue_as_new():  # a long pause must not outgrow the history
+                self._state.visits[step] -= 1  # the step starts over in the new run, same keys
+                await self._continue_as_new()
+        await self._interrupts()  # an exit that arrived meanwhile stops the send
 
     async def _send_email(self, node: SendEmailNode) -> None:
         await self._hold_while_paused(node.id)
-        result = await workflow.execute_activity(
+        result = await self._deliver(
             "send_email",
             SendEmailRequest(
                 **self._context(node.id),
@@ -245,16 +266,13 @@ class JourneyWorkflow:
                 event=self._trigger.as_context(),
                 data=self._state.data,
             ),
-            result_type=DeliveryResult,
-            start_to_close_timeout=SEND_TIMEOUT,
-            retry_policy=SEND_RETRY,
             summary=f"send email {node.template}",
         )
         self._note(node.id, _delivery_outcome(result))
 
     async def _send_webhook(self, node: SendWebhookNode) -> None:
         await self._hold_while_paused(node.id)
-        result = await workflow.execute_activity(
+        result = await self._deliver(
             "send_webhook",
             SendWebhookRequest(
                 **self._context(node.id),
@@ -263,15 +281,31 @@ class JourneyWorkflow:
                 event=self._trigger.as_context(),
                 data=self._state.data,
             ),
-            result_type=DeliveryResult,
-            start_to_close_timeout=SEND_TIMEOUT,
-            retry_policy=SEND_RETRY,
             summary=f"send webhook {node.message_type}",
         )
         self._note(node.id, _delivery_outcome(result))
 
+    async def _deliver(self, activity: str, request: Any, summary: str) -> DeliveryResult:
+        """Send through ``activity``; a permanent failure (address rejected, template broken) is
+        recorded on the step and the journey goes on, so one bad message does not end the journey."""
+        try:
+            result: DeliveryResult = await workflow.execute_activity(
+                activity,
+                request,
+                result_type=DeliveryResult,
+                start_to_close_timeout=SEND_TIMEOUT,
+                retry_policy=SEND_RETRY,
+                summary=summary,
+            )
+        except ActivityError as error:
+            cause = error.cause.message if isinstance(error.cause, FailureError) else str(error)
+            channel: Literal["email", "webhook"] = "email" if activity == "send_email" else "webhook"
+            return DeliveryResult(status="failed", channel=channel, reason=cause)
+        return result
+
     async def _award(self, node: AwardNode) -> None:
         await self._flush()
+        await self._interrupts()
         result = await workflow.execute_activity(
             "award",
             AwardRequest(**self._context(node.id), points=node.points, reason=node.reason, badge=node.badge),
@@ -280,15 +314,15 @@ class JourneyWorkflow:
             retry_policy=STORE_RETRY,
             summary=f"award {node.points} points" + (f" and badge {node.badge}" if node.badge else ""),
         )
-        self._state.points_awarded += node.points
-        detail = f"+{node.points} points, balance {result.balance}"
+        self._state.points_awarded += result.points
+        detail = f"+{result.points} points, balance {result.balance}"
         if node.badge:
             detail += f", badge {node.badge}"
         if result.tier != result.previous_tier:
             detail += f", tier {result.previous_tier or 'none'} -> {result.tier}"
         self._note(node.id, detail)
 
-    async def _set_stage(self, step: str, stage: str) -> None:
+    async def _set_stage(self, step: str, stage: str, *, prefix: str = "") -> None:
         await self._flush()
         result = await workflow.execute_activity(
             "set_stage",
@@ -301,7 +335,7 @@ class JourneyWorkflow:
         workflow.upsert_search_attributes([LIFECYCLE_STAGE.value_set(stage)])
         if self._customer is not None:
             self._customer = self._customer.model_copy(update={"stage": stage})
-        self._note(step, f"stage {result.previous} -> {result.stage}")
+        self._note(step, f"{prefix}stage {result.previous} -> {result.stage}")
 
     async def _wait(self, node: WaitNode) -> None:
         until = workflow.now() + timedelta(seconds=node.seconds)
@@ -391,7 +425,7 @@ class JourneyWorkflow:
         self._record(self._state.current, "converted", event.name)
         self._note("goal", f"goal {goal.event} reached")
         if goal.stage is not None:
-            await self._set_stage("goal", goal.stage)
+            await self._set_stage("goal", goal.stage, prefix=f"goal {goal.event} reached; ")
         if goal.exit:
             raise _Leave("goal", f"goal {goal.event} reached")
 
@@ -482,8 +516,8 @@ class JourneyWorkflow:
 
 
 def _delivery_outcome(result: DeliveryResult) -> str:
-    if result.status == "skipped":
-        return f"skipped: {result.reason}"
+    if result.status in ("skipped", "failed"):
+        return f"{result.status}: {result.reason}"
     if result.channel == "email":
         return f'sent "{result.subject}" to {result.recipient}'
     return "webhook sent"

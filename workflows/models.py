@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from engine.plan import Plan
 
@@ -19,6 +19,12 @@ class CustomerEvent(BaseModel):
     properties: dict[str, Any] = Field(default_factory=dict)
     timestamp: datetime | None = None
     traits: dict[str, Any] | None = None
+
+    @field_validator("timestamp")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        """A timestamp without a time zone is taken as UTC, so times always compare."""
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
     def as_context(self) -> dict[str, Any]:
         return {"name": self.name, "properties": self.properties, "event_id": self.event_id}

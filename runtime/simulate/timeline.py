@@ -157,8 +157,8 @@ def _add_steps(run: RunRecord, plan: Plan, add: _Add) -> datetime | None:
         if taken.kind == "goal":
             assert plan.goal is not None
             text = f"goal reached: {plan.goal.event}"
-            if taken.outcome.startswith("stage "):
-                text += f"; {_arrows(taken.outcome)}"
+            if "stage " in taken.outcome:  # "goal <event> reached; stage a -> b"
+                text += f"; {_arrows(taken.outcome[taken.outcome.index('stage ') :])}"
             add(taken.at, "goal", text, run.journey, "goal")
             goal_at = taken.at
             continue

@@ -99,3 +99,15 @@ def test_check_limits_names_where_only_some_apply() -> None:
     check("customer.points > 1 and event.properties.total > 1", ("customer", "event"))
     with pytest.raises(ExpressionError, match="uses unknown name data; a condition can use customer, event$"):
         check("data.attempts > 1", ("customer", "event"))
+
+
+def test_a_value_of_the_wrong_type_does_not_match_instead_of_failing() -> None:
+    context = {"event": {"properties": {"total": "abc"}}}
+    assert evaluate("event.properties.total > 100", context) is False
+    assert evaluate("event.properties.total > 100", {"event": {"properties": {"total": 120}}}) is True
+
+
+def test_filters_that_are_not_pure_are_refused() -> None:
+    with pytest.raises(ExpressionError, match="No filter named 'random'"):
+        check("[1, 2, 3] | random > 1")
+    assert evaluate("customer.name | lower == 'ada'", {"customer": {"name": "Ada"}}) is True

@@ -6,6 +6,7 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
+from activities.contracts import StepRecord
 from engine.loader import compile_text
 from engine.plan import Plan
 from runtime.sandbox import Sandbox
@@ -166,3 +167,39 @@ async def test_a_paused_journey_holds_customers_before_their_next_send(onboardin
     assert sent_while_paused == ["Welcome aboard, Ada!"]
     assert resumed.current_step == "wait_purchase"
     assert [m.subject for m in onboarding.outbox.messages()][-1] == "Ada, 50 points are waiting for you"
+
+
+async def test_a_rejected_address_fails_that_send_only_and_the_journey_goes_on(
+    example_plans: dict[str, Plan], tmp_path: Path
+) -> None:
+    plans = [example_plans["onboarding"]]
+    async with Sandbox.open(plans, workdir=tmp_path, refuse=["bounce@example.com"]) as sandbox:
+        await sandbox.event("signed_up", "bouncer", traits={**TRAITS, "email": "bounce@example.com"})
+        await sandbox.sleep(DAY)
+        await sandbox.event("unsubscribed", "bouncer")
+        result = await sandbox.result("onboarding", "bouncer")
+        balance = await sandbox.store.points.balance("bouncer")
+
+    outcomes = {taken.step: taken.outcome for taken in result.steps}
+    assert outcomes["welcome"].startswith("failed: ")
+    assert "bounce@example.com" in outcomes["welcome"]
+    assert balance == 100  # the sign-up bonus after the failed welcome was still awarded
+    assert result.reason == "unsubscribed received"
+
+
+async def test_entry_once_holds_even_after_temporal_forgot_the_run(onboarding: Sandbox) -> None:
+    # What the store remembers of an entry whose closed run is past Temporal's retention.
+    entered = StepRecord(
+        journey="onboarding",
+        version="old",
+        workflow_id=workflow_id("onboarding", "veteran"),
+        customer_id="veteran",
+        step=None,
+        kind="journey_entered",
+        at=await onboarding.now() - 400 * DAY,
+    )
+    await onboarding.store.steps.record([entered])
+    again = await onboarding.event("signed_up", "veteran", traits=TRAITS)
+
+    assert again.started == []
+    assert [s.reason for s in again.skipped] == ["already entered once (entry: once)"]
