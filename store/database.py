@@ -65,7 +65,11 @@ def _create_engine(url: str, *, schema: str | None, echo: bool) -> AsyncEngine:
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        # One connection per process: SQLite has one writer anyway, and queueing in the pool is
+        # cheaper than many connections polling for the lock (about 2x on 1,000 simulated stories).
+        engine = create_async_engine(
+            url, echo=echo, connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=60
+        )
         _serialise_sqlite_writes(engine)
         return engine
     connect_args: dict[str, Any] = {}
