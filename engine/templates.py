@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,16 @@ def read_email_sources(templates_dir: Path, name: str) -> dict[str, str]:
 
 
 def environment(sources: Mapping[str, str]) -> SandboxedEnvironment:
+    """The Jinja2 environment for one set of template sources, shared while those sources are in use.
+
+    Every customer on one journey version has the same sources; sharing the environment means each
+    template compiles once per process instead of once per email.
+    """
+    return _environment(tuple(sorted(sources.items())))
+
+
+@lru_cache(maxsize=64)
+def _environment(sources: tuple[tuple[str, str], ...]) -> SandboxedEnvironment:
     return SandboxedEnvironment(
         loader=DictLoader(dict(sources)),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
