@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.schemas import FieldProblem, Problem, ValidationProblem
-from runtime.router import TemporalUnavailable
+from runtime.router import EventInFlight, TemporalUnavailable
 
 log = logging.getLogger("journeys.api")
 
@@ -35,6 +35,15 @@ UNAVAILABLE: Responses = {
     503: {
         "model": Problem,
         "description": "Temporal is unreachable: nothing was acknowledged; retry after the given seconds",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}},
+    }
+}
+
+
+IN_FLIGHT: Responses = {
+    409: {
+        "model": Problem,
+        "description": "Another request is delivering this event_id right now; retry after the given seconds",
         "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}},
     }
 }
@@ -91,7 +100,13 @@ async def _runtime_error(request: Request, exc: Exception) -> JSONResponse:
     raise exc
 
 
+async def _event_in_flight(_: Request, exc: Exception) -> JSONResponse:
+    body = Problem(detail=str(exc))
+    return JSONResponse(body.model_dump(), status_code=409, headers={"Retry-After": "1"})
+
+
 def install_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(EventInFlight, _event_in_flight)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(TemporalUnavailable, _temporal_unavailable)
     app.add_exception_handler(RPCError, _rpc_error)

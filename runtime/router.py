@@ -3,8 +3,9 @@
 At deploy time an index maps each event name to the journeys whose trigger, ``wait_for``,
 ``exit_on`` or goal names it. For an event, the router signal-with-starts the deterministic
 workflow id of that customer's run for journeys it triggers, and signals the run for the rest.
-An event id is claimed before delivery and released if delivery fails, so a sender that saw an
-error retries and nothing is lost, and a repeat of a processed ``event_id`` changes nothing.
+An event id is claimed (pending) before delivery, completed (done) after, and released if delivery
+fails: a sender that saw an error retries and nothing is lost; a repeat of a done ``event_id``
+changes nothing; a repeat of a pending one is told to retry, since the first attempt may still fail.
 """
 
 from __future__ import annotations
@@ -31,6 +32,14 @@ UNSUBSCRIBE_EVENT = "unsubscribed"
 START_ATTEMPTS = 3
 # A sender waiting on a Temporal outage gets its 503 (and retries) after this, not after the SDK's retries.
 RPC_TIMEOUT = timedelta(seconds=5)
+
+
+class EventInFlight(Exception):
+    """Another attempt is delivering this event id right now; the sender should retry shortly."""
+
+    def __init__(self, event_id: str) -> None:
+        super().__init__(f"event {event_id} is being delivered by another request; retry shortly")
+        self.event_id = event_id
 
 
 class TemporalUnavailable(Exception):
@@ -100,14 +109,18 @@ class EventRouter:
             await self.reload()
         result = RouteResult(event_id=event.event_id)
         # Claim the event id first (an atomic write, grouped with concurrent events' claims).
-        if not await self._claims.claim(event):
+        state = await self._claims.claim(event)
+        if state == "done":
             result.duplicate = True
             return result
+        if state == "pending":
+            raise EventInFlight(event.event_id)
         try:
             await self._deliver(event, result)
         except BaseException:
-            await self._store.events.release(event.event_id)  # not acknowledged: the retry runs it
+            await self._claims.release(event.event_id)  # not acknowledged: the retry runs it
             raise
+        await self._claims.complete(event.event_id)
         return result
 
     async def _deliver(self, event: CustomerEvent, result: RouteResult) -> None:

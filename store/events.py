@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -13,6 +13,8 @@ from store.inserts import insert_ignore, insert_many_ignore
 from store.reading import reading
 from store.tables import processed_events
 from store.types import utcnow
+
+ClaimState = Literal["new", "pending", "done"]
 
 
 class ProcessedEventRepository:
@@ -30,24 +32,69 @@ class ProcessedEventRepository:
                 {"event_id": event_id, "customer_id": customer_id, "name": name, "at": at or utcnow()},
             )
 
-    async def claim(self, events: Sequence[tuple[str, str, str, datetime | None]]) -> set[str]:
-        """Record many ``(event_id, customer_id, name, at)`` in one statement; the ids that were new.
+    async def claim(
+        self, events: Sequence[tuple[str, str, str, datetime | None]], *, stale_after: timedelta
+    ) -> dict[str, ClaimState]:
+        """Claim many ``(event_id, customer_id, name, at)`` in one transaction, each as:
 
-        One write for a whole group of concurrent events: on SQLite, one lock and one commit.
+        - ``new``: this caller owns the event now and must ``complete`` or ``release`` it;
+        - ``pending``: another attempt is delivering it right now (the sender should retry);
+        - ``done``: it was delivered before (a duplicate).
+
+        A pending claim older than ``stale_after`` was abandoned (its process died): it is taken over.
         """
+        now = utcnow()
         rows: dict[str, dict[str, Any]] = {}
         for event_id, customer_id, name, at in events:
             rows.setdefault(
                 event_id,
-                {"event_id": event_id, "customer_id": customer_id, "name": name, "at": at or utcnow()},
+                {
+                    "event_id": event_id,
+                    "customer_id": customer_id,
+                    "name": name,
+                    "at": at or now,
+                    "done": False,
+                    "claimed_at": now,
+                },
             )
+        states: dict[str, ClaimState] = {}
         async with self._engine.begin() as conn:
-            return await insert_many_ignore(
+            inserted = await insert_many_ignore(
                 conn, processed_events, list(rows.values()), processed_events.c.event_id
+            )
+            states.update(dict.fromkeys(inserted, "new"))
+            others = [event_id for event_id in rows if event_id not in inserted]
+            if others:
+                table = processed_events.c
+                taken = await conn.execute(
+                    processed_events.update()
+                    .where(
+                        table.event_id.in_(others),
+                        table.done.is_(False),
+                        table.claimed_at < now - stale_after,
+                    )
+                    .values(claimed_at=now)
+                    .returning(table.event_id)
+                )
+                states.update(dict.fromkeys(taken.scalars(), "new"))
+                found = await conn.execute(
+                    sa.select(table.event_id, table.done).where(table.event_id.in_(others))
+                )
+                for event_id, done in found:
+                    states.setdefault(event_id, "done" if done else "pending")
+        return states
+
+    async def complete(self, event_ids: Sequence[str]) -> None:
+        """Mark claimed events delivered: from now on a repeat is a duplicate."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                processed_events.update()
+                .where(processed_events.c.event_id.in_(list(event_ids)))
+                .values(done=True)
             )
 
     async def release(self, event_id: str) -> None:
-        """Undo ``mark_processed`` for an event whose delivery failed, so the sender's retry runs it."""
+        """Undo a claim whose delivery failed, so the sender's retry runs it."""
         async with self._engine.begin() as conn:
             await conn.execute(processed_events.delete().where(processed_events.c.event_id == event_id))
 

@@ -102,6 +102,9 @@ processed_events = sa.Table(
     sa.Column("customer_id", sa.String(200), nullable=False, index=True),
     sa.Column("name", sa.String(100), nullable=False),
     sa.Column("at", UTCDateTime(), nullable=False),
+    # pending (False) while the event is being delivered, done (True) after; see store/events.py
+    sa.Column("done", sa.Boolean(), nullable=False, server_default=sa.true()),
+    sa.Column("claimed_at", UTCDateTime(), nullable=True),
 )
 
 journey_versions = sa.Table(

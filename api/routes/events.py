@@ -9,14 +9,14 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, status
 
 from api.deps import MetricsDep, RouterDep
-from api.errors import INVALID, TOO_LARGE, UNAUTHORIZED, UNAVAILABLE, responses
+from api.errors import IN_FLIGHT, INVALID, TOO_LARGE, UNAUTHORIZED, UNAVAILABLE, responses
 from api.metrics import Metrics
 from api.schemas import EventAccepted, EventBatchAccepted, EventBatchIn, EventIn, SkippedJourney
 from runtime.router import EventRouter, TemporalUnavailable
 from workflows.models import CustomerEvent
 
 router = APIRouter(prefix="/events", tags=["events"])
-ERRORS = responses(UNAUTHORIZED, TOO_LARGE, INVALID, UNAVAILABLE)
+ERRORS = responses(UNAUTHORIZED, TOO_LARGE, INVALID, IN_FLIGHT, UNAVAILABLE)
 # Customers of one batch are routed side by side; each customer's events stay in order.
 BATCH_CONCURRENCY = 8
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -54,6 +55,25 @@ async def test_a_repeated_event_id_changes_nothing(api: httpx.AsyncClient, sandb
     assert customer["first_name"] == "Bob"  # the repeat's traits were not applied
     assert (await api.get("/v1/customers/bob/points")).json() == points_before
     assert len(sandbox.outbox.messages()) == 1
+
+
+async def test_a_repeat_while_the_first_attempt_is_delivering_is_told_to_retry(
+    api: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    payload = event("signed_up", "cleo", traits={"email": "cleo@example.com", "first_name": "Cleo"})
+    # Another API replica has claimed this event id and is delivering it right now.
+    claim = [(payload["event_id"], "cleo", "signed_up", None)]
+    assert await sandbox.store.events.claim(claim, stale_after=timedelta(minutes=2)) == {
+        payload["event_id"]: "new"
+    }
+
+    busy = await api.post("/v1/events", json=payload)
+    assert busy.status_code == 409
+    assert busy.headers["Retry-After"] == "1"
+
+    await sandbox.store.events.release(payload["event_id"])  # that attempt failed: nothing acknowledged
+    retried = await api.post("/v1/events", json=payload)
+    assert retried.status_code == 202 and retried.json()["started"] == ["onboarding"]
 
 
 async def test_an_unsubscribed_event_ends_the_journey_mid_wait(

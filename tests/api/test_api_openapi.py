@@ -12,8 +12,8 @@ from runtime.settings import Settings
 
 V1 = {"401"}
 EXPECTED: dict[tuple[str, str], set[str]] = {
-    ("post", "/v1/events"): V1 | {"202", "413", "422", "503"},
-    ("post", "/v1/events/batch"): V1 | {"202", "413", "422", "503"},
+    ("post", "/v1/events"): V1 | {"202", "409", "413", "422", "503"},
+    ("post", "/v1/events/batch"): V1 | {"202", "409", "413", "422", "503"},
     ("put", "/v1/customers/{customer_id}"): V1 | {"200", "413", "422", "503"},
     ("get", "/v1/customers/{customer_id}"): V1 | {"200", "404", "422", "503"},
     ("delete", "/v1/customers/{customer_id}"): V1 | {"200", "404", "422", "503"},

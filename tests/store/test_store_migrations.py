@@ -22,7 +22,7 @@ def differences(connection: Connection) -> list[object]:
 async def test_the_migrated_schema_matches_the_tables(store: Store) -> None:
     await store.migrate()  # a second run is a no-op
     async with store.engine.connect() as conn:
-        assert await conn.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0001"
+        assert await conn.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0002"
         assert await conn.run_sync(differences) == []
 
 

@@ -95,13 +95,21 @@ async def test_deliveries_keep_the_first_record_per_key(store: Store) -> None:
     assert await store.deliveries.for_customer("a") == [sent]
 
 
-async def test_claiming_many_events_in_one_write_returns_only_the_new_ids(store: Store) -> None:
+async def test_claiming_many_events_in_one_write_tells_new_pending_and_done(store: Store) -> None:
+    stale = timedelta(minutes=2)
     await store.events.mark_processed("e1", "c1", "signed_up")
-    new = await store.events.claim(
-        [("e1", "c1", "signed_up", None), ("e2", "c1", "profile_completed", None), ("e2", "c1", "x", None)]
+    states = await store.events.claim(
+        [("e1", "c1", "signed_up", None), ("e2", "c1", "profile_completed", None), ("e2", "c1", "x", None)],
+        stale_after=stale,
     )
-    assert new == {"e2"}
+    assert states == {"e1": "done", "e2": "new"}
     assert await store.events.seen("e2")
     await store.events.release("e2")
     assert not await store.events.seen("e2")
-    assert await store.events.claim([("e2", "c1", "profile_completed", None)]) == {"e2"}
+    assert await store.events.claim([("e2", "c1", "profile_completed", None)], stale_after=stale) == {
+        "e2": "new"
+    }
+    await store.events.complete(["e2"])
+    assert await store.events.claim([("e2", "c1", "profile_completed", None)], stale_after=stale) == {
+        "e2": "done"
+    }
