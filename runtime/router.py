@@ -120,7 +120,7 @@ class EventRouter:
         except BaseException:
             await self._claims.release(event.event_id)  # not acknowledged: the retry runs it
             raise
-        await self._claims.complete(event.event_id)
+        self._claims.complete_soon(event.event_id)  # queued before we answer; written with the next batch
         return result
 
     async def _deliver(self, event: CustomerEvent, result: RouteResult) -> None:

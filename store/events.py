@@ -33,7 +33,11 @@ class ProcessedEventRepository:
             )
 
     async def claim(
-        self, events: Sequence[tuple[str, str, str, datetime | None]], *, stale_after: timedelta
+        self,
+        events: Sequence[tuple[str, str, str, datetime | None]],
+        *,
+        stale_after: timedelta,
+        complete_first: Sequence[str] = (),
     ) -> dict[str, ClaimState]:
         """Claim many ``(event_id, customer_id, name, at)`` in one transaction, each as:
 
@@ -42,6 +46,7 @@ class ProcessedEventRepository:
         - ``done``: it was delivered before (a duplicate).
 
         A pending claim older than ``stale_after`` was abandoned (its process died): it is taken over.
+        ``complete_first`` are event ids to mark done in the same transaction, before the claims.
         """
         now = utcnow()
         rows: dict[str, dict[str, Any]] = {}
@@ -59,6 +64,14 @@ class ProcessedEventRepository:
             )
         states: dict[str, ClaimState] = {}
         async with self._engine.begin() as conn:
+            if complete_first:
+                await conn.execute(
+                    processed_events.update()
+                    .where(processed_events.c.event_id.in_(list(complete_first)))
+                    .values(done=True)
+                )
+            if not rows:
+                return states
             inserted = await insert_many_ignore(
                 conn, processed_events, list(rows.values()), processed_events.c.event_id
             )

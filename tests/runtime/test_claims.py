@@ -51,3 +51,11 @@ async def test_a_failed_write_fails_every_waiter_of_that_write(tmp_path: Path) -
     finally:
         await unmigrated.close()
     assert [type(r).__name__ for r in results] == ["OperationalError", "OperationalError"]
+
+
+async def test_a_completion_queued_before_a_repeat_is_written_first(store: Store) -> None:
+    claims = EventClaims(store)
+    assert await claims.claim(event("q")) == "new"
+    done = claims.complete_soon("q")  # the router answers the sender without waiting for this write
+    assert await claims.claim(event("q")) == "done"  # the sender's immediate repeat is a duplicate
+    assert done.done() and done.exception() is None
