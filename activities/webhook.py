@@ -35,7 +35,7 @@ def verify_signature(body: bytes, secret: str, header: str) -> bool:
 async def post_webhook(
     url: str, body: dict[str, Any], *, secret: str, key: str, timeout: float
 ) -> httpx.Response:
-    """POST ``body``; returns the 2xx/3xx response or raises ``ApplicationError`` classified."""
+    """POST ``body``; returns the 2xx response or raises ``ApplicationError`` classified."""
     content = encode_body(body)
     headers = {
         "Content-Type": "application/json",
@@ -57,6 +57,13 @@ async def post_webhook(
         raise ApplicationError(
             f"webhook {url} refused the request with {status}: {response.text[:200]}",
             type="WebhookRejected",
+            non_retryable=True,
+        )
+    if status >= 300:  # a redirect delivered nothing; following it would re-POST a signed body blindly
+        location = response.headers.get("Location", "?")
+        raise ApplicationError(
+            f"webhook {url} redirected ({status}) to {location}; configure that URL instead",
+            type="WebhookRedirected",
             non_retryable=True,
         )
     return response

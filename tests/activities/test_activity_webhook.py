@@ -119,6 +119,18 @@ async def test_client_errors_fail_for_good(
     assert str(status) in str(info.value)
 
 
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+async def test_a_redirect_is_not_taken_for_a_delivery(
+    activities: JourneyActivities, receiver: WebhookReceiver, status: int
+) -> None:
+    receiver.statuses = [status]
+    with pytest.raises(ApplicationError) as info:
+        await activities.send_webhook(webhook_request())
+    assert info.value.non_retryable
+    assert info.value.type == "WebhookRedirected"
+    assert await activities.store.deliveries.get(KEY) is None  # not recorded as sent
+
+
 async def test_a_timeout_is_retried(activities: JourneyActivities, receiver: WebhookReceiver) -> None:
     receiver.delay_seconds = 1.5
     with pytest.raises(ApplicationError) as info:
