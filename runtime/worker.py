@@ -14,7 +14,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.journey_activities import JourneyActivities
-from activities.pause import PauseActivities
+from activities.journey_state import JourneyStateActivities
 from runtime.router import EventRouter
 from runtime.settings import Settings
 from runtime.temporal import connect, ensure_search_attributes
@@ -26,7 +26,8 @@ log = logging.getLogger("journeys.worker")
 
 def activity_functions(activities: JourneyActivities, store: Store) -> Sequence[Callable[..., Any]]:
     return [
-        PauseActivities(store).journey_paused,
+        JourneyStateActivities(store).journey_paused,
+        JourneyStateActivities(store).current_plan,
         activities.load_customer,
         activities.send_email,
         activities.send_webhook,

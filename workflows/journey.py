@@ -155,7 +155,7 @@ class JourneyWorkflow:
                 self._record(self._state.current, "completed", f"left: {reason}")
         self._record(self._state.current, "journey_exited", f"{outcome}: {reason}")
         await self._flush()
-        self._reenter_if_triggered_meanwhile(outcome)
+        await self._reenter_if_triggered_meanwhile()
         return JourneyResult(
             outcome=outcome,
             reason=reason,
@@ -182,7 +182,7 @@ class JourneyWorkflow:
             )
         )
 
-    def _reenter_if_triggered_meanwhile(self, outcome: str) -> None:
+    async def _reenter_if_triggered_meanwhile(self) -> None:
         """Triggers that arrived during this entry (entry: always / cooldown) start the next one.
 
         One workflow id per customer and journey keeps events addressable; entries queue up in it.
@@ -196,12 +196,24 @@ class JourneyWorkflow:
         if not triggers or not cooled_down:
             return
         trigger = triggers[0]
-        later = self._state.pending[
-            self._state.pending.index(trigger) + 1 :
-        ]  # older ones belong to this entry
+        # Only what came after the trigger carries over: older events belonged to this entry.
+        later = self._state.pending[self._state.pending.index(trigger) + 1 :]
+        plan: Plan | None = self._plan
+        if workflow.patched("reenter-on-current-version"):  # a new entry gets the newest version
+            plan = await workflow.execute_local_activity(
+                "current_plan",
+                self._plan.journey,
+                result_type=Plan,
+                start_to_close_timeout=STORE_TIMEOUT,
+                retry_policy=STORE_RETRY,
+                summary="current version",
+            )
+            if plan is None:
+                return  # the journey is no longer deployed: nobody enters it again
+        await workflow.wait_condition(workflow.all_handlers_finished)
         workflow.continue_as_new(
             JourneyInput(
-                plan=self._plan,
+                plan=plan,
                 customer_id=self._customer_id,
                 trigger=trigger,
                 history_budget=self._history_budget,

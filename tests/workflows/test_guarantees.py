@@ -203,3 +203,34 @@ async def test_entry_once_holds_even_after_temporal_forgot_the_run(onboarding: S
 
     assert again.started == []
     assert [s.reason for s in again.skipped] == ["already entered once (entry: once)"]
+
+
+async def test_a_queued_entry_starts_on_the_version_current_when_it_begins(
+    example_plans: dict[str, Plan], tmp_path: Path
+) -> None:
+    source = (JOURNEYS_DIR / "referral.yaml").read_text()
+    richer = source.replace("points: 250", "points: 300")
+    version_1, version_2 = (
+        example_plans["referral"],
+        compile_text(richer, "referral.yaml", JOURNEYS_DIR / "templates"),
+    )
+    async with Sandbox.open([version_1], workdir=tmp_path) as sandbox:
+        await sandbox.store.customers.upsert("fan", TRAITS)
+        await sandbox.store.deployments.set_paused("referral", True)  # the first entry holds at its send
+        first = CustomerEvent(event_id="ref-1", customer_id="fan", name="referral_completed")
+        await sandbox.client.start_workflow(
+            JourneyWorkflow.run,
+            JourneyInput(plan=version_1, customer_id="fan", trigger=first),
+            id=workflow_id("referral", "fan"),
+            task_queue=sandbox.settings.task_queue,
+        )
+        second = CustomerEvent(event_id="ref-2", customer_id="fan", name="referral_completed")
+        await sandbox.handle("referral", "fan").signal("event", second)  # queued as the next entry
+        await sandbox.store.deployments.deploy(version_2, source=richer)
+        await sandbox.store.deployments.set_paused("referral", False)
+        await sandbox.result("referral", "fan")
+        ledger = await sandbox.store.points.ledger("fan")
+        status = await sandbox.status("referral", "fan")
+
+    assert [entry.delta for entry in ledger] == [250, 300]
+    assert status.version == version_2.version

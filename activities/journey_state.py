@@ -1,0 +1,23 @@
+"""What the deployments say about a journey, for runs in flight: paused? which version is current?"""
+
+from __future__ import annotations
+
+from temporalio import activity
+
+from engine.plan import Plan
+from store.database import Store
+
+
+class JourneyStateActivities:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    @activity.defn(name="journey_paused")
+    async def journey_paused(self, journey: str) -> bool:
+        """Customers in flight hold before their next send while their journey is paused."""
+        return await self._store.deployments.is_paused(journey)
+
+    @activity.defn(name="current_plan")
+    async def current_plan(self, journey: str) -> Plan | None:
+        """The version a new entry gets (None once the journey is no longer deployed)."""
+        return await self._store.deployments.current(journey)
