@@ -1,12 +1,14 @@
 """Record workflow histories of the example journeys, for the replay test.
 
-Run ``.venv/bin/python -m tests.workflows.recorded_histories`` to record them again — only on
-purpose: a replay failure after an interpreter change means running customers would break.
+Run ``.venv/bin/python -m tests.workflows.recorded_histories TAG`` to record a new generation
+(files ``<journey>-<customer>-<TAG>.json``) beside the old ones. Never re-record to make a replay
+failure go away: it means customers running on the old code would break.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,7 +22,7 @@ DAY = timedelta(days=1)
 TRAITS = {"email": "ada@example.com", "first_name": "Ada"}
 
 
-async def record() -> None:
+async def record(tag: str) -> None:
     plans = load_directory(JOURNEYS)
     async with Sandbox.open(plans) as sandbox:
         await sandbox.event("signed_up", "converts", traits=TRAITS)
@@ -47,9 +49,20 @@ async def record() -> None:
             handle = sandbox.handle(journey, customer)
             await sandbox.result(journey, customer)
             history = await handle.fetch_history()
-            (HISTORIES / f"{journey}-{customer}.json").write_text(history.to_json())
+            suffix = f"-{tag}" if tag else ""
+            (HISTORIES / f"{journey}-{customer}{suffix}.json").write_text(history.to_json())
             print(f"recorded {journey}/{customer}: {len(history.events)} events")
+        # An entry that queued the next one and continued as new into it (entry: always).
+        latest = await sandbox.handle("referral", "quiet").fetch_history()
+        started = latest.events[0].workflow_execution_started_event_attributes
+        previous = sandbox.client.get_workflow_handle(
+            "journey/referral/quiet", run_id=started.continued_execution_run_id
+        )
+        history = await previous.fetch_history()
+        suffix = f"-{tag}" if tag else ""
+        (HISTORIES / f"referral-reentry{suffix}.json").write_text(history.to_json())
+        print(f"recorded referral/quiet re-entry: {len(history.events)} events")
 
 
 if __name__ == "__main__":
-    asyncio.run(record())
+    asyncio.run(record(sys.argv[1] if len(sys.argv) > 1 else ""))
