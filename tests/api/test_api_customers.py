@@ -68,6 +68,9 @@ async def test_delete_ends_journeys_and_forgets_the_customer(
     assert (await api.get("/v1/customers/gus")).status_code == 404
     description = await sandbox.handle("onboarding", "gus").describe()
     assert description.status is not None and description.status.name == "TERMINATED"
+    stats = await sandbox.store.steps.stats("onboarding")
+    assert stats.active == 0  # the terminated run is no longer counted in flight
+    assert stats.steps["wait_profile"].waiting == 0
 
 
 async def test_points_redeem_refuses_to_overdraw_and_is_idempotent(api: httpx.AsyncClient) -> None:
