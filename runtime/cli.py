@@ -25,6 +25,7 @@ def validate(paths: Annotated[list[Path], typer.Argument(help="journey files or 
     """Validate journeys; list every problem with file, line, column and step path."""
     problems = 0
     checked = 0
+    defined: dict[str, Path] = {}  # journey id -> the file that defines it
     for path in paths:
         if not path.exists():
             typer.echo(f"{path}: no such file or folder", err=True)
@@ -39,6 +40,14 @@ def validate(paths: Annotated[list[Path], typer.Argument(help="journey files or 
                 for error in exc.errors:
                     typer.echo(str(error), err=True)
             else:
+                if plan.journey in defined:
+                    problems += 1
+                    typer.echo(
+                        f'{file}:1:1 journey: "{plan.journey}" is already defined in {defined[plan.journey]}',
+                        err=True,
+                    )
+                    continue
+                defined[plan.journey] = file
                 typer.echo(f"ok  {file}  ({plan.journey} v{plan.version}, {len(plan.nodes)} steps)")
     if problems:
         typer.echo(f"{problems} problem(s) in {checked} journey file(s)", err=True)

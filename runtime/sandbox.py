@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from temporalio.api.testservice.v1 import SleepRequest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -27,6 +28,8 @@ from runtime.temporal import ensure_search_attributes, test_server_path, workflo
 from runtime.worker import build_worker
 from store.database import Store
 from workflows.models import CustomerEvent, JourneyResult, JourneyStatus
+
+SLEEP_DEADLINE = timedelta(minutes=30)
 
 
 def free_port() -> int:
@@ -120,8 +123,19 @@ class Sandbox:
         return await self.env.get_current_time()
 
     async def sleep(self, duration: timedelta) -> None:
-        """Let simulated time pass (timers fire, journeys move on)."""
-        await self.env.sleep(duration)
+        """Let simulated time pass (timers fire, journeys move on).
+
+        With thousands of runs busy, the test server takes longer than the default RPC deadline to
+        get there, so the call gets a deadline that fits.
+        """
+        if duration <= timedelta(0):
+            return
+        request = SleepRequest()
+        request.duration.FromTimedelta(duration)
+        await self.client.test_service.unlock_time_skipping_with_sleep(request, timeout=SLEEP_DEADLINE)
+
+    async def sleep_until(self, moment: datetime) -> None:
+        await self.sleep(moment - await self.now())
 
     def handle(self, journey: str, customer_id: str) -> WorkflowHandle[Any, Any]:
         return self.client.get_workflow_handle(workflow_id(journey, customer_id))

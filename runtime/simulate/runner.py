@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from temporalio.api.testservice.v1 import SleepRequest
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 
 from engine.plan import Plan, SplitNode
@@ -30,7 +29,6 @@ from workflows.timing import next_local_time, pick_variant
 
 START_TIME = "09:00"  # day 0 of every story starts at this time on the customer's clock
 CONCURRENCY = 64
-SLEEP_DEADLINE = timedelta(minutes=30)
 Progress = Callable[[int], None]
 
 
@@ -204,15 +202,7 @@ class Simulator:
         return script
 
     async def _sleep_until(self, moment: datetime) -> None:
-        """Let simulated time reach ``moment``. With thousands of runs busy, the test server takes
-        longer than the default RPC deadline to get there, so give it one that fits."""
-        delay = moment - await self.sandbox.now()
-        if delay <= timedelta(0):
-            return
-        request = SleepRequest()
-        request.duration.FromTimedelta(delay)
-        service = self.sandbox.client.test_service
-        await service.unlock_time_skipping_with_sleep(request, timeout=SLEEP_DEADLINE)
+        await self.sandbox.sleep_until(moment)
 
     async def _send(
         self, run: StoryRun, events: list[StoryEvent], limit: asyncio.Semaphore, progress: Progress | None

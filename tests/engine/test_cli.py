@@ -51,6 +51,17 @@ def test_validate_lists_every_problem_and_fails(write: Callable[[str, str], Path
     assert result.stdout.startswith(f"ok  {fine}  (fine v")
 
 
+def test_validate_refuses_two_files_with_the_same_journey_id(write: Callable[[str, str], Path]) -> None:
+    first = write(FINE, "fine.yaml")
+    second = write(FINE, "fine_copy.yaml")
+    result = runner.invoke(app, ["validate", str(first), str(second)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f'{second}:1:1 journey: "fine" is already defined in {first}',
+        "1 problem(s) in 2 journey file(s)",
+    ]
+
+
 def test_validate_a_path_that_does_not_exist(tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", str(tmp_path / "nope.yaml")])
     assert result.exit_code == 1
