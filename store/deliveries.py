@@ -23,16 +23,7 @@ class DeliveryRepository:
             row = (
                 (await conn.execute(sa.select(deliveries).where(deliveries.c.key == key))).mappings().first()
             )
-        if row is None:
-            return None
-        return DeliveryResult(
-            status=row["status"],
-            channel=row["channel"],
-            reason=row["reason"],
-            recipient=row["recipient"],
-            subject=row["subject"],
-            message_id=row["message_id"],
-        )
+        return None if row is None else _result(row)
 
     async def record(
         self, key: str, result: DeliveryResult, *, customer_id: str, journey: str, step: str, at: datetime
@@ -72,14 +63,16 @@ class DeliveryRepository:
                     .order_by(deliveries.c.at, deliveries.c.id)
                 )
             ).mappings()
-            return [
-                DeliveryResult(
-                    status=row["status"],
-                    channel=row["channel"],
-                    reason=row["reason"],
-                    recipient=row["recipient"],
-                    subject=row["subject"],
-                    message_id=row["message_id"],
-                )
-                for row in rows
-            ]
+            return [_result(row) for row in rows]
+
+
+def _result(row: sa.RowMapping) -> DeliveryResult:
+    """A delivery log row as the activity's result."""
+    return DeliveryResult(
+        status=row["status"],
+        channel=row["channel"],
+        reason=row["reason"],
+        recipient=row["recipient"],
+        subject=row["subject"],
+        message_id=row["message_id"],
+    )
