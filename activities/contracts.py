@@ -44,9 +44,12 @@ class StepContext(BaseModel):
     step: str
     customer_id: str
     at: datetime
+    # Step records gathered since the last write, stored in the same transaction as the effect.
+    records: list[StepRecord] = Field(default_factory=list)
 
 
 class SendEmailRequest(StepContext):
+    hold_if_paused: bool = False  # a paused journey: send nothing, answer "held"
     template: str
     templates: dict[str, str]
     event: dict[str, Any] = Field(default_factory=dict)
@@ -54,6 +57,7 @@ class SendEmailRequest(StepContext):
 
 
 class SendWebhookRequest(StepContext):
+    hold_if_paused: bool = False
     message_type: str
     templates: dict[str, str] = Field(default_factory=dict)  # shared partials the payload may include
     payload: dict[str, Any] = Field(default_factory=dict)
@@ -62,7 +66,7 @@ class SendWebhookRequest(StepContext):
 
 
 class DeliveryResult(BaseModel):
-    status: Literal["sent", "skipped", "failed"]
+    status: Literal["sent", "skipped", "failed", "held"]  # held: the journey is paused, not sent
     channel: Literal["email", "webhook"]
     reason: str | None = None
     recipient: str | None = None

@@ -10,8 +10,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.charset import QP, Charset
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr, parseaddr
 from urllib.parse import quote
 
 import aiosmtplib
@@ -51,11 +54,16 @@ def build_message(
     unsubscribe: Unsubscribe,
     date: datetime,
     headers: dict[str, str] | None = None,
-) -> EmailMessage:
-    """A multipart/alternative message: plain text first, HTML second (the preferred part)."""
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = recipient
+) -> Message:
+    """A multipart/alternative message: plain text first, HTML second (the preferred part).
+
+    Built with the ``email.mime`` classes (the compat32 policy): the same MIME structure as
+    ``EmailMessage`` at a third of the cost, which a forecast of thousands of sends feels. Non-ASCII
+    subjects and display names become RFC 2047 encoded words; bodies are UTF-8, quoted-printable.
+    """
+    message = MIMEMultipart("alternative")
+    message["From"] = _address(sender)
+    message["To"] = _address(recipient)
     message["Subject"] = rendered.subject
     message["Date"] = format_datetime(date)
     message["Message-ID"] = message_id
@@ -63,12 +71,29 @@ def build_message(
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     for name, value in (headers or {}).items():
         message[name] = value
-    message.set_content(rendered.text)
-    message.add_alternative(rendered.html, subtype="html")
+    message.attach(MIMEText(rendered.text, "plain", _UTF8_QP))  # type: ignore[arg-type]
+    message.attach(MIMEText(rendered.html, "html", _UTF8_QP))  # type: ignore[arg-type]
     return message
 
 
-async def send_message(message: EmailMessage, settings: Settings) -> None:
+def _address(value: str) -> str:
+    """``Name <addr>`` with only the display name encoded when it is not ASCII."""
+    name, address = parseaddr(value)
+    if not address:
+        return value
+    return formataddr((name, address), charset="utf-8")
+
+
+def _utf8_quoted_printable() -> Charset:
+    charset = Charset("utf-8")
+    charset.body_encoding = QP
+    return charset
+
+
+_UTF8_QP = _utf8_quoted_printable()
+
+
+async def send_message(message: Message, settings: Settings) -> None:
     """Hand ``message`` to the SMTP server; raises ``ApplicationError`` classified for retries."""
     try:
         await aiosmtplib.send(

@@ -8,7 +8,7 @@ Timestamps come from ``req.at`` (the workflow clock), never the wall clock.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from jinja2 import TemplateError
 from temporalio import activity
@@ -35,6 +35,7 @@ from activities.webhook import post_webhook
 from engine.templates import render_email, render_value
 from runtime.settings import Settings
 from store import Store
+from store.sending import BeforeSend
 from workflows.models import CustomerEvent
 
 #: Called with the activity's name right after its side effect is committed (tests crash there).
@@ -67,10 +68,14 @@ class JourneyActivities:
 
     @activity.defn(name="send_email")
     async def send_email(self, req: SendEmailRequest) -> DeliveryResult:
-        recorded = await self.store.deliveries.get(req.key)
-        if recorded is not None:
-            return recorded
-        customer = await self.store.customers.snapshot(req.customer_id)
+        before = await self.store.before_send(
+            req.key, req.customer_id, req.journey if req.hold_if_paused else None
+        )
+        if before.recorded is not None:
+            return before.recorded
+        if before.paused:
+            return await self._held(req, "email")
+        customer = before.customer
         reason = _no_email_reason(customer)
         if reason is not None:
             return await self._record(req, DeliveryResult(status="skipped", channel="email", reason=reason))
@@ -111,14 +116,18 @@ class JourneyActivities:
 
     @activity.defn(name="send_webhook")
     async def send_webhook(self, req: SendWebhookRequest) -> DeliveryResult:
-        recorded = await self.store.deliveries.get(req.key)
-        if recorded is not None:
-            return recorded
+        before = await self.store.before_send(
+            req.key, req.customer_id, req.journey if req.hold_if_paused else None
+        )
+        if before.recorded is not None:
+            return before.recorded
+        if before.paused:
+            return await self._held(req, "webhook")
         url = self.settings.webhook_url
         if not url:
             skipped = DeliveryResult(status="skipped", channel="webhook", reason="no webhook_url configured")
             return await self._record(req, skipped)
-        customer = await self.store.customers.snapshot(req.customer_id)
+        customer = before.customer
         unsubscribe = f"{self.settings.public_base_url.rstrip('/')}/unsubscribe/" + make_token(
             customer.id, self.settings.unsubscribe_secret
         )
@@ -166,6 +175,7 @@ class JourneyActivities:
             at=req.at,
             badge=req.badge,
             tiers=self.settings.tiers,
+            records=req.records,
         )
         if not result.duplicate:
             self._committed("award")
@@ -199,7 +209,9 @@ class JourneyActivities:
 
     @activity.defn(name="set_stage")
     async def set_stage(self, req: SetStageRequest) -> StageResult:
-        previous, stage = await self.store.customers.set_stage(req.customer_id, req.stage, at=req.at)
+        previous, stage = await self.store.customers.set_stage(
+            req.customer_id, req.stage, at=req.at, records=req.records
+        )
         self._committed("set_stage")
         return StageResult(previous=previous, stage=stage)
 
@@ -210,10 +222,25 @@ class JourneyActivities:
 
     async def _record(self, req: StepContext, result: DeliveryResult) -> DeliveryResult:
         stored = await self.store.deliveries.record(
-            req.key, result, customer_id=req.customer_id, journey=req.journey, step=req.step, at=req.at
+            req.key,
+            result,
+            customer_id=req.customer_id,
+            journey=req.journey,
+            step=req.step,
+            at=req.at,
+            records=req.records,
         )
         self._committed(f"send_{result.channel}")
         return stored
+
+    async def _before_send(self, req: StepContext, hold_if_paused: bool) -> BeforeSend:
+        return await self.store.before_send(req.key, req.customer_id, req.journey if hold_if_paused else None)
+
+    async def _held(self, req: StepContext, channel: Literal["email", "webhook"]) -> DeliveryResult:
+        """The journey is paused: nothing is sent or logged under the key (the workflow asks again
+        later with the same key); the step records that came with the request are kept."""
+        await self.store.steps.record(req.records)
+        return DeliveryResult(status="held", channel=channel, reason=f"journey {req.journey} is paused")
 
     def _committed(self, name: str) -> None:
         if self.fail_after is not None:

@@ -68,8 +68,11 @@ class Sandbox:
         settings: dict[str, Any] | None = None,
         fail_after: FailAfter | None = None,
         refuse: Iterable[str] = (),
+        sandboxed: bool = True,
+        max_cached_workflows: int = 1000,
     ) -> AsyncIterator[Sandbox]:
-        """Start everything, deploy ``plans``, and stop it all on exit."""
+        """Start everything, deploy ``plans``, and stop it all on exit (``sandboxed`` and
+        ``max_cached_workflows`` are passed to the worker, see ``build_worker``)."""
         async with AsyncExitStack() as stack:
             if workdir is None:
                 workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="journeys-")))
@@ -95,7 +98,14 @@ class Sandbox:
             router = EventRouter(env.client, store, config.task_queue)
             await router.reload()
             activities = JourneyActivities(store, config, router, fail_after=fail_after)
-            worker = build_worker(env.client, config.task_queue, store, activities)
+            worker = build_worker(
+                env.client,
+                config.task_queue,
+                store,
+                activities,
+                sandboxed=sandboxed,
+                max_cached_workflows=max_cached_workflows,
+            )
             await stack.enter_async_context(worker)
             yield cls(env, env.client, store, outbox, router, config, activities)
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.journey_activities import JourneyActivities
@@ -37,14 +37,26 @@ def activity_functions(activities: JourneyActivities, store: Store) -> Sequence[
     ]
 
 
-def build_worker(client: Client, task_queue: str, store: Store, activities: JourneyActivities) -> Worker:
+def build_worker(
+    client: Client,
+    task_queue: str,
+    store: Store,
+    activities: JourneyActivities,
+    *,
+    sandboxed: bool = True,
+    max_cached_workflows: int = 1000,
+) -> Worker:
+    """The worker for ``task_queue``. Production and the test suite run workflows in Temporal's
+    sandbox, which catches non-deterministic code; a simulation, which runs only this code base's
+    workflow (replay-tested in the sandbox), may skip it for speed (``sandboxed=False``)."""
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[JourneyWorkflow],
         activities=activity_functions(activities, store),
         graceful_shutdown_timeout=timedelta(seconds=30),
-        workflow_runner=sandboxed_runner(),
+        workflow_runner=sandboxed_runner() if sandboxed else UnsandboxedWorkflowRunner(),
+        max_cached_workflows=max_cached_workflows,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,9 +11,10 @@ import sqlalchemy as sa
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from activities.contracts import CustomerSnapshot
+from activities.contracts import CustomerSnapshot, StepRecord
 from store.inserts import insert_ignore
 from store.reading import reading
+from store.steps import insert_records
 from store.tables import customers, deliveries, points_balances, points_ledger, processed_events, step_events
 from store.types import utcnow
 
@@ -132,9 +133,13 @@ class CustomerRepository:
         assert customer is not None
         return customer
 
-    async def set_stage(self, customer_id: str, stage: str, at: datetime | None = None) -> tuple[str, str]:
-        """Move the customer to ``stage`` (creating it if unknown); returns (previous, new)."""
+    async def set_stage(
+        self, customer_id: str, stage: str, at: datetime | None = None, records: Sequence[StepRecord] = ()
+    ) -> tuple[str, str]:
+        """Move the customer to ``stage`` (creating it if unknown); returns (previous, new). The step
+        ``records`` that led here are written in the same transaction."""
         async with self._engine.begin() as conn:
+            await insert_records(conn, records)
             await ensure_customer(conn, customer_id, at)
             previous = await conn.scalar(
                 sa.select(customers.c.stage).where(customers.c.id == customer_id).with_for_update()

@@ -17,6 +17,7 @@ from store.events import ProcessedEventRepository
 from store.migrate import upgrade
 from store.points import PointsRepository
 from store.reading import READ_ONLY
+from store.sending import BeforeSend, before_send
 from store.steps import StepRepository
 from store.tables import metadata
 
@@ -37,6 +38,10 @@ class Store:
         self.steps = StepRepository(self.engine)
         self.events = ProcessedEventRepository(self.engine)
         self.deployments = DeploymentRepository(self.engine)
+
+    async def before_send(self, key: str, customer_id: str, journey: str | None) -> BeforeSend:
+        """Delivery already logged, customer, and pause of ``journey``, in one read."""
+        return await before_send(self.engine, key, customer_id, journey)
 
     @property
     def dialect(self) -> str:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from activities.contracts import DeliveryResult
+from activities.contracts import DeliveryResult, StepRecord
 from store.inserts import insert_ignore
 from store.reading import reading
+from store.steps import insert_records
 from store.tables import deliveries
 
 
@@ -23,13 +25,23 @@ class DeliveryRepository:
             row = (
                 (await conn.execute(sa.select(deliveries).where(deliveries.c.key == key))).mappings().first()
             )
-        return None if row is None else _result(row)
+        return None if row is None else delivery_result(row)
 
     async def record(
-        self, key: str, result: DeliveryResult, *, customer_id: str, journey: str, step: str, at: datetime
+        self,
+        key: str,
+        result: DeliveryResult,
+        *,
+        customer_id: str,
+        journey: str,
+        step: str,
+        at: datetime,
+        records: Sequence[StepRecord] = (),
     ) -> DeliveryResult:
-        """Log ``result`` under ``key``; if the key is already logged, return that entry instead."""
+        """Log ``result`` under ``key`` (and the step ``records`` that led here, in the same
+        transaction); if the key is already logged, return that entry instead."""
         async with self._engine.begin() as conn:
+            await insert_records(conn, records)
             inserted = await insert_ignore(
                 conn,
                 deliveries,
@@ -63,10 +75,10 @@ class DeliveryRepository:
                     .order_by(deliveries.c.at, deliveries.c.id)
                 )
             ).mappings()
-            return [_result(row) for row in rows]
+            return [delivery_result(row) for row in rows]
 
 
-def _result(row: sa.RowMapping) -> DeliveryResult:
+def delivery_result(row: sa.RowMapping) -> DeliveryResult:
     """A delivery log row as the activity's result."""
     return DeliveryResult(
         status=row["status"],

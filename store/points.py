@@ -6,7 +6,7 @@ changes nothing and returns what the first call returned. Balances never go nega
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,10 +14,11 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from activities.contracts import AwardResult
+from activities.contracts import AwardResult, StepRecord
 from store.customers import ensure_customer
 from store.inserts import insert_ignore
 from store.reading import reading
+from store.steps import insert_records
 from store.tables import customers, points_balances, points_ledger
 from store.types import utcnow
 
@@ -93,15 +94,17 @@ class PointsRepository:
         at: datetime | None = None,
         badge: str | None = None,
         tiers: Mapping[str, int] | None = None,
+        records: Sequence[StepRecord] = (),
     ) -> AwardResult:
-        """Add ``points`` (a negative award stops at zero), update tier and badges, all at once.
+        """Add ``points`` (a negative award stops at zero), update tier and badges, all at once
+        (with the step ``records`` that led here).
 
         A second call with the same ``key`` changes nothing and returns the first result with
         ``duplicate=True``.
         """
         try:
             return await self._award(
-                key, customer_id, points, reason, journey, step, at or utcnow(), badge, tiers
+                key, customer_id, points, reason, journey, step, at or utcnow(), badge, tiers, records
             )
         except _Raced:
             return await self._duplicate(key)
@@ -117,8 +120,10 @@ class PointsRepository:
         at: datetime,
         badge: str | None,
         tiers: Mapping[str, int] | None,
+        records: Sequence[StepRecord],
     ) -> AwardResult:
         async with self._engine.begin() as conn:
+            await insert_records(conn, records)
             existing = await self._entry(conn, key)
             if existing is not None:
                 return _award_result(existing, duplicate=True)

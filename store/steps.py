@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from pydantic import BaseModel, Field
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from activities.contracts import StepRecord
-from store.inserts import insert_ignore
+from store.inserts import insert_many_ignore
 from store.reading import reading
 from store.tables import deliveries, points_ledger, step_events
 
@@ -26,6 +26,16 @@ def _record_key(record: StepRecord) -> str:
         record.detail,
     )
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+async def insert_records(conn: AsyncConnection, records: Sequence[StepRecord]) -> None:
+    """Add step events inside the caller's transaction; records already added are skipped."""
+    if not records:
+        return
+    rows = {_record_key(record): record.model_dump() for record in records}
+    await insert_many_ignore(
+        conn, step_events, [{"key": key, **row} for key, row in rows.items()], step_events.c.key
+    )
 
 
 class StepStats(BaseModel):
@@ -56,8 +66,7 @@ class StepRepository:
         if not records:
             return
         async with self._engine.begin() as conn:
-            for record in records:
-                await insert_ignore(conn, step_events, {"key": _record_key(record), **record.model_dump()})
+            await insert_records(conn, records)
 
     async def stats(self, journey: str, version: str | None = None) -> JourneyStats:
         """Counts per step of ``journey`` (all versions unless ``version`` is given)."""

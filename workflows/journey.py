@@ -61,6 +61,9 @@ SEND_TIMEOUT = timedelta(seconds=60)
 SEND_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=10))
 STORE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 PAUSE_RECHECK = timedelta(minutes=15)
+# Runs started with this patch hand their step records to the next side effect (written in its
+# transaction) and let sends check the pause themselves: two local activities fewer per step.
+EFFECTS_CARRY_RECORDS = "effects-carry-records"
 KEEP_STEPS = 200
 KEEP_EVENTS = 100
 
@@ -95,6 +98,7 @@ class JourneyWorkflow:
         self._customer: CustomerSnapshot | None = None
         self._records: list[StepRecord] = []
         self._in_step = False
+        self._effects_carry_records = False
 
     # ----------------------------------------------------------------- signals and queries
 
@@ -128,6 +132,7 @@ class JourneyWorkflow:
 
     @workflow.run
     async def run(self, inp: JourneyInput) -> JourneyResult:
+        self._effects_carry_records = workflow.patched(EFFECTS_CARRY_RECORDS)
         first_run = not self._state.entry_id
         if first_run:
             # An entry is named by the event that caused it: a retried or reset start of the same
@@ -268,34 +273,58 @@ class JourneyWorkflow:
         await self._interrupts()  # an exit that arrived meanwhile stops the send
 
     async def _send_email(self, node: SendEmailNode) -> None:
-        await self._hold_while_paused(node.id)
-        result = await self._deliver(
-            "send_email",
-            SendEmailRequest(
+        def request(records: list[StepRecord], hold_if_paused: bool) -> SendEmailRequest:
+            return SendEmailRequest(
                 **self._context(node.id),
+                records=records,
+                hold_if_paused=hold_if_paused,
                 template=node.template,
                 templates=self._plan.templates,
                 event=self._trigger.as_context(),
                 data=self._state.data,
-            ),
-            summary=f"send email {node.template}",
-        )
+            )
+
+        result = await self._send(node.id, "send_email", request, summary=f"send email {node.template}")
         self._note(node.id, _delivery_outcome(result))
 
     async def _send_webhook(self, node: SendWebhookNode) -> None:
-        await self._hold_while_paused(node.id)
-        result = await self._deliver(
-            "send_webhook",
-            SendWebhookRequest(
+        def request(records: list[StepRecord], hold_if_paused: bool) -> SendWebhookRequest:
+            return SendWebhookRequest(
                 **self._context(node.id),
+                records=records,
+                hold_if_paused=hold_if_paused,
                 message_type=node.message_type,
                 payload=node.payload,
                 event=self._trigger.as_context(),
                 data=self._state.data,
-            ),
-            summary=f"send webhook {node.message_type}",
+            )
+
+        result = await self._send(
+            node.id, "send_webhook", request, summary=f"send webhook {node.message_type}"
         )
         self._note(node.id, _delivery_outcome(result))
+
+    async def _send(
+        self, step: str, activity: str, request: Callable[[list[StepRecord], bool], Any], summary: str
+    ) -> DeliveryResult:
+        """Send, holding while the journey is paused. Patched runs let the send activity check the
+        pause (answering "held") and carry the step records; older runs ask first, then send."""
+        if not self._effects_carry_records:
+            await self._hold_while_paused(step)
+            return await self._deliver(activity, request([], False), summary)
+        held = False
+        while True:
+            await self._interrupts()  # an exit that arrived meanwhile stops the send
+            result = await self._deliver(activity, request(self._take_records(), True), summary)
+            if result.status != "held":
+                return result
+            if not held:
+                self._note(step, "holding: journey paused")
+                held = True
+            await self._sleep_until(workflow.now() + PAUSE_RECHECK, lambda: False)
+            if self._should_continue_as_new():  # a long pause must not outgrow the history
+                self._state.visits[step] -= 1  # the step starts over in the new run, same keys
+                await self._continue_as_new()
 
     async def _deliver(self, activity: str, request: Any, summary: str) -> DeliveryResult:
         """Send through ``activity``; a permanent failure (address rejected, template broken) is
@@ -310,17 +339,25 @@ class JourneyWorkflow:
                 summary=summary,
             )
         except ActivityError as error:
+            self._records = [*request.records, *self._records]  # not written: keep them for the next write
             cause = error.cause.message if isinstance(error.cause, FailureError) else str(error)
             channel: Literal["email", "webhook"] = "email" if activity == "send_email" else "webhook"
             return DeliveryResult(status="failed", channel=channel, reason=cause)
         return result
 
     async def _award(self, node: AwardNode) -> None:
-        await self._flush()
+        if not self._effects_carry_records:
+            await self._flush()
         await self._interrupts()
         result = await workflow.execute_activity(
             "award",
-            AwardRequest(**self._context(node.id), points=node.points, reason=node.reason, badge=node.badge),
+            AwardRequest(
+                **self._context(node.id),
+                records=self._take_records() if self._effects_carry_records else [],
+                points=node.points,
+                reason=node.reason,
+                badge=node.badge,
+            ),
             result_type=AwardResult,
             start_to_close_timeout=STORE_TIMEOUT,
             retry_policy=STORE_RETRY,
@@ -335,10 +372,15 @@ class JourneyWorkflow:
         self._note(node.id, detail)
 
     async def _set_stage(self, step: str, stage: str, *, prefix: str = "") -> None:
-        await self._flush()
+        if not self._effects_carry_records:
+            await self._flush()
         result = await workflow.execute_activity(
             "set_stage",
-            SetStageRequest(**self._context(step), stage=stage),
+            SetStageRequest(
+                **self._context(step),
+                records=self._take_records() if self._effects_carry_records else [],
+                stage=stage,
+            ),
             result_type=StageResult,
             start_to_close_timeout=STORE_TIMEOUT,
             retry_policy=STORE_RETRY,
@@ -509,11 +551,16 @@ class JourneyWorkflow:
             )
         )
 
+    def _take_records(self) -> list[StepRecord]:
+        records, self._records = self._records, []
+        return records
+
     async def _flush(self) -> None:
-        """Write the step records gathered so far in one local activity (before waits and sends)."""
+        """Write the step records gathered so far in one local activity (before waits; before
+        side effects too in runs older than ``EFFECTS_CARRY_RECORDS``)."""
         if not self._records:
             return
-        records, self._records = self._records, []
+        records = self._take_records()
         await workflow.execute_local_activity(
             "record_steps",
             records,

@@ -29,6 +29,8 @@ from workflows.timing import next_local_time, pick_variant
 
 START_TIME = "09:00"  # day 0 of every story starts at this time on the customer's clock
 CONCURRENCY = 64
+# Every story's run stays in the worker's cache: an evicted run would be replayed from its history.
+WORKFLOW_CACHE = 20_000
 Progress = Callable[[int], None]
 
 
@@ -82,7 +84,13 @@ class Simulator:
         with tempfile.TemporaryDirectory(prefix="journeys-simulate-", dir=scratch) as workdir:
             async with (
                 WebhookCatcher.open() as webhooks,
-                Sandbox.open(plans, workdir=Path(workdir), settings={"webhook_url": webhooks.url}) as sandbox,
+                Sandbox.open(
+                    plans,
+                    workdir=Path(workdir),
+                    settings={"webhook_url": webhooks.url},
+                    sandboxed=False,
+                    max_cached_workflows=WORKFLOW_CACHE,
+                ) as sandbox,
             ):
                 yield cls(sandbox, plans, RunTracker.install(sandbox.client), webhooks)
 

@@ -10,6 +10,7 @@ from engine.loader import compile_file, load_directory
 from engine.plan import Plan
 from runtime.outbox import OutboxMessage
 from runtime.simulate.runner import Progress, Simulator, StoryRun
+from runtime.simulate.shards import play_sharded, shard_count
 from runtime.simulate.story import Story
 from runtime.simulate.timeline import Timeline, build_timeline
 
@@ -44,8 +45,34 @@ async def simulate(
     *,
     progress: Progress | None = None,
     with_messages: bool = False,
+    processes: int | None = None,
 ) -> Simulated:
-    """Play ``stories`` on a fresh Sandbox; ``with_messages`` also reads back every email sent."""
+    """Play ``stories`` on fresh Sandboxes; ``with_messages`` also reads back every email sent.
+
+    Many stories are split over ``processes`` shards (default: one per core, at least
+    ``MIN_STORIES_PER_SHARD`` stories each); the result is the same as one Sandbox would give.
+    """
+    shards = 1 if with_messages else shard_count(len(stories), processes)
+    if shards == 1:
+        return await simulate_here(main, plans, stories, progress=progress, with_messages=with_messages)
+    timelines: list[Timeline | None] = [None] * len(stories)
+    runs: list[StoryRun | None] = [None] * len(stories)
+    for indexes, shard in await play_sharded(main, plans, stories, shards, progress):
+        for position, index in enumerate(indexes):
+            timelines[index] = shard.timelines[position]
+            runs[index] = shard.runs[position]
+    return Simulated([t for t in timelines if t], [r for r in runs if r], [], plans)
+
+
+async def simulate_here(
+    main: Plan,
+    plans: list[Plan],
+    stories: Sequence[Story],
+    *,
+    progress: Progress | None = None,
+    with_messages: bool = False,
+) -> Simulated:
+    """Play ``stories`` on one fresh Sandbox in this process."""
     async with Simulator.open(plans) as simulator:
         runs = await simulator.run(main.journey, stories, progress=progress)
         timelines = [build_timeline(run, plans, simulator.webhooks.received) for run in runs]

@@ -157,6 +157,7 @@ async def test_a_paused_journey_holds_customers_before_their_next_send(onboardin
     refused = await onboarding.event("signed_up", "newcomer", traits=TRAITS)
     await onboarding.sleep(5 * DAY)
     held = await onboarding.status("onboarding", "held")
+    counts_while_paused = (await onboarding.store.steps.stats("onboarding")).steps
     sent_while_paused = [m.subject for m in onboarding.outbox.messages()]
     await onboarding.store.deployments.set_paused("onboarding", False)
     await onboarding.sleep(DAY)
@@ -164,6 +165,9 @@ async def test_a_paused_journey_holds_customers_before_their_next_send(onboardin
 
     assert [s.reason for s in refused.skipped] == ["journey is paused"]
     assert held.current_step == "nudge_profile"
+    assert held.steps[-1].outcome == "holding: journey paused"
+    assert counts_while_paused["nudge_profile"].waiting == 1  # the held send wrote its step records
+    assert counts_while_paused["wait_profile"].completed == 1
     assert sent_while_paused == ["Welcome aboard, Ada!"]
     assert resumed.current_step == "wait_purchase"
     assert [m.subject for m in onboarding.outbox.messages()][-1] == "Ada, 50 points are waiting for you"
@@ -179,11 +183,15 @@ async def test_a_rejected_address_fails_that_send_only_and_the_journey_goes_on(
         await sandbox.event("unsubscribed", "bouncer")
         result = await sandbox.result("onboarding", "bouncer")
         balance = await sandbox.store.points.balance("bouncer")
+        counts = (await sandbox.store.steps.stats("onboarding")).steps
 
     outcomes = {taken.step: taken.outcome for taken in result.steps}
     assert outcomes["welcome"].startswith("failed: ")
     assert "bounce@example.com" in outcomes["welcome"]
     assert balance == 100  # the sign-up bonus after the failed welcome was still awarded
+    # The failed send could not store the step records it carried; the next write did.
+    assert (counts["welcome"].entered, counts["welcome"].completed) == (1, 1)
+    assert counts["joined"].completed == 1
     assert result.reason == "unsubscribed received"
 
 

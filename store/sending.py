@@ -1,0 +1,38 @@
+"""What a send checks first, read in one transaction: was it already delivered, who is the
+customer, and is the journey paused."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from activities.contracts import CustomerSnapshot, DeliveryResult
+from store.customers import load_customer
+from store.deliveries import delivery_result
+from store.reading import reading
+from store.tables import deliveries, journey_state
+
+
+@dataclass(frozen=True)
+class BeforeSend:
+    recorded: DeliveryResult | None  # the outcome logged under the key by an earlier attempt
+    customer: CustomerSnapshot
+    paused: bool
+
+
+async def before_send(engine: AsyncEngine, key: str, customer_id: str, journey: str | None) -> BeforeSend:
+    """``journey`` is checked for a pause when given (None: the caller does not hold on pauses)."""
+    async with reading(engine).connect() as conn:
+        row = (await conn.execute(sa.select(deliveries).where(deliveries.c.key == key))).mappings().first()
+        if row is not None:
+            return BeforeSend(delivery_result(row), CustomerSnapshot(id=customer_id), paused=False)
+        customer = await load_customer(conn, customer_id)
+        paused = journey is not None and bool(
+            await conn.scalar(sa.select(journey_state.c.paused).where(journey_state.c.name == journey))
+        )
+    snapshot = (
+        customer.snapshot() if customer else CustomerSnapshot(id=customer_id, exists=False, subscribed=False)
+    )
+    return BeforeSend(None, snapshot, paused)
