@@ -9,12 +9,12 @@ and their ratio to the targets; not part of the test suite.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from runtime.loop import run
 from runtime.simulate.generate import default_chances, generate
 from runtime.simulate.quiet import quiet_temporal
 from runtime.simulate.simulation import load_plans, simulate
@@ -72,10 +72,10 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=1000)
     args = parser.parse_args()
     quiet_temporal()
-    report("one 90-day story, in process (start-up included)", asyncio.run(one_story()), ONE_STORY_TARGET)
+    report("one 90-day story, in process (start-up included)", run(one_story()), ONE_STORY_TARGET)
     report("one 90-day story, `journeys simulate` process", one_story_cli(), ONE_STORY_TARGET)
     target = MANY_TARGET * args.customers / 1000
-    many = asyncio.run(many_stories(args.customers))
+    many = run(many_stories(args.customers))
     report(f"{args.customers} onboarding stories, one Sandbox", many, target)
 
 

@@ -85,14 +85,13 @@ def plan(file: Path) -> None:
 @app.command()
 def worker() -> None:
     """Run the Temporal worker (address, namespace and task queue from settings)."""
-    import asyncio
-
     from runtime.logs import configure_logging
+    from runtime.loop import run
     from runtime.settings import get_settings
     from runtime.worker import serve
 
     configure_logging()
-    asyncio.run(serve(get_settings()))
+    run(serve(get_settings()))
 
 
 @app.command()

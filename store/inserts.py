@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,8 +18,7 @@ async def insert_ignore(conn: AsyncConnection, table: sa.Table, values: dict[str
     """
     dialect = conn.dialect.name
     if dialect in ("sqlite", "postgresql"):
-        insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
-        result = await conn.execute(insert(table).values(**values).on_conflict_do_nothing())
+        result = await conn.execute(_insert_or_nothing(dialect, table), values)
         return result.rowcount == 1
     try:
         async with conn.begin_nested():
@@ -26,6 +26,13 @@ async def insert_ignore(conn: AsyncConnection, table: sa.Table, values: dict[str
     except IntegrityError:
         return False
     return True
+
+
+@functools.cache
+def _insert_or_nothing(dialect: str, table: sa.Table) -> sa.Insert:
+    """Built once per table: the values come as parameters, so SQLAlchemy's compiled cache hits."""
+    insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+    return insert(table).on_conflict_do_nothing()
 
 
 async def insert_many_ignore(

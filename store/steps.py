@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from pydantic import BaseModel, Field
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from activities.contracts import StepRecord
-from store.inserts import insert_many_ignore
 from store.reading import reading
 from store.tables import deliveries, points_ledger, step_events
 
@@ -29,13 +30,22 @@ def _record_key(record: StepRecord) -> str:
 
 
 async def insert_records(conn: AsyncConnection, records: Sequence[StepRecord]) -> None:
-    """Add step events inside the caller's transaction; records already added are skipped."""
+    """Add step events inside the caller's transaction; records already added are skipped.
+
+    One statement, compiled once and run with many parameter sets.
+    """
     if not records:
         return
     rows = {_record_key(record): record.model_dump() for record in records}
-    await insert_many_ignore(
-        conn, step_events, [{"key": key, **row} for key, row in rows.items()], step_events.c.key
+    await conn.execute(
+        _insert_ignoring_duplicates(conn.dialect.name), [{"key": k, **row} for k, row in rows.items()]
     )
+
+
+@functools.cache
+def _insert_ignoring_duplicates(dialect: str) -> sa.Insert:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(step_events).on_conflict_do_nothing(index_elements=[step_events.c.key])
 
 
 class StepStats(BaseModel):

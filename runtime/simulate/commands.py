@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from engine.errors import JourneyValidationError
 from engine.plan import Plan
+from runtime.loop import run as run_loop
 from runtime.simulate.funnel import build_funnel, funnel_text
 from runtime.simulate.generate import Chance, default_chances, generate
 from runtime.simulate.quiet import quiet_temporal
@@ -62,7 +62,7 @@ def simulate_command(
     if customers > 0:
         _forecast(main, plans, base, chances, customers, seed, p or [], as_json)
         return
-    result = asyncio.run(simulate(main, plans, [base], with_messages=html is not None))
+    result = run_loop(simulate(main, plans, [base], with_messages=html is not None))
     timeline = result.timelines[0]
     if as_json:
         typer.echo(timeline.model_dump_json(indent=2))
@@ -120,7 +120,7 @@ def _forecast(
     columns = (TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("simulate", total=total)
-        result = asyncio.run(simulate(main, plans, stories, progress=lambda n: progress.advance(task, n)))
+        result = run_loop(simulate(main, plans, stories, progress=lambda n: progress.advance(task, n)))
     funnel = build_funnel(main, result.runs)
     assumptions = [f"{name} {c.p:.0%} within {c.within}" for name, c in chances.items()]
     if as_json:
@@ -145,7 +145,7 @@ def test_command(
         typer.echo(f"{path}: no such file or folder", err=True)
         raise typer.Exit(2)
     try:
-        report = asyncio.run(run_tests(path))
+        report = run_loop(run_tests(path))
     except JourneyValidationError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import pickle
 import sys
 from pathlib import Path
 
+from runtime.loop import run as run_loop
 from runtime.simulate.quiet import quiet_temporal
 from runtime.simulate.shards import ShardJob
 from runtime.simulate.simulation import simulate_here
@@ -21,7 +21,7 @@ def main() -> None:
     result_file = Path(sys.argv[1])
     job: ShardJob = pickle.loads(sys.stdin.buffer.read())
     quiet_temporal()
-    result = asyncio.run(simulate_here(job.main, job.plans, job.stories, progress=report))
+    result = run_loop(simulate_here(job.main, job.plans, job.stories, progress=report))
     result_file.write_bytes(pickle.dumps(result))
 
 
