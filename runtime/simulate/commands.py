@@ -47,6 +47,10 @@ def simulate_command(
     p: Annotated[
         list[str] | None, typer.Option("--p", help="chance a generated customer sends an event: event=0.4")
     ] = None,
+    processes: Annotated[
+        int | None,
+        typer.Option(min=1, help="processes for --customers (default: one per core, 100+ stories each)"),
+    ] = None,
 ) -> None:
     """Run a journey for a customer story over simulated weeks, on the real workflow, in seconds."""
     quiet_temporal()
@@ -60,7 +64,7 @@ def simulate_command(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     if customers > 0:
-        _forecast(main, plans, base, chances, customers, seed, p or [], as_json)
+        _forecast(main, plans, base, chances, customers, seed, p or [], as_json, processes)
         return
     result = run_loop(simulate(main, plans, [base], with_messages=html is not None))
     timeline = result.timelines[0]
@@ -106,6 +110,7 @@ def _forecast(
     seed: int,
     overrides: list[str],
     as_json: bool,
+    processes: int | None,
 ) -> None:
     chances = {**default_chances(main), **chances}
     for name, value in parse_pairs(overrides, "--p").items():
@@ -120,7 +125,11 @@ def _forecast(
     columns = (TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("simulate", total=total)
-        result = run_loop(simulate(main, plans, stories, progress=lambda n: progress.advance(task, n)))
+
+        def advance(count: int) -> None:
+            progress.advance(task, count)
+
+        result = run_loop(simulate(main, plans, stories, progress=advance, processes=processes))
     funnel = build_funnel(main, result.runs)
     assumptions = [f"{name} {c.p:.0%} within {c.within}" for name, c in chances.items()]
     if as_json:

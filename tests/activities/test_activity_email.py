@@ -225,3 +225,31 @@ async def test_runs_inside_temporals_activity_environment(
     assert (snapshot.exists, snapshot.email, snapshot.first_name) == (True, "j@example.com", "Jo")
     missing = await env.run(activities.load_customer, "nobody")
     assert not missing.exists
+
+
+def test_non_ascii_subject_and_sender_name_are_encoded_words_and_read_back() -> None:
+    from email import message_from_bytes, policy
+
+    from activities.email import Unsubscribe, build_message
+    from engine.templates import RenderedEmail
+
+    rendered = RenderedEmail(subject="Hadiah untukmu, Ádá 🎁", html="<p>Hé</p>", text="Hé ✓")
+    message = build_message(
+        sender="Toko Ünö <halo@toko.id>",
+        recipient="ada@example.com",
+        rendered=rendered,
+        message_id="<m1@toko.id>",
+        unsubscribe=Unsubscribe("https://toko.id/unsubscribe/t", "mailto:unsubscribe@toko.id"),
+        date=AT,
+    )
+    raw = message.as_bytes()
+
+    assert raw.isascii()  # 7-bit clean: encoded words in headers, quoted-printable bodies
+    assert b"<halo@toko.id>" in raw  # only the display name is encoded, never the address
+    parsed = message_from_bytes(raw, policy=policy.default)
+    assert str(parsed["Subject"]) == "Hadiah untukmu, Ádá 🎁"
+    assert str(parsed["From"]) == "Toko Ünö <halo@toko.id>"
+    text = parsed.get_body(("plain",))
+    html = parsed.get_body(("html",))
+    assert text is not None and text.get_content() == "Hé ✓"
+    assert html is not None and html.get_content() == "<p>Hé</p>"

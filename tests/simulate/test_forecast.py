@@ -55,3 +55,14 @@ def test_funnel_text_and_same_seed_same_forecast(cli: CliRunner) -> None:
     assert "onboarding: forecast for 8 simulated customers" in first.stdout
     assert first.stdout.splitlines()[3].split()[:4] == ["step", "kind", "entered", "%"]
     assert first.stdout == second.stdout
+
+
+def test_a_forecast_split_over_two_processes_counts_every_customer(cli: CliRunner) -> None:
+    result = cli.invoke(
+        app, ["simulate", str(ONBOARDING), "--customers", "6", "--processes", "2", "--seed", "2", "--json"]
+    )
+
+    assert result.exit_code == 0, result.output
+    funnel = json.loads(result.stdout)
+    assert funnel["customers"] == funnel["entered"] == sum(funnel["outcomes"].values()) == 6
+    assert funnel["steps"][0]["entered"] == 6

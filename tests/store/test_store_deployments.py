@@ -60,3 +60,28 @@ async def test_pausing_before_deploying_is_kept(store: Store, plans: dict[str, P
     await store.deployments.deploy(plans["referral"], "")
     assert await store.deployments.is_paused("referral")
     assert await store.deployments.active() == []
+
+
+async def test_before_send_reads_delivery_customer_and_pause_at_once(
+    store: Store, plans: dict[str, Plan]
+) -> None:
+    from datetime import UTC, datetime
+
+    from activities.contracts import DeliveryResult
+
+    await store.deployments.deploy(plans["onboarding"], source="")
+    await store.customers.upsert("ada", {"email": "ada@example.com"})
+    fresh = await store.before_send("k1", "ada", "onboarding")
+    await store.deployments.set_paused("onboarding", True)
+    paused = await store.before_send("k1", "ada", "onboarding")
+    not_asked = await store.before_send("k1", "ada", None)
+    sent = DeliveryResult(status="sent", channel="email", recipient="ada@example.com", subject="Hi")
+    at = datetime(2030, 1, 1, tzinfo=UTC)
+    await store.deliveries.record("k1", sent, customer_id="ada", journey="onboarding", step="welcome", at=at)
+    done = await store.before_send("k1", "ada", "onboarding")
+    stranger = await store.before_send("k2", "nobody", "onboarding")
+
+    assert (fresh.recorded, fresh.paused, fresh.customer.email) == (None, False, "ada@example.com")
+    assert paused.paused and not not_asked.paused
+    assert done.recorded == sent
+    assert not stranger.customer.exists and stranger.paused
