@@ -9,6 +9,7 @@ and their ratio to the targets; not part of the test suite.
 from __future__ import annotations
 
 import argparse
+import resource
 import subprocess
 import sys
 import time
@@ -17,6 +18,7 @@ from pathlib import Path
 from runtime.loop import run
 from runtime.simulate.generate import default_chances, generate
 from runtime.simulate.quiet import quiet_temporal
+from runtime.simulate.shards import shard_count, usable_cores
 from runtime.simulate.simulation import load_plans, simulate
 from runtime.simulate.story import Story, StoryEvent
 
@@ -53,14 +55,21 @@ def one_story_cli() -> float:
     return time.perf_counter() - started
 
 
-async def many_stories(count: int) -> float:
+async def many_stories(count: int, processes: int | None) -> tuple[float, float]:
+    """Wall seconds, and CPU seconds of this process and its children (shards, test servers)."""
     main, plans = load_plans(ONBOARDING)
     stories = generate(Story(), default_chances(main), count, seed=1)
+    cpu_before = _cpu_seconds()
     started = time.perf_counter()
-    result = await simulate(main, plans, stories)
+    result = await simulate(main, plans, stories, processes=processes)
     elapsed = time.perf_counter() - started
     assert len(result.runs) == count
-    return elapsed
+    return elapsed, _cpu_seconds() - cpu_before
+
+
+def _cpu_seconds() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def report(label: str, seconds: float, target: float) -> None:
@@ -70,13 +79,16 @@ def report(label: str, seconds: float, target: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--customers", type=int, default=1000)
+    parser.add_argument("--processes", type=int, default=None, help="default: one per core")
     args = parser.parse_args()
     quiet_temporal()
     report("one 90-day story, in process (start-up included)", run(one_story()), ONE_STORY_TARGET)
     report("one 90-day story, `journeys simulate` process", one_story_cli(), ONE_STORY_TARGET)
     target = MANY_TARGET * args.customers / 1000
-    many = run(many_stories(args.customers))
-    report(f"{args.customers} onboarding stories, one Sandbox", many, target)
+    shards = shard_count(args.customers, args.processes)
+    many, cpu = run(many_stories(args.customers, args.processes))
+    report(f"{args.customers} onboarding stories, {shards} process(es)", many, target)
+    print(f"  CPU used {cpu:.1f} s on {usable_cores()} cores: {1000 * cpu / args.customers:.0f} ms per story")
 
 
 if __name__ == "__main__":

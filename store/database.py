@@ -54,6 +54,15 @@ class Store:
                 await conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
             await conn.run_sync(upgrade)
 
+    async def create_schema(self) -> None:
+        """Create the tables straight from their definitions, for a throwaway store (simulations).
+
+        The same schema ``migrate`` builds (a test keeps the two equal), without loading Alembic;
+        the store is not stamped with a migration version, so never use this for one that lasts.
+        """
+        async with self.engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+
     async def truncate(self) -> None:
         """Delete every row of every table (tests and demos); keeps the schema."""
         async with self.engine.begin() as conn:

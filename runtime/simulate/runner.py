@@ -90,6 +90,7 @@ class Simulator:
                     settings={"webhook_url": webhooks.url},
                     sandboxed=False,
                     max_cached_workflows=WORKFLOW_CACHE,
+                    migrate=False,
                 ) as sandbox,
             ):
                 yield cls(sandbox, plans, RunTracker.install(sandbox.client), webhooks)
