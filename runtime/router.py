@@ -19,6 +19,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.contracts import CustomerSnapshot
 from engine import expressions
 from engine.plan import Plan, WaitForNode
 from runtime.claims import EventClaims
@@ -124,24 +125,27 @@ class EventRouter:
         return result
 
     async def _deliver(self, event: CustomerEvent, result: RouteResult) -> None:
+        customer = _Customer(self._store, event.customer_id)
         if event.traits:
-            await self._store.customers.upsert(event.customer_id, event.traits)
+            customer.known = (await self._store.customers.upsert(event.customer_id, event.traits)).snapshot()
         if event.name == UNSUBSCRIBE_EVENT:
             await self._store.customers.unsubscribe(event.customer_id)
+            customer.known = None  # changed: read again when needed
         for listener in self._index.get(event.name, []):
             if listener.triggers:
-                await self._start(listener.plan, event, result)
+                await self._start(listener.plan, event, result, customer)
             else:
                 await self._signal(listener.plan, event, result)
 
-    async def _start(self, plan: Plan, event: CustomerEvent, result: RouteResult) -> None:
+    async def _start(
+        self, plan: Plan, event: CustomerEvent, result: RouteResult, customer: _Customer
+    ) -> None:
         if plan.journey in self._paused:
             result.skipped.append(Skipped(plan.journey, "journey is paused"))
             await self._signal(plan, event, result, quiet=True)
             return
         if plan.trigger.where is not None:
-            customer = await self._store.customers.snapshot(event.customer_id)
-            context = {"customer": customer.as_context(), "event": event.as_context()}
+            context = {"customer": (await customer.snapshot()).as_context(), "event": event.as_context()}
             if not expressions.evaluate(plan.trigger.where, context):
                 result.skipped.append(Skipped(plan.journey, "not in the audience"))
                 await self._signal(plan, event, result, quiet=True)
@@ -162,11 +166,14 @@ class EventRouter:
                     result.skipped.append(Skipped(plan.journey, "cooling down since the last entry"))
                     await self._signal(plan, event, result, quiet=True)
                     return
+        entry = JourneyInput(
+            plan=plan, customer_id=event.customer_id, trigger=event, customer=await customer.snapshot()
+        )
         for _ in range(START_ATTEMPTS):
             try:
                 await self._client.start_workflow(
                     JourneyWorkflow.run,
-                    JourneyInput(plan=plan, customer_id=event.customer_id, trigger=event),
+                    entry,
                     id=workflow_id(plan.journey, event.customer_id),
                     task_queue=self._task_queue,
                     id_reuse_policy=policy,
@@ -208,6 +215,20 @@ class EventRouter:
             raise _unavailable_or(exc) from exc
         result.signalled.append(plan.journey)
         return True
+
+
+@dataclass
+class _Customer:
+    """The customer of the event being routed, read from the store at most once."""
+
+    store: Store
+    customer_id: str
+    known: CustomerSnapshot | None = None
+
+    async def snapshot(self) -> CustomerSnapshot:
+        if self.known is None:
+            self.known = await self.store.customers.snapshot(self.customer_id)
+        return self.known
 
 
 def _signalled_names(plan: Plan) -> list[str]:

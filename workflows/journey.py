@@ -141,7 +141,10 @@ class JourneyWorkflow:
             self._record(None, "journey_entered", self._trigger.name)
         outcome, reason = "completed", "end of journey"
         try:
-            await self._refresh_customer()
+            if first_run and inp.customer is not None:
+                self._customer = inp.customer  # read by the router as it started this entry
+            else:
+                await self._refresh_customer()
             while self._state.current is not None:
                 await self._interrupts()
                 if self._should_continue_as_new():

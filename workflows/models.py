@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
+from activities.contracts import CustomerSnapshot
 from engine.plan import Plan
 
 
@@ -62,6 +63,8 @@ class JourneyInput(BaseModel):
     # A re-entry carries the events that arrived during the previous entry and were not used.
     carried_events: list[CustomerEvent] = Field(default_factory=list)
     carried_event_ids: list[str] = Field(default_factory=list)
+    # The customer as the router read it when it started this entry (saves the run a store read).
+    customer: CustomerSnapshot | None = None
 
 
 class JourneyResult(BaseModel):

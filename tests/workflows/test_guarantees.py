@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -242,3 +243,20 @@ async def test_a_queued_entry_starts_on_the_version_current_when_it_begins(
 
     assert [entry.delta for entry in ledger] == [250, 300]
     assert status.version == version_2.version
+
+
+async def test_a_new_entry_starts_with_the_customer_the_router_read(onboarding: Sandbox) -> None:
+    await onboarding.event("signed_up", "quick", traits={**TRAITS, "first_name": "Quinn"})
+    await onboarding.sleep(timedelta(hours=1))
+    history = await onboarding.handle("onboarding", "quick").fetch_history()
+    started = history.events[0].workflow_execution_started_event_attributes
+    entry = json.loads(started.input.payloads[0].data)
+
+    local_activities = [
+        json.loads(event.marker_recorded_event_attributes.details["data"].payloads[0].data)
+        for event in history.events
+        if event.marker_recorded_event_attributes.marker_name == "core_local_activity"
+    ]
+    assert entry["customer"]["first_name"] == "Quinn"  # the router's read rides in the input
+    assert all("load_customer" not in json.dumps(marker) for marker in local_activities)
+    assert "Welcome aboard, Quinn!" in [m.subject for m in onboarding.outbox.messages()]
