@@ -71,7 +71,8 @@ class JourneyActivities:
         before = await self.store.before_send(
             req.key, req.customer_id, req.journey if req.hold_if_paused else None
         )
-        if before.recorded is not None:
+        if before.recorded is not None:  # sent before (a retry, or a reset of this entry)
+            await self.store.steps.record(req.records)  # the records are idempotent
             return before.recorded
         if before.paused:
             return await self._held(req, "email")
@@ -119,7 +120,8 @@ class JourneyActivities:
         before = await self.store.before_send(
             req.key, req.customer_id, req.journey if req.hold_if_paused else None
         )
-        if before.recorded is not None:
+        if before.recorded is not None:  # sent before (a retry, or a reset of this entry)
+            await self.store.steps.record(req.records)  # the records are idempotent
             return before.recorded
         if before.paused:
             return await self._held(req, "webhook")

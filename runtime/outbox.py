@@ -93,7 +93,11 @@ class OutboxServer:
         if self._controller is not None:
             return
         controller = Controller(
-            self._handler, hostname=self.host, port=self.port, server_hostname="journeys-outbox"
+            self._handler,
+            hostname=self.host,
+            port=self.port,
+            server_hostname="journeys-outbox",
+            enable_SMTPUTF8=True,  # internationalized addresses such as jörg@münchen.de
         )
         controller.start()
         self._controller = controller

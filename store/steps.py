@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from activities.contracts import StepRecord
+from store.inserts import insert_ignore
 from store.reading import reading
 from store.tables import deliveries, points_ledger, step_events
 
@@ -36,10 +37,14 @@ async def insert_records(conn: AsyncConnection, records: Sequence[StepRecord]) -
     """
     if not records:
         return
-    rows = {_record_key(record): record.model_dump() for record in records}
-    await conn.execute(
-        _insert_ignoring_duplicates(conn.dialect.name), [{"key": k, **row} for k, row in rows.items()]
-    )
+    unique = {_record_key(record): record.model_dump() for record in records}
+    rows = [{"key": key, **row} for key, row in unique.items()]
+    dialect = conn.dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        for row in rows:
+            await insert_ignore(conn, step_events, row)
+        return
+    await conn.execute(_insert_ignoring_duplicates(dialect), rows)
 
 
 @functools.cache

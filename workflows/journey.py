@@ -315,19 +315,14 @@ class JourneyWorkflow:
         if not self._effects_carry_records:
             await self._hold_while_paused(step)
             return await self._deliver(activity, request([], False), summary)
-        held = False
         while True:
             await self._interrupts()  # an exit that arrived meanwhile stops the send
             result = await self._deliver(activity, request(self._take_records(), True), summary)
             if result.status != "held":
                 return result
-            if not held:
-                self._note(step, "holding: journey paused")
-                held = True
-            await self._sleep_until(workflow.now() + PAUSE_RECHECK, lambda: False)
-            if self._should_continue_as_new():  # a long pause must not outgrow the history
-                self._state.visits[step] -= 1  # the step starts over in the new run, same keys
-                await self._continue_as_new()
+            # Paused: wait it out with the light check (a small local activity every 15 minutes,
+            # not the whole send request), then send again with the same key.
+            await self._hold_while_paused(step)
 
     async def _deliver(self, activity: str, request: Any, summary: str) -> DeliveryResult:
         """Send through ``activity``; a permanent failure (address rejected, template broken) is

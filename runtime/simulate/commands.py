@@ -18,6 +18,7 @@ from runtime.simulate.funnel import build_funnel, funnel_text
 from runtime.simulate.generate import Chance, default_chances, generate
 from runtime.simulate.quiet import quiet_temporal
 from runtime.simulate.render import timeline_text, write_html
+from runtime.simulate.shards import ShardFailed
 from runtime.simulate.simulation import load_plans, simulate
 from runtime.simulate.story import Story, StoryFileError, parse_inline_event, parse_pairs, read_yaml
 
@@ -129,7 +130,11 @@ def _forecast(
         def advance(count: int) -> None:
             progress.advance(task, count)
 
-        result = run_loop(simulate(main, plans, stories, progress=advance, processes=processes))
+        try:
+            result = run_loop(simulate(main, plans, stories, progress=advance, processes=processes))
+        except (ShardFailed, ValueError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from exc
     funnel = build_funnel(main, result.runs)
     assumptions = [f"{name} {c.p:.0%} within {c.within}" for name, c in chances.items()]
     if as_json:

@@ -4,7 +4,6 @@ worker, router), with every story on one shared simulated clock so thousands run
 from __future__ import annotations
 
 import asyncio
-import re
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -16,16 +15,17 @@ from typing import Any
 
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 
-from engine.plan import Plan, SplitNode
+from engine.plan import Plan
 from runtime.router import RouteResult
 from runtime.sandbox import Sandbox
+from runtime.simulate.customer_ids import story_customer_ids
 from runtime.simulate.offsets import resolve
 from runtime.simulate.records import CustomerRecords, load_records
 from runtime.simulate.story import Story, StoryEvent
 from runtime.simulate.tracker import RunTracker, StartedRun
 from runtime.simulate.webhooks import WebhookCatcher
 from workflows.models import JourneyResult, JourneyStatus, StepTaken
-from workflows.timing import next_local_time, pick_variant
+from workflows.timing import next_local_time
 
 START_TIME = "09:00"  # day 0 of every story starts at this time on the customer's clock
 CONCURRENCY = 64
@@ -111,7 +111,7 @@ class Simulator:
     ) -> list[StoryRun]:
         """Play ``stories`` (each entering ``journey`` by its trigger at day 0) on one clock."""
         plan = self.plan(journey)
-        ids = list(customer_ids) if customer_ids else self.customer_ids(stories)
+        ids = list(customer_ids) if customer_ids else story_customer_ids(self.plans, stories)
         timezone = stories[0].timezone() if stories else "UTC"
         now = await self.sandbox.now()
         start = next_local_time(now + timedelta(minutes=1), START_TIME, timezone)
@@ -155,45 +155,6 @@ class Simulator:
             run.records = records[run.customer_id]
         await asyncio.gather(*(self._collect(run, limit, progress) for run in runs))
         return runs
-
-    def customer_ids(self, stories: Sequence[Story]) -> list[str]:
-        """A unique id per story: its own, or one made from its name that lands in its split variants."""
-        taken: set[str] = set()
-        ids = []
-        for story in stories:
-            if story.customer_id:
-                cid = story.customer_id
-            else:
-                base = re.sub(r"[^a-z0-9]+", "-", story.name.lower()).strip("-")[:40] or "customer"
-                cid = self._find_id(base, story.variants, taken)
-            if cid in taken:
-                raise ValueError(f'two stories use customer id "{cid}"')
-            taken.add(cid)
-            ids.append(cid)
-        return ids
-
-    def _find_id(self, base: str, variants: dict[str, str], taken: set[str]) -> str:
-        wanted = [self._variant_index(step, name) for step, name in variants.items()]
-        for n in range(1, 100_000):
-            candidate = f"{base}-{n}"
-            if candidate in taken:
-                continue
-            if all(pick_variant(j, s, candidate, w, c) == i for j, s, w, c, i in wanted):
-                return candidate
-        raise ValueError(f"no customer id lands in the variants {variants}")
-
-    def _variant_index(self, step: str, name: str) -> tuple[str, str, list[int], int, int]:
-        for plan in self.plans:
-            for node in plan.nodes:
-                if isinstance(node, SplitNode) and node.id == step:
-                    names = [v.name for v in node.variants]
-                    if name != "control" and name not in names:
-                        raise ValueError(
-                            f'split "{step}" has no variant "{name}" (it has {", ".join(names)})'
-                        )
-                    index = -1 if name == "control" else names.index(name)
-                    return plan.journey, step, [v.weight for v in node.variants], node.control_percent, index
-        raise ValueError(f'no split step "{step}" in the deployed journeys')
 
     def _script(self, run: StoryRun, plan: Plan) -> list[tuple[datetime, StoryEvent]]:
         story = run.story

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import sys
+import traceback
 from pathlib import Path
 
 from runtime.loop import run as run_loop
@@ -21,7 +22,14 @@ def main() -> None:
     result_file = Path(sys.argv[1])
     job: ShardJob = pickle.loads(sys.stdin.buffer.read())
     quiet_temporal()
-    result = run_loop(simulate_here(job.main, job.plans, job.stories, progress=report))
+    try:
+        result = run_loop(
+            simulate_here(job.main, job.plans, job.stories, progress=report, customer_ids=job.customer_ids)
+        )
+    except Exception as exc:
+        traceback.print_exc()
+        sys.stderr.write(f"{type(exc).__name__}: {exc}\n")  # the last line: what the parent reports
+        sys.exit(1)
     result_file.write_bytes(pickle.dumps(result))
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from engine.loader import compile_file, load_directory
 from engine.plan import Plan
 from runtime.outbox import OutboxMessage
+from runtime.simulate.customer_ids import story_customer_ids
 from runtime.simulate.runner import Progress, Simulator, StoryRun
 from runtime.simulate.shards import play_sharded, shard_count
 from runtime.simulate.story import Story
@@ -52,12 +53,15 @@ async def simulate(
     Many stories are split over ``processes`` shards (default: one per core, at least
     ``MIN_STORIES_PER_SHARD`` stories each); the result is the same as one Sandbox would give.
     """
+    ids = story_customer_ids(plans, stories)  # once for all: shards must not pick the same ids
     shards = 1 if with_messages else shard_count(len(stories), processes)
     if shards == 1:
-        return await simulate_here(main, plans, stories, progress=progress, with_messages=with_messages)
+        return await simulate_here(
+            main, plans, stories, progress=progress, with_messages=with_messages, customer_ids=ids
+        )
     timelines: list[Timeline | None] = [None] * len(stories)
     runs: list[StoryRun | None] = [None] * len(stories)
-    for indexes, shard in await play_sharded(main, plans, stories, shards, progress):
+    for indexes, shard in await play_sharded(main, plans, stories, ids, shards, progress):
         for position, index in enumerate(indexes):
             timelines[index] = shard.timelines[position]
             runs[index] = shard.runs[position]
@@ -71,10 +75,11 @@ async def simulate_here(
     *,
     progress: Progress | None = None,
     with_messages: bool = False,
+    customer_ids: Sequence[str] | None = None,
 ) -> Simulated:
     """Play ``stories`` on one fresh Sandbox in this process."""
     async with Simulator.open(plans) as simulator:
-        runs = await simulator.run(main.journey, stories, progress=progress)
+        runs = await simulator.run(main.journey, stories, progress=progress, customer_ids=customer_ids)
         timelines = [build_timeline(run, plans, simulator.webhooks.received) for run in runs]
         messages = simulator.sandbox.outbox.messages() if with_messages else []
     return Simulated(timelines, runs, messages, plans)

@@ -253,3 +253,32 @@ def test_non_ascii_subject_and_sender_name_are_encoded_words_and_read_back() -> 
     html = parsed.get_body(("html",))
     assert text is not None and text.get_content() == "Hé ✓"
     assert html is not None and html.get_content() == "<p>Hé</p>"
+
+
+async def test_an_internationalized_address_is_sent_with_smtputf8(
+    activities: JourneyActivities, store: Store, outbox: OutboxServer
+) -> None:
+    await store.customers.upsert("cust-intl", {"email": "jörg@münchen.de", "first_name": "Jörg"})
+
+    result = await activities.send_email(email_request("cust-intl"))
+
+    assert (result.status, result.recipient) == ("sent", "jörg@münchen.de")
+    [message] = outbox.messages()
+    assert message.recipients == ["jörg@münchen.de"]
+    assert message.subject == "Welcome aboard, Jörg!"
+
+
+def test_a_header_with_a_line_break_is_refused_for_good() -> None:
+    from activities.email import Unsubscribe, build_message
+    from engine.templates import RenderedEmail
+
+    with pytest.raises(ApplicationError, match="email header To contains a line break") as raised:
+        build_message(
+            sender="hello@journeys.test",
+            recipient="ada@example.com\r\nBcc: everyone@example.com",
+            rendered=RenderedEmail(subject="Hi", html="<p>Hi</p>", text="Hi"),
+            message_id="<m2@journeys.test>",
+            unsubscribe=Unsubscribe("https://journeys.test/u/t", "mailto:u@journeys.test"),
+            date=AT,
+        )
+    assert raised.value.non_retryable

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+from pathlib import Path
+
 import pytest
 
 from engine.loader import compile_file
@@ -10,7 +14,7 @@ from runtime.simulate.generate import default_chances, generate
 from runtime.simulate.runner import StoryRun
 from runtime.simulate.shards import ShardFailed, shard_count, split
 from runtime.simulate.simulation import simulate
-from runtime.simulate.story import Story
+from runtime.simulate.story import Story, StoryEvent
 from runtime.simulate.timeline import Timeline
 from tests.simulate.conftest import ONBOARDING
 
@@ -52,9 +56,49 @@ async def test_two_shards_give_each_customer_what_one_sandbox_gives() -> None:
     assert emails(sharded.timelines) == emails(alone.timelines)
 
 
-async def test_a_failing_shard_is_reported_with_its_error() -> None:
+async def test_a_failing_shard_stops_the_others_and_leaves_no_server_behind() -> None:
     plan = compile_file(ONBOARDING)
-    twins = [Story(name=f"twin {n}", customer_id="same-id") for n in range(3)]  # shard 0 gets two
+    stories = generate(Story(), default_chances(plan), 300, seed=4)  # the others play for a while
+    late = StoryEvent(at="200d", event="profile_completed")  # after the 90-day horizon
+    stories[4] = stories[4].model_copy(update={"events": [late]})  # dealt to shard 1 of 3
 
-    with pytest.raises(ShardFailed, match=r"(?s)shard 0 failed.*two stories use customer id \"same-id\""):
-        await simulate(plan, [plan], twins, processes=2)
+    with pytest.raises(ShardFailed, match=r"shard 1 failed: ValueError: story .* is after the horizon"):
+        await simulate(plan, [plan], stories, processes=3)
+
+    assert await gone_within(seconds=5) == set()  # shards and their test servers, all stopped
+
+
+def test_two_stories_with_one_customer_id_are_refused_before_any_shard_starts() -> None:
+    plan = compile_file(ONBOARDING)
+    twins = [Story(name=f"twin {n}", customer_id="same-id") for n in range(3)]
+
+    with pytest.raises(ValueError, match='two stories use customer id "same-id"'):
+        asyncio.run(simulate(plan, [plan], twins, processes=2))
+
+
+async def gone_within(seconds: float) -> set[int]:
+    """Wait for shard processes and test servers not started by this process to be gone."""
+    for _ in range(int(seconds * 10)):
+        left = simulation_processes_not_ours()
+        if not left:
+            break
+        await asyncio.sleep(0.1)
+    return left
+
+
+def simulation_processes_not_ours() -> set[int]:
+    """Shard processes, and time-skipping test servers whose parent is not this test process."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if fields[0] == "Z":
+            continue  # exited, only waiting to be reaped
+        shard = b"runtime.simulate.shard_process" in command
+        stray_server = b"temporal-test-server" in command and int(fields[1]) != os.getpid()
+        if shard or stray_server:
+            found.add(int(stat.parent.name))
+    return found
