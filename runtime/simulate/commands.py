@@ -67,7 +67,11 @@ def simulate_command(
     if customers > 0:
         _forecast(main, plans, base, chances, customers, seed, p or [], as_json, processes)
         return
-    result = run_loop(simulate(main, plans, [base], with_messages=html is not None))
+    try:
+        result = run_loop(simulate(main, plans, [base], with_messages=html is not None))
+    except ValueError as exc:  # the story does not fit the journey (an event after the horizon, ...)
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
     timeline = result.timelines[0]
     if as_json:
         typer.echo(timeline.model_dump_json(indent=2))

@@ -104,3 +104,11 @@ def test_a_bad_story_is_an_error(cli: CliRunner) -> None:
 
     assert result.exit_code == 2
     assert "not a duration" in result.output or "not an offset" in result.output
+
+
+def test_an_event_after_the_horizon_is_a_clear_error(cli: CliRunner) -> None:
+    result = cli.invoke(app, ["simulate", str(ONBOARDING), "-e", "200d profile_completed"])
+
+    assert result.exit_code == 2
+    expected = 'error: story "command-line story": profile_completed at 200d is after the horizon'
+    assert expected in result.output
