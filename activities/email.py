@@ -20,6 +20,7 @@ from urllib.parse import quote
 import aiosmtplib
 from temporalio.exceptions import ApplicationError
 
+from activities.smtp_connections import SmtpConnections
 from engine.templates import RenderedEmail
 from runtime.settings import Settings
 
@@ -120,18 +121,11 @@ def _utf8_quoted_printable() -> Charset:
 _UTF8_QP = _utf8_quoted_printable()
 
 
-async def send_message(message: Message, settings: Settings) -> None:
+async def send_message(message: Message, connections: SmtpConnections) -> None:
     """Hand ``message`` to the SMTP server; raises ``ApplicationError`` classified for retries."""
+    settings = connections.settings
     try:
-        await aiosmtplib.send(
-            message,
-            hostname=settings.smtp_host,
-            port=settings.smtp_port,
-            username=settings.smtp_username,
-            password=settings.smtp_password,
-            start_tls=settings.smtp_starttls,
-            timeout=settings.smtp_timeout_seconds,
-        )
+        await connections.send(message)
     except aiosmtplib.SMTPRecipientsRefused as exc:
         codes = [refused.code for refused in exc.recipients]
         detail = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)

@@ -30,6 +30,7 @@ from activities.contracts import (
 from activities.email import Unsubscribe, build_message, message_id_for, send_message, sender_domain
 from activities.email import unsubscribe_mailto as mailto_for
 from activities.events import EventSink
+from activities.smtp_connections import SmtpConnections
 from activities.unsubscribe_tokens import make_token
 from activities.webhook import post_webhook
 from engine.templates import render_email, render_value
@@ -50,6 +51,11 @@ class JourneyActivities:
         self.settings = settings
         self.events = events
         self.fail_after = fail_after
+        self.smtp = SmtpConnections(settings)
+
+    async def close(self) -> None:
+        """Close the SMTP connections kept open between sends."""
+        await self.smtp.close()
 
     def definitions(self) -> list[Callable[..., Any]]:
         """Every activity, ready for ``Worker(activities=...)``."""
@@ -105,7 +111,7 @@ class JourneyActivities:
             date=req.at,
             headers={"X-Journey": req.journey, "X-Journey-Step": req.step},
         )
-        await send_message(message, self.settings)
+        await send_message(message, self.smtp)
         result = DeliveryResult(
             status="sent",
             channel="email",

@@ -100,6 +100,7 @@ class Sandbox:
             router = EventRouter(env.client, store, config.task_queue)
             await router.reload()
             activities = JourneyActivities(store, config, router, fail_after=fail_after)
+            stack.push_async_callback(activities.close)  # after the worker below has stopped
             worker = build_worker(
                 env.client,
                 config.task_queue,

@@ -74,7 +74,8 @@ async def serve(settings: Settings) -> None:
     store = Store(settings.store_url())
     await store.migrate()
     router = EventRouter(client, store, settings.task_queue)
-    worker = build_worker(client, settings.task_queue, store, JourneyActivities(store, settings, router))
+    activities = JourneyActivities(store, settings, router)
+    worker = build_worker(client, settings.task_queue, store, activities)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -83,5 +84,6 @@ async def serve(settings: Settings) -> None:
     async with worker:
         await stop.wait()
         log.info("worker stopping: letting activities in flight finish")
+    await activities.close()
     await store.close()
     log.info("worker stopped")

@@ -1,0 +1,78 @@
+"""SMTP connections kept open between sends, against the real Outbox server."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from pathlib import Path
+
+import aiosmtplib
+import pytest
+
+from activities.smtp_connections import SmtpConnections
+from runtime.outbox import OutboxServer
+from runtime.settings import Settings
+from tests.support import free_port
+
+
+def plain(subject: str, to: str = "ada@example.com") -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = "hello@journeys.test"
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content("hello")
+    return message
+
+
+async def test_sends_share_one_connection(settings: Settings, outbox: OutboxServer) -> None:
+    connections = SmtpConnections(settings)
+    for n in range(3):
+        await connections.send(plain(f"Message {n}"))
+    await connections.close()
+
+    assert connections.opened == 1
+    assert [m.subject for m in outbox.messages()] == ["Message 0", "Message 1", "Message 2"]
+
+
+async def test_a_connection_the_server_closed_while_idle_is_replaced(
+    settings: Settings, outbox: OutboxServer, tmp_path: Path
+) -> None:
+    connections = SmtpConnections(settings)
+    await connections.send(plain("Before the restart"))
+    outbox.stop()  # closes every connection, including the idle one kept for the next send
+    restarted = OutboxServer("127.0.0.1", outbox.port, outbox.directory)
+    restarted.start()
+    try:
+        await connections.send(plain("After the restart"))
+        await connections.close()
+    finally:
+        restarted.stop()
+
+    assert connections.opened == 2
+    assert [m.subject for m in restarted.messages()] == ["Before the restart", "After the restart"]
+
+
+async def test_a_connection_idle_too_long_is_not_reused(settings: Settings, outbox: OutboxServer) -> None:
+    connections = SmtpConnections(settings, idle_seconds=0)
+    await connections.send(plain("One"))
+    await connections.send(plain("Two"))
+    await connections.close()
+
+    assert connections.opened == 2
+
+
+async def test_a_refused_recipient_drops_the_connection_and_the_next_send_opens_one(
+    settings: Settings, tmp_path: Path
+) -> None:
+    refusing = OutboxServer("127.0.0.1", free_port(), tmp_path / "refusing", refuse=["no@example.com"])
+    refusing.start()
+    connections = SmtpConnections(settings.model_copy(update={"smtp_port": refusing.port}))
+    try:
+        with pytest.raises(aiosmtplib.SMTPRecipientsRefused):
+            await connections.send(plain("Refused", to="no@example.com"))
+        await connections.send(plain("Accepted"))
+        await connections.close()
+    finally:
+        refusing.stop()
+
+    assert connections.opened == 2
+    assert [m.subject for m in refusing.messages()] == ["Accepted"]
