@@ -75,17 +75,21 @@ async def ensure_customer(conn: AsyncConnection, customer_id: str, at: datetime 
     await insert_ignore(conn, customers, _new_row(customer_id, at or utcnow()))
 
 
-async def load_customer(conn: AsyncConnection, customer_id: str) -> Customer | None:
-    query = (
-        sa.select(
-            customers,
-            sa.func.coalesce(points_balances.c.balance, 0).label("points"),
-            sa.func.coalesce(points_balances.c.lifetime, 0).label("lifetime_points"),
-        )
-        .select_from(customers.outerjoin(points_balances, points_balances.c.customer_id == customers.c.id))
-        .where(customers.c.id == customer_id)
+# Built once (its values are parameters): every journey step reads a customer, and building the
+# join and its cache key anew each time cost more than running it.
+_LOAD_CUSTOMER = (
+    sa.select(
+        customers,
+        sa.func.coalesce(points_balances.c.balance, 0).label("points"),
+        sa.func.coalesce(points_balances.c.lifetime, 0).label("lifetime_points"),
     )
-    row = (await conn.execute(query)).mappings().first()
+    .select_from(customers.outerjoin(points_balances, points_balances.c.customer_id == customers.c.id))
+    .where(customers.c.id == sa.bindparam("customer_id"))
+)
+
+
+async def load_customer(conn: AsyncConnection, customer_id: str) -> Customer | None:
+    row = (await conn.execute(_LOAD_CUSTOMER, {"customer_id": customer_id})).mappings().first()
     if row is None:
         return None
     values = dict(row)

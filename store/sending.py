@@ -14,6 +14,9 @@ from store.deliveries import delivery_result
 from store.reading import reading
 from store.tables import deliveries, journey_state
 
+_DELIVERY = sa.select(deliveries).where(deliveries.c.key == sa.bindparam("key"))
+_PAUSED = sa.select(journey_state.c.paused).where(journey_state.c.name == sa.bindparam("journey"))
+
 
 @dataclass(frozen=True)
 class BeforeSend:
@@ -25,13 +28,11 @@ class BeforeSend:
 async def before_send(engine: AsyncEngine, key: str, customer_id: str, journey: str | None) -> BeforeSend:
     """``journey`` is checked for a pause when given (None: the caller does not hold on pauses)."""
     async with reading(engine).connect() as conn:
-        row = (await conn.execute(sa.select(deliveries).where(deliveries.c.key == key))).mappings().first()
+        row = (await conn.execute(_DELIVERY, {"key": key})).mappings().first()
         if row is not None:
             return BeforeSend(delivery_result(row), CustomerSnapshot(id=customer_id), paused=False)
         customer = await load_customer(conn, customer_id)
-        paused = journey is not None and bool(
-            await conn.scalar(sa.select(journey_state.c.paused).where(journey_state.c.name == journey))
-        )
+        paused = journey is not None and bool(await conn.scalar(_PAUSED, {"journey": journey}))
     snapshot = (
         customer.snapshot() if customer else CustomerSnapshot(id=customer_id, exists=False, subscribed=False)
     )
