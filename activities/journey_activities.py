@@ -36,7 +36,6 @@ from activities.webhook import post_webhook
 from engine.templates import render_email, render_value
 from runtime.settings import Settings
 from store import Store
-from store.sending import BeforeSend
 from workflows.models import CustomerEvent
 
 #: Called with the activity's name right after its side effect is committed (tests crash there).
@@ -74,15 +73,10 @@ class JourneyActivities:
 
     @activity.defn(name="send_email")
     async def send_email(self, req: SendEmailRequest) -> DeliveryResult:
-        before = await self.store.before_send(
-            req.key, req.customer_id, req.journey if req.hold_if_paused else None
-        )
-        if before.recorded is not None:  # sent before (a retry, or a reset of this entry)
-            await self.store.steps.record(req.records)  # the records are idempotent
-            return before.recorded
-        if before.paused:
-            return await self._held(req, "email")
-        customer = before.customer
+        settled = await self._settled_or_customer(req, "email", req.hold_if_paused)
+        if isinstance(settled, DeliveryResult):
+            return settled
+        customer = settled
         reason = _no_email_reason(customer)
         if reason is not None:
             return await self._record(req, DeliveryResult(status="skipped", channel="email", reason=reason))
@@ -123,19 +117,14 @@ class JourneyActivities:
 
     @activity.defn(name="send_webhook")
     async def send_webhook(self, req: SendWebhookRequest) -> DeliveryResult:
-        before = await self.store.before_send(
-            req.key, req.customer_id, req.journey if req.hold_if_paused else None
-        )
-        if before.recorded is not None:  # sent before (a retry, or a reset of this entry)
-            await self.store.steps.record(req.records)  # the records are idempotent
-            return before.recorded
-        if before.paused:
-            return await self._held(req, "webhook")
+        settled = await self._settled_or_customer(req, "webhook", req.hold_if_paused)
+        if isinstance(settled, DeliveryResult):
+            return settled
         url = self.settings.webhook_url
         if not url:
             skipped = DeliveryResult(status="skipped", channel="webhook", reason="no webhook_url configured")
             return await self._record(req, skipped)
-        customer = before.customer
+        customer = settled
         unsubscribe = f"{self.settings.public_base_url.rstrip('/')}/unsubscribe/" + make_token(
             customer.id, self.settings.unsubscribe_secret
         )
@@ -241,13 +230,21 @@ class JourneyActivities:
         self._committed(f"send_{result.channel}")
         return stored
 
-    async def _before_send(self, req: StepContext, hold_if_paused: bool) -> BeforeSend:
-        return await self.store.before_send(req.key, req.customer_id, req.journey if hold_if_paused else None)
-
-    async def _held(self, req: StepContext, channel: Literal["email", "webhook"]) -> DeliveryResult:
-        """The journey is paused: nothing is sent or logged under the key (the workflow asks again
-        later with the same key); the step records that came with the request are kept."""
+    async def _settled_or_customer(
+        self, req: StepContext, channel: Literal["email", "webhook"], hold_if_paused: bool
+    ) -> DeliveryResult | CustomerSnapshot:
+        """One read decides: the outcome an earlier attempt logged under the key (a retry, or a
+        reset of this entry), "held" while the journey is paused (nothing sent or logged: the
+        workflow asks again later with the same key), or else the customer to send to. The step
+        records that came with the request are kept in the first two cases (they are idempotent)."""
+        before = await self.store.before_send(
+            req.key, req.customer_id, req.journey if hold_if_paused else None
+        )
+        if before.recorded is None and not before.paused:
+            return before.customer
         await self.store.steps.record(req.records)
+        if before.recorded is not None:
+            return before.recorded
         return DeliveryResult(status="held", channel=channel, reason=f"journey {req.journey} is paused")
 
     def _committed(self, name: str) -> None:

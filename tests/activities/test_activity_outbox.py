@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from email.message import EmailMessage
 from pathlib import Path
 
 import aiosmtplib
 
 from runtime.outbox import OutboxServer
 from tests.support import free_port
-
-
-def plain(subject: str, to: str) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = "hello@journeys.test"
-    message["To"] = to
-    message["Subject"] = subject
-    message.set_content("hello")
-    return message
+from tests.support.mail import plain_message
 
 
 async def test_keeps_messages_with_envelope_across_restarts(tmp_path: Path) -> None:
@@ -25,9 +16,9 @@ async def test_keeps_messages_with_envelope_across_restarts(tmp_path: Path) -> N
     outbox = OutboxServer("127.0.0.1", port, tmp_path / "outbox")
     outbox.start()
     try:
-        await aiosmtplib.send(plain("One", "a@example.com"), hostname="127.0.0.1", port=port)
+        await aiosmtplib.send(plain_message("One", "a@example.com"), hostname="127.0.0.1", port=port)
         await aiosmtplib.send(
-            plain("Two", "b@example.com"),
+            plain_message("Two", "b@example.com"),
             sender="bounce@journeys.test",
             recipients=["b@example.com", "hidden@example.com"],
             hostname="127.0.0.1",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from email.message import EmailMessage
 from pathlib import Path
 
 import aiosmtplib
@@ -12,21 +11,13 @@ from activities.smtp_connections import SmtpConnections
 from runtime.outbox import OutboxServer
 from runtime.settings import Settings
 from tests.support import free_port
-
-
-def plain(subject: str, to: str = "ada@example.com") -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = "hello@journeys.test"
-    message["To"] = to
-    message["Subject"] = subject
-    message.set_content("hello")
-    return message
+from tests.support.mail import plain_message
 
 
 async def test_sends_share_one_connection(settings: Settings, outbox: OutboxServer) -> None:
     connections = SmtpConnections(settings)
     for n in range(3):
-        await connections.send(plain(f"Message {n}"))
+        await connections.send(plain_message(f"Message {n}"))
     await connections.close()
 
     assert connections.opened == 1
@@ -37,12 +28,12 @@ async def test_a_connection_the_server_closed_while_idle_is_replaced(
     settings: Settings, outbox: OutboxServer, tmp_path: Path
 ) -> None:
     connections = SmtpConnections(settings)
-    await connections.send(plain("Before the restart"))
+    await connections.send(plain_message("Before the restart"))
     outbox.stop()  # closes every connection, including the idle one kept for the next send
     restarted = OutboxServer("127.0.0.1", outbox.port, outbox.directory)
     restarted.start()
     try:
-        await connections.send(plain("After the restart"))
+        await connections.send(plain_message("After the restart"))
         await connections.close()
     finally:
         restarted.stop()
@@ -53,8 +44,8 @@ async def test_a_connection_the_server_closed_while_idle_is_replaced(
 
 async def test_a_connection_idle_too_long_is_not_reused(settings: Settings, outbox: OutboxServer) -> None:
     connections = SmtpConnections(settings, idle_seconds=0)
-    await connections.send(plain("One"))
-    await connections.send(plain("Two"))
+    await connections.send(plain_message("One"))
+    await connections.send(plain_message("Two"))
     await connections.close()
 
     assert connections.opened == 2
@@ -68,8 +59,8 @@ async def test_a_refused_recipient_drops_the_connection_and_the_next_send_opens_
     connections = SmtpConnections(settings.model_copy(update={"smtp_port": refusing.port}))
     try:
         with pytest.raises(aiosmtplib.SMTPRecipientsRefused):
-            await connections.send(plain("Refused", to="no@example.com"))
-        await connections.send(plain("Accepted"))
+            await connections.send(plain_message("Refused", to="no@example.com"))
+        await connections.send(plain_message("Accepted"))
         await connections.close()
     finally:
         refusing.stop()
