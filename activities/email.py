@@ -136,6 +136,10 @@ async def send_message(message: Message, connections: SmtpConnections) -> None:
             non_retryable=permanent,
         ) from exc
     except (aiosmtplib.SMTPAuthenticationError, aiosmtplib.SMTPSenderRefused) as exc:
+        if exc.code < 500:  # e.g. 421: the server is closing this connection; try again later
+            raise ApplicationError(
+                f"SMTP server deferred the message ({exc.code} {exc.message})", type="SmtpTransient"
+            ) from exc
         raise ApplicationError(
             f"SMTP server refused our login or sender ({exc.code} {exc.message}); check the SMTP settings",
             type="SmtpConfiguration",

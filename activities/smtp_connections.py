@@ -3,8 +3,9 @@
 Opening a connection costs a TCP handshake, EHLO, often STARTTLS and AUTH; a relay such as an
 email service provider expects senders to keep a few connections open instead. A connection is
 dropped after any error and after ``idle_seconds`` unused (well under the usual server idle
-timeouts). If the server closed a reused connection while it sat idle, the send opens a fresh one
-and tries once more: nothing was accepted on the closed one.
+timeouts). One idle for more than ``check_after_seconds`` is checked with NOOP before it carries a
+message, and replaced if the server has closed it. A send is never retried here: once the message
+may have reached the server, only Temporal's retry (same Message-ID) may send it again.
 """
 
 from __future__ import annotations
@@ -18,13 +19,22 @@ import aiosmtplib
 from runtime.settings import Settings
 
 IDLE_SECONDS = 30.0
+CHECK_AFTER_SECONDS = 5.0
 KEEP = 8  # idle connections kept at most
 
 
 class SmtpConnections:
-    def __init__(self, settings: Settings, *, idle_seconds: float = IDLE_SECONDS, keep: int = KEEP) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        idle_seconds: float = IDLE_SECONDS,
+        check_after_seconds: float = CHECK_AFTER_SECONDS,
+        keep: int = KEEP,
+    ) -> None:
         self.settings = settings
         self.idle_seconds = idle_seconds
+        self.check_after_seconds = check_after_seconds
         self.keep = keep
         self._idle: list[tuple[aiosmtplib.SMTP, float]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -32,19 +42,9 @@ class SmtpConnections:
 
     async def send(self, message: Message) -> None:
         """Send ``message``; aiosmtplib's errors pass through for the caller to classify."""
-        client, reused = await self._take()
+        client = await self._take()
         try:
             await client.send_message(message)
-        except aiosmtplib.SMTPServerDisconnected:
-            self._drop(client)
-            if not reused:
-                raise
-            client, _ = await self._open()  # the server closed it while idle: once more, fresh
-            try:
-                await client.send_message(message)
-            except BaseException:
-                self._drop(client)
-                raise
         except BaseException:
             self._drop(client)
             raise
@@ -53,25 +53,41 @@ class SmtpConnections:
     async def close(self) -> None:
         """Close every idle connection (say QUIT where the server still listens)."""
         idle, self._idle = self._idle, []
+        same_loop = self._loop is asyncio.get_running_loop()
         for client, _ in idle:
             try:
+                if not same_loop:
+                    raise RuntimeError("opened on another event loop")
                 await client.quit()
-            except (aiosmtplib.SMTPException, OSError, TimeoutError):
-                client.close()
+            except Exception:  # closing is best effort: the transport goes either way
+                self._drop(client)
 
-    async def _take(self) -> tuple[aiosmtplib.SMTP, bool]:
+    async def _take(self) -> aiosmtplib.SMTP:
         loop = asyncio.get_running_loop()
         if loop is not self._loop:  # connections belong to the loop that opened them
+            for client, _ in self._idle:
+                self._drop(client)
             self._idle, self._loop = [], loop
-        now = time.monotonic()
         while self._idle:
             client, since = self._idle.pop()
-            if now - since <= self.idle_seconds and client.is_connected:
-                return client, True
-            self._drop(client)
+            idle = time.monotonic() - since
+            if idle > self.idle_seconds or not client.is_connected:
+                self._drop(client)
+                continue
+            if idle > self.check_after_seconds and not await self._answers(client):
+                continue
+            return client
         return await self._open()
 
-    async def _open(self) -> tuple[aiosmtplib.SMTP, bool]:
+    async def _answers(self, client: aiosmtplib.SMTP) -> bool:
+        try:
+            await client.noop()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError):
+            self._drop(client)
+            return False
+        return True
+
+    async def _open(self) -> aiosmtplib.SMTP:
         settings = self.settings
         client = aiosmtplib.SMTP(
             hostname=settings.smtp_host,
@@ -83,7 +99,7 @@ class SmtpConnections:
         )
         await client.connect()
         self.opened += 1
-        return client, False
+        return client
 
     def _give_back(self, client: aiosmtplib.SMTP) -> None:
         if len(self._idle) >= self.keep:
@@ -93,5 +109,7 @@ class SmtpConnections:
 
     @staticmethod
     def _drop(client: aiosmtplib.SMTP) -> None:
-        if client.is_connected:
+        try:
             client.close()
+        except Exception:  # its loop may be closed already: nothing left to close then
+            pass

@@ -81,9 +81,11 @@ async def serve(settings: Settings) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     log.info("worker started on task queue %s at %s", settings.task_queue, settings.temporal_address)
-    async with worker:
-        await stop.wait()
-        log.info("worker stopping: letting activities in flight finish")
-    await activities.close()
-    await store.close()
+    try:
+        async with worker:
+            await stop.wait()
+            log.info("worker stopping: letting activities in flight finish")
+    finally:
+        await activities.close()
+        await store.close()
     log.info("worker stopped")

@@ -64,6 +64,7 @@ PAUSE_RECHECK = timedelta(minutes=15)
 # Runs started with this patch hand their step records to the next side effect (written in its
 # transaction) and let sends check the pause themselves: two local activities fewer per step.
 EFFECTS_CARRY_RECORDS = "effects-carry-records"
+CUSTOMER_IN_INPUT = "customer-in-input"
 KEEP_STEPS = 200
 KEEP_EVENTS = 100
 
@@ -141,8 +142,10 @@ class JourneyWorkflow:
             self._record(None, "journey_entered", self._trigger.name)
         outcome, reason = "completed", "end of journey"
         try:
-            if first_run and inp.customer is not None:
-                self._customer = inp.customer  # read by the router as it started this entry
+            # The router read the customer as it started this entry. Guarded: a run an older
+            # worker began (which ignored the field and loaded the customer) replays as it ran.
+            if first_run and inp.customer is not None and workflow.patched(CUSTOMER_IN_INPUT):
+                self._customer = inp.customer
             else:
                 await self._refresh_customer()
             while self._state.current is not None:

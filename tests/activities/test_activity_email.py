@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -40,8 +41,12 @@ def email_request(customer_id: str, template: str = "welcome", key: str | None =
 
 
 @pytest.fixture
-def activities(store: Store, settings: Settings, event_sink: RecordingEventSink) -> JourneyActivities:
-    return JourneyActivities(store, settings, event_sink)
+async def activities(
+    store: Store, settings: Settings, event_sink: RecordingEventSink
+) -> AsyncIterator[JourneyActivities]:
+    activities = JourneyActivities(store, settings, event_sink)
+    yield activities
+    await activities.close()
 
 
 async def test_sends_a_multipart_email_with_unsubscribe_headers(
@@ -125,6 +130,7 @@ async def test_retry_after_a_crash_past_the_send_delivers_one_email(
     with pytest.raises(SimulatedCrash):
         await activities.send_email(req)
     retried = await activities.send_email(req)
+    await activities.close()
 
     assert crash.fired
     assert retried.status == "sent"
@@ -203,6 +209,7 @@ async def test_smtp_down_is_retried_and_the_retry_delivers(
         assert (await activities.send_email(req)).status == "sent"
         assert len(late.messages()) == 1
     finally:
+        await activities.close()
         late.stop()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import aiosmtplib
@@ -32,6 +33,7 @@ async def test_a_connection_the_server_closed_while_idle_is_replaced(
     outbox.stop()  # closes every connection, including the idle one kept for the next send
     restarted = OutboxServer("127.0.0.1", outbox.port, outbox.directory)
     restarted.start()
+    await asyncio.sleep(0.2)  # idle a moment: the client sees the server's close
     try:
         await connections.send(plain_message("After the restart"))
         await connections.close()
@@ -67,3 +69,15 @@ async def test_a_refused_recipient_drops_the_connection_and_the_next_send_opens_
 
     assert connections.opened == 2
     assert [m.subject for m in refusing.messages()] == ["Accepted"]
+
+
+async def test_a_connection_idle_a_while_is_checked_and_still_reused(
+    settings: Settings, outbox: OutboxServer
+) -> None:
+    connections = SmtpConnections(settings, check_after_seconds=0)  # NOOP before every reuse
+    await connections.send(plain_message("One"))
+    await connections.send(plain_message("Two"))
+    await connections.close()
+
+    assert connections.opened == 1
+    assert [m.subject for m in outbox.messages()] == ["One", "Two"]

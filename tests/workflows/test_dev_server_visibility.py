@@ -40,9 +40,8 @@ async def test_running_journeys_are_listed_by_journey_customer_and_step(
         await store.deployments.deploy(example_plans["onboarding"], source="")
         settings = Settings(data_dir=tmp_path, smtp_port=outbox.port, task_queue="visibility")
         router = EventRouter(env.client, store, settings.task_queue)
-        async with build_worker(
-            env.client, settings.task_queue, store, JourneyActivities(store, settings, router)
-        ):
+        activities = JourneyActivities(store, settings, router)
+        async with build_worker(env.client, settings.task_queue, store, activities):
             for customer in ("cust-41", "cust-42"):
                 event = CustomerEvent(
                     event_id=f"signup-{customer}",
@@ -62,6 +61,7 @@ async def test_running_journeys_are_listed_by_journey_customer_and_step(
                 await asyncio.sleep(0.1)
             by_customer = [w.id async for w in env.client.list_workflows("CustomerId = 'cust-42'")]
             staged = [w.id async for w in env.client.list_workflows("LifecycleStage = 'acquisition'")]
+        await activities.close()
     finally:
         await store.close()
         outbox.stop()
