@@ -275,6 +275,7 @@ class JourneyWorkflow:
             await self._sleep_until(workflow.now() + PAUSE_RECHECK, lambda: False)
             if self._should_continue_as_new():  # a long pause must not outgrow the history
                 self._state.visits[step] -= 1  # the step starts over in the new run, same keys
+                self._state.resuming = True
                 await self._continue_as_new()
         await self._interrupts()  # an exit that arrived meanwhile stops the send
 
@@ -522,10 +523,13 @@ class JourneyWorkflow:
 
     def _enter(self, node: Node) -> None:
         self._state.visits[node.id] = self._state.visits.get(node.id, 0) + 1
+        workflow.upsert_search_attributes([JOURNEY_STEP.value_set(node.id)])
+        if self._state.resuming:  # still the same visit, carried over from the previous run
+            self._state.resuming = False
+            return
         taken = StepTaken(step=node.id, kind=node.kind, at=workflow.now())
         self._state.taken = [*self._state.taken[-(KEEP_STEPS - 1) :], taken]
         self._record(node.id, "entered", node.kind)
-        workflow.upsert_search_attributes([JOURNEY_STEP.value_set(node.id)])
 
     def _complete(self, node: Node, following: str | None) -> None:
         self._record(node.id, "completed", following or "end")

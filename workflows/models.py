@@ -51,6 +51,9 @@ class RunState(BaseModel):
     points_awarded: int = 0
     goal_reached: bool = False
     taken: list[StepTaken] = Field(default_factory=list)
+    # Continued as new while held at ``current`` (a paused journey): carrying on there is not a
+    # new entry into the step, so it is neither recorded nor listed again.
+    resuming: bool = False
 
 
 class JourneyInput(BaseModel):

@@ -260,3 +260,32 @@ async def test_a_new_entry_starts_with_the_customer_the_router_read(onboarding: 
     assert entry["customer"]["first_name"] == "Quinn"  # the router's read rides in the input
     assert all("load_customer" not in json.dumps(marker) for marker in local_activities)
     assert "Welcome aboard, Quinn!" in [m.subject for m in onboarding.outbox.messages()]
+
+
+async def test_a_long_pause_across_continue_as_new_counts_the_held_customer_once(
+    example_plans: dict[str, Plan], tmp_path: Path
+) -> None:
+    plan = example_plans["onboarding"]
+    async with Sandbox.open([plan], workdir=tmp_path) as sandbox:
+        await sandbox.store.customers.upsert("patient", TRAITS)
+        trigger = CustomerEvent(event_id=uuid.uuid4().hex, customer_id="patient", name="signed_up")
+        handle = await sandbox.client.start_workflow(
+            JourneyWorkflow.run,
+            JourneyInput(plan=plan, customer_id="patient", trigger=trigger, history_budget=60),
+            id=workflow_id("onboarding", "patient"),
+            task_queue=sandbox.settings.task_queue,
+        )
+        await sandbox.sleep(timedelta(hours=1))
+        await sandbox.store.deployments.set_paused("onboarding", True)
+        await sandbox.sleep(5 * DAY)  # the nudge (day 3) is held, re-checked every 15 minutes
+        held = (await sandbox.store.steps.stats("onboarding")).steps["nudge_profile"]
+        description = await handle.describe()
+        await sandbox.store.deployments.set_paused("onboarding", False)
+        await sandbox.sleep(DAY)
+        after = (await sandbox.store.steps.stats("onboarding")).steps["nudge_profile"]
+        nudges = [m for m in sandbox.outbox.messages() if m.subject == "Ada, 50 points are waiting for you"]
+
+    assert description.run_id != handle.first_execution_run_id  # the pause outgrew a history
+    assert (held.entered, held.waiting) == (1, 1)
+    assert (after.entered, after.completed, after.waiting) == (1, 1, 0)
+    assert len(nudges) == 1
