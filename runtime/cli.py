@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
+import sys
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -172,3 +175,33 @@ def _register_simulation_commands() -> None:
 
 
 _register_simulation_commands()
+
+# Commands that serve until stopped: they end the normal way, running every exit handler.
+SERVICES = {"up", "worker", "api", "smtp"}
+
+
+def main() -> None:
+    """The ``journeys`` command. A one-shot command (simulate, test, validate, ...) exits as soon as
+    it is done, skipping Python's teardown of every loaded module: about 0.5 s on this machine,
+    a third of a one-story simulation. By then the command has closed what it opened."""
+    if len(sys.argv) > 1 and sys.argv[1] in SERVICES:
+        app()
+        return
+    try:
+        app()
+        code: int = 0
+    except SystemExit as done:
+        code = _exit_code(done.code)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)
+
+
+def _exit_code(value: object) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, int):
+        return value
+    print(value, file=sys.stderr)  # what sys.exit("message") does
+    return 1
