@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 import sys
 import traceback
@@ -31,6 +32,8 @@ def main() -> None:
         sys.stderr.write(f"{type(exc).__name__}: {exc}\n")  # the last line: what the parent reports
         sys.exit(1)
     result_file.write_bytes(pickle.dumps(result))
+    sys.stdout.flush()
+    os._exit(0)  # done and closed: skip the teardown of every loaded module (about 0.5 s)
 
 
 if __name__ == "__main__":
