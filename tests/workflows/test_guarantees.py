@@ -6,6 +6,9 @@ import json
 import uuid
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
+
+from temporalio.client import WorkflowHandle
 
 from activities.contracts import StepRecord
 from engine.loader import compile_text
@@ -118,13 +121,7 @@ async def test_a_long_loop_continues_as_new_and_keeps_its_state(
 ) -> None:
     plan = example_plans["winback"]
     async with Sandbox.open([plan], workdir=tmp_path) as sandbox:
-        trigger = CustomerEvent(event_id=uuid.uuid4().hex, customer_id="loyal", name="purchase_completed")
-        handle = await sandbox.client.start_workflow(
-            JourneyWorkflow.run,
-            JourneyInput(plan=plan, customer_id="loyal", trigger=trigger, history_budget=60),
-            id=workflow_id("winback", "loyal"),
-            task_queue=sandbox.settings.task_queue,
-        )
+        handle = await start_with_small_history(sandbox, plan, "loyal")
         for _ in range(12):
             await sandbox.sleep(10 * DAY)
             await sandbox.event("purchase_completed", "loyal")
@@ -268,13 +265,7 @@ async def test_a_long_pause_across_continue_as_new_counts_the_held_customer_once
     plan = example_plans["onboarding"]
     async with Sandbox.open([plan], workdir=tmp_path) as sandbox:
         await sandbox.store.customers.upsert("patient", TRAITS)
-        trigger = CustomerEvent(event_id=uuid.uuid4().hex, customer_id="patient", name="signed_up")
-        handle = await sandbox.client.start_workflow(
-            JourneyWorkflow.run,
-            JourneyInput(plan=plan, customer_id="patient", trigger=trigger, history_budget=60),
-            id=workflow_id("onboarding", "patient"),
-            task_queue=sandbox.settings.task_queue,
-        )
+        handle = await start_with_small_history(sandbox, plan, "patient")
         await sandbox.sleep(timedelta(hours=1))
         await sandbox.store.deployments.set_paused("onboarding", True)
         await sandbox.sleep(5 * DAY)  # the nudge (day 3) is held, re-checked every 15 minutes
@@ -289,3 +280,16 @@ async def test_a_long_pause_across_continue_as_new_counts_the_held_customer_once
     assert (held.entered, held.waiting) == (1, 1)
     assert (after.entered, after.completed, after.waiting) == (1, 1, 0)
     assert len(nudges) == 1
+
+
+async def start_with_small_history(
+    sandbox: Sandbox, plan: Plan, customer_id: str
+) -> WorkflowHandle[Any, Any]:
+    """Start ``customer_id``'s run of ``plan`` directly, continuing as new past 60 history events."""
+    trigger = CustomerEvent(event_id=uuid.uuid4().hex, customer_id=customer_id, name=plan.trigger.event)
+    return await sandbox.client.start_workflow(
+        JourneyWorkflow.run,
+        JourneyInput(plan=plan, customer_id=customer_id, trigger=trigger, history_budget=60),
+        id=workflow_id(plan.journey, customer_id),
+        task_queue=sandbox.settings.task_queue,
+    )
