@@ -160,13 +160,7 @@ class PointsRepository:
                 "badge_new": badge_new,
                 "created_at": at,
             }
-            if not await insert_ignore(conn, points_ledger, entry):
-                raise _Raced(key)
-            await conn.execute(
-                points_balances.update()
-                .where(points_balances.c.customer_id == customer_id)
-                .values(balance=balance, lifetime=lifetime)
-            )
+            await _book(conn, entry)
             await conn.execute(
                 customers.update()
                 .where(customers.c.id == customer_id)
@@ -211,13 +205,7 @@ class PointsRepository:
                 "tier_after": tier,
                 "created_at": at,
             }
-            if not await insert_ignore(conn, points_ledger, entry):
-                raise _Raced(key)
-            await conn.execute(
-                points_balances.update()
-                .where(points_balances.c.customer_id == customer_id)
-                .values(balance=balance - points)
-            )
+            await _book(conn, entry)
         return balance - points
 
     async def balance(self, customer_id: str) -> int:
@@ -252,3 +240,17 @@ class PointsRepository:
         row = await self._lookup(key)
         assert row is not None, f"ledger key {key} vanished"
         return _award_result(row, duplicate=True)
+
+
+async def _book(conn: AsyncConnection, entry: dict[str, Any]) -> None:
+    """Add ``entry`` to the ledger and set the customer's balance to what it says it left.
+
+    Raises ``_Raced`` when another attempt booked the same key first.
+    """
+    if not await insert_ignore(conn, points_ledger, entry):
+        raise _Raced(entry["key"])
+    await conn.execute(
+        points_balances.update()
+        .where(points_balances.c.customer_id == entry["customer_id"])
+        .values(balance=entry["balance_after"], lifetime=entry["lifetime_after"])
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -55,23 +57,14 @@ def simulate_command(
 ) -> None:
     """Run a journey for a customer story over simulated weeks, on the real workflow, in seconds."""
     quiet_temporal()
-    try:
+    with _bad_input_ends_the_command():
         main, plans = load_plans(file, with_all=with_all)
         base, chances = _story(story, event or [], trait or [], horizon, variant or [])
-    except JourneyValidationError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from exc
-    except (StoryFileError, ValidationError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
     if customers > 0:
         _forecast(main, plans, base, chances, customers, seed, p or [], as_json, processes)
         return
-    try:
+    with _bad_input_ends_the_command():  # the story may not fit the journey (an event after the horizon)
         result = run_loop(simulate(main, plans, [base], with_messages=html is not None))
-    except ValueError as exc:  # the story does not fit the journey (an event after the horizon, ...)
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
     timeline = result.timelines[0]
     if as_json:
         typer.echo(timeline.model_dump_json(indent=2))
@@ -162,14 +155,8 @@ def test_command(
     if not path.exists():
         typer.echo(f"{path}: no such file or folder", err=True)
         raise typer.Exit(2)
-    try:
+    with _bad_input_ends_the_command():
         report = run_loop(run_tests(path))
-    except JourneyValidationError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from exc
-    except (StoryFileError, ValidationError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
     typer.echo("\n".join(report_lines(report)))
     low = [c for c in report.coverage if c.percent < min_coverage]
     if report.failed or low or not report.files:
@@ -180,3 +167,17 @@ def test_command(
                 f"{cov.journey}: step coverage {cov.percent:.1f}% is below {min_coverage:g}%", err=True
             )
         raise typer.Exit(1)
+
+
+@contextmanager
+def _bad_input_ends_the_command() -> Iterator[None]:
+    """Bad input ends the command with one clear line: exit 1 for an invalid journey (its own
+    positioned report), exit 2 for a story or option that does not fit."""
+    try:
+        yield
+    except JourneyValidationError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    except (StoryFileError, ValidationError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
