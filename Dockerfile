@@ -12,12 +12,20 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
+COPY contracts contracts
+COPY config config
 COPY engine engine
+COPY store store
+COPY outbox outbox
 COPY workflows workflows
 COPY activities activities
+COPY ingest ingest
+COPY worker worker
 COPY api api
-COPY store store
-COPY runtime runtime
+COPY provision provision
+COPY simulate simulate
+COPY devstack devstack
+COPY cli cli
 RUN pip install . \
     && useradd --system --uid 10001 --home-dir /app journeys \
     && mkdir -p /app/data && chown journeys /app/data

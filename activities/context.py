@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from activities.contracts import CustomerSnapshot, StepContext
+from contracts.activities import StepContext
+from contracts.customers import CustomerSnapshot
 
 
 def template_context(

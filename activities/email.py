@@ -21,8 +21,8 @@ import aiosmtplib
 from temporalio.exceptions import ApplicationError
 
 from activities.smtp_connections import SmtpConnections
+from config.settings import Settings
 from engine.templates import RenderedEmail
-from runtime.settings import Settings
 
 
 @dataclass(frozen=True)

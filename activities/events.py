@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from workflows.models import CustomerEvent
+from contracts.events import CustomerEvent
 
 
 class EventSink(Protocol):

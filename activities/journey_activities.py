@@ -15,28 +15,28 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.context import template_context
-from activities.contracts import (
-    AwardRequest,
-    AwardResult,
-    CustomerSnapshot,
-    DeliveryResult,
-    SendEmailRequest,
-    SendWebhookRequest,
-    SetStageRequest,
-    StageResult,
-    StepContext,
-    StepRecord,
-)
 from activities.email import Unsubscribe, build_message, message_id_for, send_message, sender_domain
 from activities.email import unsubscribe_mailto as mailto_for
 from activities.events import EventSink
 from activities.smtp_connections import SmtpConnections
 from activities.unsubscribe_tokens import make_token
 from activities.webhook import post_webhook
+from config.settings import Settings
+from contracts.activities import (
+    AwardRequest,
+    AwardResult,
+    DeliveryResult,
+    SendEmailRequest,
+    SendWebhookRequest,
+    SetStageRequest,
+    StageResult,
+    StepContext,
+)
+from contracts.customers import CustomerSnapshot
+from contracts.events import CustomerEvent
+from contracts.records import StepRecord
 from engine.templates import render_email, render_value
-from runtime.settings import Settings
 from store import Store
-from workflows.models import CustomerEvent
 
 #: Called with the activity's name right after its side effect is committed (tests crash there).
 FailAfter = Callable[[str], None]

@@ -16,7 +16,7 @@ from email.message import Message
 
 import aiosmtplib
 
-from runtime.settings import Settings
+from config.settings import Settings
 
 IDLE_SECONDS = 30.0
 CHECK_AFTER_SECONDS = 5.0

@@ -11,7 +11,7 @@ import binascii
 import hashlib
 import hmac
 
-from runtime.settings import Settings
+from config.settings import Settings
 
 _PURPOSE = b"journeys-unsubscribe:"
 

@@ -17,10 +17,10 @@ from api.errors import install_handlers
 from api.limits import BodyLimitMiddleware
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import customers, events, health, journeys, outbox, points, unsubscribe
-from runtime.router import EventRouter
-from runtime.settings import Settings, get_settings
-from runtime.temporal import connect
+from config.settings import Settings, get_settings
+from ingest.router import EventRouter
 from store.database import Store
+from worker.connection import connect
 
 DESCRIPTION = """
 Send customer events and traits; read customers, points and journeys; deploy journeys.

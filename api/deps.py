@@ -10,8 +10,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
 from api.metrics import Metrics
-from runtime.router import EventRouter
-from runtime.settings import Settings
+from config.settings import Settings
+from ingest.router import EventRouter
 from store.database import Store
 
 _bearer = HTTPBearer(auto_error=False, description="one of the API keys from settings (JOURNEYS_API_KEYS)")

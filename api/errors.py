@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.schemas import FieldProblem, Problem, ValidationProblem
-from runtime.router import EventInFlight, TemporalUnavailable
+from ingest.router import EventInFlight, TemporalUnavailable
 
 log = logging.getLogger("journeys.api")
 

@@ -13,7 +13,7 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowQueryFail
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.schemas import JourneyInFlight, StepTakenOut
-from runtime.temporal import workflow_id
+from contracts.visibility import workflow_id
 from workflows.models import JourneyStatus
 
 QUERY_TIMEOUT = timedelta(seconds=10)

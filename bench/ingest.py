@@ -38,22 +38,17 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
+from config.settings import Settings
+from contracts.events import CustomerEvent
+from contracts.visibility import CUSTOMER_ID, JOURNEY_NAME, JOURNEY_VERSION, SEARCH_ATTRIBUTES, workflow_id
 from engine.loader import compile_text
 from engine.plan import Plan
-from runtime.router import EventRouter
-from runtime.sandbox import free_port
-from runtime.settings import Settings
-from runtime.temporal import (
-    CUSTOMER_ID,
-    JOURNEY_NAME,
-    JOURNEY_VERSION,
-    SEARCH_ATTRIBUTES,
-    temporal_cli_path,
-    workflow_id,
-)
+from ingest.router import EventRouter
+from simulate.sandbox import free_port
 from store.database import Store
+from worker.binaries import temporal_cli_path
 from workflows.journey import JourneyWorkflow
-from workflows.models import CustomerEvent, JourneyInput
+from workflows.models import JourneyInput
 
 API_KEY = "bench-key"
 REPO = Path(__file__).resolve().parents[1]
@@ -139,8 +134,8 @@ async def api_client(app: object, use_http: bool) -> AsyncIterator[httpx.AsyncCl
 WORKER = "; ".join(
     [
         "import asyncio",
-        "from runtime.settings import Settings",
-        "from runtime.worker import serve",
+        "from config.settings import Settings",
+        "from worker.service import serve",
         "asyncio.run(serve(Settings()))",
     ]
 )

@@ -16,12 +16,12 @@ import sys
 import time
 from pathlib import Path
 
-from runtime.loop import run
-from runtime.simulate.generate import default_chances, generate
-from runtime.simulate.quiet import quiet_temporal
-from runtime.simulate.shards import shard_count, usable_cores
-from runtime.simulate.simulation import load_plans, simulate
-from runtime.simulate.story import Story, StoryEvent
+from config.loop import run
+from simulate.generate import default_chances, generate
+from simulate.quiet import quiet_temporal
+from simulate.shards import shard_count, usable_cores
+from simulate.simulation import load_plans, simulate
+from simulate.story import Story, StoryEvent
 
 ROOT = Path(__file__).resolve().parents[1]
 ONBOARDING = ROOT / "journeys" / "onboarding.yaml"

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from activities.contracts import CustomerSnapshot, StepRecord
+from contracts.customers import CustomerSnapshot
+from contracts.records import StepRecord
 from store.inserts import insert_ignore
 from store.reading import reading
 from store.steps import insert_records

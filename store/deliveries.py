@@ -8,7 +8,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from activities.contracts import DeliveryResult, StepRecord
+from contracts.activities import DeliveryResult
+from contracts.records import StepRecord
 from store.inserts import insert_ignore
 from store.reading import reading
 from store.steps import insert_records

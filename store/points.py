@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from activities.contracts import AwardResult, StepRecord
+from contracts.activities import AwardResult
+from contracts.records import StepRecord
 from store.customers import ensure_customer
 from store.inserts import insert_ignore
 from store.reading import reading

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from activities.contracts import CustomerSnapshot, DeliveryResult
+from contracts.activities import DeliveryResult
+from contracts.customers import CustomerSnapshot
 from store.customers import load_customer
 from store.deliveries import delivery_result
 from store.reading import reading

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from activities.contracts import StepRecord
+from contracts.records import StepRecord
 from store.inserts import insert_ignore
 from store.reading import reading
 from store.tables import deliveries, points_ledger, step_events

@@ -15,10 +15,12 @@ import pytest
 import pytest_asyncio
 import sqlalchemy as sa
 
-from runtime.outbox import OutboxServer
-from runtime.settings import Settings
+from config.settings import Settings
+from outbox.server import OutboxServer
 from store import Store
 from tests.support import RecordingEventSink, free_port
+
+pytest_plugins = ["tests.support.journey_files"]
 
 POSTGRES_URL = os.environ.get("JOURNEYS_TEST_POSTGRES_URL", "")
 

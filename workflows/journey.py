@@ -12,21 +12,23 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, FailureError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import (
+    from contracts.activities import (
         AwardRequest,
         AwardResult,
-        CustomerSnapshot,
         DeliveryResult,
         SendEmailRequest,
         SendWebhookRequest,
         SetStageRequest,
         StageResult,
-        StepRecord,
     )
+    from contracts.customers import CustomerSnapshot
+    from contracts.events import CustomerEvent
+    from contracts.records import RecordKind, StepRecord
+    from contracts.visibility import JOURNEY_STEP, LIFECYCLE_STAGE
     from engine import expressions
     from engine.plan import (
         AwardNode,
@@ -41,19 +43,9 @@ with workflow.unsafe.imports_passed_through():
         WaitForNode,
         WaitNode,
     )
-    from workflows.models import (
-        CustomerEvent,
-        JourneyInput,
-        JourneyResult,
-        JourneyStatus,
-        RunState,
-        StepTaken,
-    )
+    from workflows.models import JourneyInput, JourneyResult, JourneyStatus, RunState, StepTaken
     from workflows.timing import next_local_time, pick_variant
 
-RecordKind = Literal["entered", "completed", "journey_entered", "journey_exited", "converted"]
-JOURNEY_STEP = SearchAttributeKey.for_keyword("JourneyStep")
-LIFECYCLE_STAGE = SearchAttributeKey.for_keyword("LifecycleStage")
 
 STORE_TIMEOUT = timedelta(seconds=30)
 SEND_TIMEOUT = timedelta(seconds=60)

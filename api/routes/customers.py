@@ -7,11 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path
 
-from activities.contracts import StepRecord
 from api.deps import ClientDep, StoreDep
 from api.errors import INVALID, TOO_LARGE, UNAUTHORIZED, UNAVAILABLE, problem, responses
 from api.inflight import end_journeys, journeys_in_flight
 from api.schemas import CustomerForgotten, CustomerOut, CustomerTraitsIn
+from contracts.records import StepRecord
 from store.customers import Customer
 from store.database import Store
 

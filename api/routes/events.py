@@ -12,8 +12,8 @@ from api.deps import MetricsDep, RouterDep
 from api.errors import IN_FLIGHT, INVALID, TOO_LARGE, UNAUTHORIZED, UNAVAILABLE, responses
 from api.metrics import Metrics
 from api.schemas import EventAccepted, EventBatchAccepted, EventBatchIn, EventIn, SkippedJourney
-from runtime.router import EventRouter, TemporalUnavailable
-from workflows.models import CustomerEvent
+from contracts.events import CustomerEvent
+from ingest.router import EventRouter, TemporalUnavailable
 
 router = APIRouter(prefix="/events", tags=["events"])
 ERRORS = responses(UNAUTHORIZED, TOO_LARGE, INVALID, IN_FLIGHT, UNAVAILABLE)

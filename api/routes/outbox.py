@@ -13,8 +13,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import HTMLResponse
 
 from api.deps import SettingsDep
-from runtime.outbox import OutboxMessage
-from runtime.outbox_server import outbox_server
+from outbox.server import OutboxMessage, outbox_server
 
 router = APIRouter(prefix="/outbox", include_in_schema=False)
 MESSAGE_ID = re.compile(r"^[0-9T]+-[0-9]+$")

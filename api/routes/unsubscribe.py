@@ -18,8 +18,8 @@ from fastapi.responses import HTMLResponse
 from activities.unsubscribe_tokens import verify_token
 from api.deps import RouterDep, SettingsDep, StoreDep
 from api.errors import INVALID, RETRY_AFTER_SECONDS, Responses
-from runtime.router import UNSUBSCRIBE_EVENT, TemporalUnavailable
-from workflows.models import CustomerEvent
+from contracts.events import CustomerEvent
+from ingest.router import UNSUBSCRIBE_EVENT, TemporalUnavailable
 
 router = APIRouter(prefix="/unsubscribe", tags=["unsubscribe"])
 log = logging.getLogger("journeys.api")

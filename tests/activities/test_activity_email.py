@@ -10,13 +10,13 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.contracts import SendEmailRequest
 from activities.email import message_id_for
 from activities.journey_activities import JourneyActivities
 from activities.unsubscribe_tokens import verify_token
+from config.settings import Settings
+from contracts.activities import SendEmailRequest
 from engine.templates import read_email_sources
-from runtime.outbox import OutboxServer
-from runtime.settings import Settings
+from outbox.server import OutboxServer
 from store import Store
 from tests.support import FailOnce, RecordingEventSink, free_port
 from tests.support.failures import SimulatedCrash

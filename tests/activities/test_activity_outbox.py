@@ -6,7 +6,7 @@ from pathlib import Path
 
 import aiosmtplib
 
-from runtime.outbox import OutboxServer
+from outbox.server import OutboxServer
 from tests.support import free_port
 from tests.support.mail import plain_message
 

@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from activities.contracts import AwardRequest, SetStageRequest, StepRecord
 from activities.journey_activities import JourneyActivities
-from runtime.settings import Settings
+from config.settings import Settings
+from contracts.activities import AwardRequest, SetStageRequest
+from contracts.records import StepRecord
 from store import Store
 from tests.support import FailOnce, RecordingEventSink
 from tests.support.failures import SimulatedCrash

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from activities.unsubscribe_tokens import make_token, unsubscribe_url, verify_token
-from runtime.settings import Settings
+from config.settings import Settings
 
 SECRET = "a-secret-of-at-least-16-chars"
 

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from activities.contracts import SendWebhookRequest
 from activities.journey_activities import JourneyActivities
 from activities.webhook import SIGNATURE_HEADER, verify_signature
-from runtime.settings import Settings
+from config.settings import Settings
+from contracts.activities import SendWebhookRequest
 from store import Store
 from tests.support import RecordingEventSink, WebhookReceiver
 

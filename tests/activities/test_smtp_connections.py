@@ -9,8 +9,8 @@ import aiosmtplib
 import pytest
 
 from activities.smtp_connections import SmtpConnections
-from runtime.outbox import OutboxServer
-from runtime.settings import Settings
+from config.settings import Settings
+from outbox.server import OutboxServer
 from tests.support import free_port
 from tests.support.mail import plain_message
 

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from api.app import create_app
 from engine.loader import load_directory
 from engine.plan import Plan
-from runtime.sandbox import Sandbox
+from simulate.sandbox import Sandbox
 
 JOURNEYS_DIR = Path(__file__).resolve().parents[2] / "journeys"
 API_KEY = "test-api-key"

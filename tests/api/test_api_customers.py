@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from runtime.sandbox import Sandbox
+from simulate.sandbox import Sandbox
 from tests.api.support import at_step, event, eventually
 
 

@@ -10,8 +10,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.app import create_app
-from runtime.router import EventRouter
-from runtime.sandbox import Sandbox, free_port
+from ingest.router import EventRouter
+from simulate.sandbox import Sandbox, free_port
 from tests.api.support import at_step, event, eventually
 
 ADA = {"email": "ada@example.com", "first_name": "Ada"}

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from api.app import create_app
-from runtime.settings import Settings
+from config.settings import Settings
 
 V1 = {"401"}
 EXPECTED: dict[tuple[str, str], set[str]] = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from activities.unsubscribe_tokens import make_token
-from runtime.sandbox import Sandbox
+from simulate.sandbox import Sandbox
 from tests.api.support import at_step, event, eventually
 
 

@@ -6,9 +6,9 @@ import json
 
 from typer.testing import CliRunner
 
+from cli.main import app
 from engine.loader import compile_file
 from engine.plan import AwardNode, SendEmailNode
-from runtime.cli import app
 from tests.simulate.conftest import ONBOARDING
 
 N = 24

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from runtime.cli import app
+from cli.main import app
 from tests.simulate.conftest import JOURNEYS_DIR
 
 FAILING = """

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from engine.loader import compile_file
-from runtime.simulate.funnel import build_funnel
-from runtime.simulate.generate import default_chances, generate
-from runtime.simulate.runner import StoryRun
-from runtime.simulate.shards import ShardFailed, shard_count, split
-from runtime.simulate.simulation import simulate
-from runtime.simulate.story import Story, StoryEvent
-from runtime.simulate.timeline import Timeline
+from simulate.funnel import build_funnel
+from simulate.generate import default_chances, generate
+from simulate.runner import StoryRun
+from simulate.shards import ShardFailed, shard_count, split
+from simulate.simulation import simulate
+from simulate.story import Story, StoryEvent
+from simulate.timeline import Timeline
 from tests.simulate.conftest import ONBOARDING
 
 
@@ -24,7 +24,7 @@ def test_stories_are_dealt_round_robin() -> None:
 
 
 def test_one_shard_per_core_only_with_enough_stories_each(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("runtime.simulate.shards.usable_cores", lambda: 4)
+    monkeypatch.setattr("simulate.shards.usable_cores", lambda: 4)
     assert shard_count(50) == 1  # a second process would cost more than it saves
     assert shard_count(250) == 2
     assert shard_count(5000) == 4
@@ -97,7 +97,7 @@ def simulation_processes_not_ours() -> set[int]:
             continue
         if fields[0] == "Z":
             continue  # exited, only waiting to be reaped
-        shard = b"runtime.simulate.shard_process" in command
+        shard = b"simulate.shard_process" in command
         stray_server = b"temporal-test-server" in command and int(fields[1]) != os.getpid()
         if shard or stray_server:
             found.add(int(stat.parent.name))

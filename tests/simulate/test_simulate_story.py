@@ -8,7 +8,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from runtime.cli import app
+from cli.main import app
 from tests.simulate.conftest import ONBOARDING
 
 STORY = ["-e", "2d profile_completed", "-e", "5d 10:00 purchase_completed order_id=o-1 total=42"]

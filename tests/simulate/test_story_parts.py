@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import pytest
 
 from engine.durations import DurationError
-from runtime.simulate.expectations import ExpectedMessage
-from runtime.simulate.offsets import day_and_time, parse_offset, resolve
-from runtime.simulate.story import parse_inline_event
-from runtime.simulate.timeline import Message
+from simulate.expectations import ExpectedMessage
+from simulate.offsets import day_and_time, parse_offset, resolve
+from simulate.story import parse_inline_event
+from simulate.timeline import Message
 
 START = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)  # 09:00 in Jakarta (UTC+7)
 

@@ -67,7 +67,7 @@ async def test_before_send_reads_delivery_customer_and_pause_at_once(
 ) -> None:
     from datetime import UTC, datetime
 
-    from activities.contracts import DeliveryResult
+    from contracts.activities import DeliveryResult
 
     await store.deployments.deploy(plans["onboarding"], source="")
     await store.customers.upsert("ada", {"email": "ada@example.com"})

@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
-from runtime.settings import Settings
+from config.settings import Settings
 from store import Store
 from store.tables import metadata
 

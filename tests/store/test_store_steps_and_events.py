@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from activities.contracts import DeliveryResult, StepRecord
+from contracts.activities import DeliveryResult
+from contracts.records import StepRecord
 from store import Store
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workflows.models import CustomerEvent
+from contracts.events import CustomerEvent
 
 
 class RecordingEventSink:

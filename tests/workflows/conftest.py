@@ -10,7 +10,7 @@ import pytest_asyncio
 
 from engine.loader import load_directory
 from engine.plan import Plan
-from runtime.sandbox import Sandbox
+from simulate.sandbox import Sandbox
 
 JOURNEYS_DIR = Path(__file__).resolve().parents[2] / "journeys"
 

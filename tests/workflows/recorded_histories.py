@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from engine.loader import load_directory
-from runtime.sandbox import Sandbox
+from simulate.sandbox import Sandbox
 
 HERE = Path(__file__).resolve().parent
 HISTORIES = HERE / "histories"

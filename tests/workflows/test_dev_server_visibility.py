@@ -9,15 +9,16 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.journey_activities import JourneyActivities
+from config.settings import Settings
+from contracts.events import CustomerEvent
+from contracts.visibility import SEARCH_ATTRIBUTES
 from engine.plan import Plan
-from runtime.outbox import OutboxServer
-from runtime.router import EventRouter
-from runtime.sandbox import free_port
-from runtime.settings import Settings
-from runtime.temporal import SEARCH_ATTRIBUTES, temporal_cli_path
-from runtime.worker import build_worker
+from ingest.router import EventRouter
+from outbox.server import OutboxServer
+from simulate.sandbox import free_port
 from store.database import Store
-from workflows.models import CustomerEvent
+from worker.binaries import temporal_cli_path
+from worker.service import build_worker
 
 
 async def test_running_journeys_are_listed_by_journey_customer_and_step(

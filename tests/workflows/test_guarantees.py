@@ -10,14 +10,15 @@ from typing import Any
 
 from temporalio.client import WorkflowHandle
 
-from activities.contracts import StepRecord
+from contracts.events import CustomerEvent
+from contracts.records import StepRecord
+from contracts.visibility import workflow_id
 from engine.loader import compile_text
 from engine.plan import Plan
-from runtime.sandbox import Sandbox
-from runtime.temporal import workflow_id
+from simulate.sandbox import Sandbox
 from tests.support.failures import FailOnce
 from workflows.journey import JourneyWorkflow
-from workflows.models import CustomerEvent, JourneyInput
+from workflows.models import JourneyInput
 
 DAY = timedelta(days=1)
 TRAITS = {"email": "ada@example.com", "first_name": "Ada"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from workflows.models import CustomerEvent
+from contracts.events import CustomerEvent
 
 
 def test_a_timestamp_without_a_time_zone_is_taken_as_utc() -> None:

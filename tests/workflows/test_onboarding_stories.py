@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from runtime.sandbox import Sandbox
+from simulate.sandbox import Sandbox
 from workflows.timing import pick_variant
 
 DAY = timedelta(days=1)

@@ -11,7 +11,7 @@ import pytest
 import pytest_asyncio
 
 from engine.plan import Plan
-from runtime.sandbox import Sandbox
+from simulate.sandbox import Sandbox
 from tests.support.webhook_receiver import WebhookReceiver
 
 DAY = timedelta(days=1)

@@ -1,0 +1,1 @@
+"""The ``journeys`` command: one entry point for every part, simulation and provisioning command."""

@@ -1,0 +1,207 @@
+"""The ``journeys`` command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from engine.diagram import mermaid
+from engine.errors import JourneyValidationError
+from engine.loader import compile_file, journey_files
+from engine.schema import json_schema
+
+if TYPE_CHECKING:
+    from provision.deploy import Deployed
+
+app = typer.Typer(help="Journeys: customer-lifecycle journeys as durable workflows.", no_args_is_help=True)
+
+
+@app.command()
+def validate(paths: Annotated[list[Path], typer.Argument(help="journey files or folders")]) -> None:
+    """Validate journeys; list every problem with file, line, column and step path."""
+    problems = 0
+    checked = 0
+    defined: dict[str, Path] = {}  # journey id -> the file that defines it
+    for path in paths:
+        if not path.exists():
+            typer.echo(f"{path}: no such file or folder", err=True)
+            problems += 1
+            continue
+        for file in journey_files(path):
+            checked += 1
+            try:
+                plan = compile_file(file)
+            except JourneyValidationError as exc:
+                problems += len(exc.errors)
+                for error in exc.errors:
+                    typer.echo(str(error), err=True)
+            else:
+                if plan.journey in defined:
+                    problems += 1
+                    typer.echo(
+                        f'{file}:1:1 journey: "{plan.journey}" is already defined in {defined[plan.journey]}',
+                        err=True,
+                    )
+                    continue
+                defined[plan.journey] = file
+                typer.echo(f"ok  {file}  ({plan.journey} v{plan.version}, {len(plan.nodes)} steps)")
+    if problems:
+        typer.echo(f"{problems} problem(s) in {checked} journey file(s)", err=True)
+        raise typer.Exit(1)
+
+
+@app.command()
+def graph(file: Path) -> None:
+    """Print a journey as a Mermaid flowchart."""
+    try:
+        plan = compile_file(file)
+    except JourneyValidationError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(mermaid(plan), nl=False)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of journey files (for yaml-language-server / VS Code)."""
+    typer.echo(json.dumps(json_schema(), indent=2))
+
+
+@app.command()
+def plan(file: Path) -> None:
+    """Print the compiled plan of a journey as JSON."""
+    try:
+        compiled = compile_file(file)
+    except JourneyValidationError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(compiled.model_dump_json(indent=2))
+
+
+@app.command()
+def worker() -> None:
+    """Run the Temporal worker (address, namespace and task queue from settings)."""
+    from config.logs import configure_logging
+    from config.loop import run
+    from config.settings import get_settings
+    from worker.service import serve
+
+    configure_logging()
+    run(serve(get_settings()))
+
+
+@app.command()
+def api() -> None:
+    """Serve the HTTP API with uvicorn (host, port and the rest from settings)."""
+    from api.server import serve_api
+    from config.logs import configure_logging
+    from config.settings import get_settings
+
+    configure_logging()
+    serve_api(get_settings())
+
+
+@app.command()
+def smtp() -> None:
+    """Run the Outbox: a local SMTP server keeping every message under <data_dir>/outbox."""
+    import asyncio
+
+    from config.logs import configure_logging
+    from config.settings import get_settings
+    from devstack.smtp import serve_outbox
+
+    configure_logging()
+    asyncio.run(serve_outbox(get_settings()))
+
+
+def _deployed(deployed: list[Deployed]) -> None:
+    for item in deployed:
+        typer.echo(f"{'new' if item.new else 'ok '}  {item.journey} {item.version}")
+
+
+def _run_deploy(work: Coroutine[None, None, list[Deployed]]) -> None:
+    import asyncio
+
+    try:
+        deployed = asyncio.run(work)
+    except JourneyValidationError as exc:
+        for error in exc.errors:
+            typer.echo(str(error), err=True)
+        typer.echo(f"{len(exc.errors)} problem(s); nothing was deployed", err=True)
+        raise typer.Exit(1) from exc
+    _deployed(deployed)
+
+
+@app.command()
+def deploy() -> None:
+    """Validate every journey in the journeys folder and deploy them all (none if one is invalid)."""
+    from config.settings import get_settings
+    from provision.deploy import deploy_directory
+
+    settings = get_settings()
+    _run_deploy(deploy_directory(settings.journeys_dir, settings.store_url()))
+
+
+@app.command()
+def setup() -> None:
+    """Prepare a production installation: search attributes in Temporal, store migrated, journeys deployed."""
+    from config.settings import get_settings
+    from provision.setup import setup as run_setup
+
+    _run_deploy(run_setup(get_settings()))
+
+
+@app.command()
+def up() -> None:
+    """Run everything on this machine: Temporal dev server, Outbox, worker and API, until Ctrl-C."""
+    from config.settings import get_settings
+    from devstack.supervisor import run
+
+    raise typer.Exit(run(get_settings()))
+
+
+def _register_simulation_commands() -> None:
+    from simulate.commands import simulate_command, test_command
+
+    app.command(name="simulate")(simulate_command)
+    app.command(name="test")(test_command)
+
+
+_register_simulation_commands()
+
+# Commands that serve until stopped: they end the normal way, running every exit handler.
+SERVICES = {"up", "worker", "api", "smtp"}
+
+
+def main() -> None:
+    """The ``journeys`` command. A one-shot command (simulate, test, validate, ...) exits as soon as
+    it is done, skipping Python's teardown of every loaded module: about 0.5 s on this machine,
+    a third of a one-story simulation. By then the command has closed what it opened."""
+    if len(sys.argv) > 1 and sys.argv[1] in SERVICES:
+        app()
+        return
+    try:
+        app()
+        code: int = 0
+    except SystemExit as done:
+        code = _exit_code(done.code)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)
+
+
+def _exit_code(value: object) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, int):
+        return value
+    print(value, file=sys.stderr)  # what sys.exit("message") does
+    return 1

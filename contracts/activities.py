@@ -1,0 +1,79 @@
+"""Inputs and outputs of the activities: the contract between the workflow and the side effects.
+
+``key`` is the idempotency key: ``{workflow_id}/{entry_id}/{step}/{visit}``. It reaches the
+delivery log, the points ledger and the Message-ID, so a retry never sends or awards twice.
+``at`` is the workflow's clock (``workflow.now()``), so records follow simulated time too.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from contracts.records import StepRecord
+
+
+class StepContext(BaseModel):
+    key: str
+    workflow_id: str
+    journey: str
+    version: str
+    step: str
+    customer_id: str
+    at: datetime
+    # Step records gathered since the last write, stored in the same transaction as the effect.
+    records: list[StepRecord] = Field(default_factory=list)
+
+
+class SendEmailRequest(StepContext):
+    hold_if_paused: bool = False  # a paused journey: send nothing, answer "held"
+    template: str
+    templates: dict[str, str]
+    event: dict[str, Any] = Field(default_factory=dict)
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class SendWebhookRequest(StepContext):
+    hold_if_paused: bool = False
+    message_type: str
+    templates: dict[str, str] = Field(default_factory=dict)  # shared partials the payload may include
+    payload: dict[str, Any] = Field(default_factory=dict)
+    event: dict[str, Any] = Field(default_factory=dict)
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class DeliveryResult(BaseModel):
+    status: Literal["sent", "skipped", "failed", "held"]  # held: the journey is paused, not sent
+    channel: Literal["email", "webhook"]
+    reason: str | None = None
+    recipient: str | None = None
+    subject: str | None = None
+    message_id: str | None = None
+
+
+class AwardRequest(StepContext):
+    points: int
+    reason: str
+    badge: str | None = None
+
+
+class AwardResult(BaseModel):
+    points: int
+    balance: int
+    lifetime_points: int
+    tier: str | None
+    previous_tier: str | None
+    badge: str | None = None
+    badge_new: bool = False  # the badge was not held before this award (a badge_awarded event)
+    duplicate: bool = False
+
+
+class SetStageRequest(StepContext):
+    stage: str
+
+
+class StageResult(BaseModel):
+    previous: str
+    stage: str

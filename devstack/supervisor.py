@@ -1,0 +1,156 @@
+"""``journeys up``: refuse taken ports, deploy ``journeys/``, start the parts in order, wait until each
+answers, print the banner, and on Ctrl-C or SIGTERM (or a part dying) stop them all.
+
+Exit codes: 0 stopped on request, 1 invalid journeys or a part failed, 2 a port is taken.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections.abc import Awaitable
+
+from config.settings import Settings
+from devstack import ready
+from devstack.banner import api_url, banner
+from devstack.children import Child
+from devstack.output import Output
+from devstack.parts import Part, api_part, outbox_page_on, smtp_part, temporal_part, worker_part
+from devstack.ports import PortTaken, check_ports, stack_ports
+from engine.errors import JourneyValidationError
+from provision.deploy import deploy_directory
+
+EXIT_OK, EXIT_FAILED, EXIT_PORT_TAKEN = 0, 1, 2
+START_TIMEOUT = 60.0
+
+
+class Stack:
+    """The running parts, in start order; stopped in reverse (API first, Temporal last)."""
+
+    def __init__(self, settings: Settings, output: Output) -> None:
+        self.settings = settings
+        self.output = output
+        self.children: list[Child] = []
+        self.hurry = asyncio.Event()
+
+    async def _spawn(self, part: Part) -> Child:
+        child = Child(part, self.output.emit)
+        await child.start()
+        self.children.append(child)
+        return child
+
+    async def start(self) -> None:
+        settings = self.settings
+        temporal = await self._spawn(temporal_part(settings))
+        smtp = await self._spawn(smtp_part())
+        client = await ready.temporal_client(
+            temporal, settings.temporal_address, settings.temporal_namespace, START_TIMEOUT
+        )
+        smtp_at = f"listening on {settings.smtp_host}:{settings.smtp_port}"
+        await ready.until(
+            smtp, lambda: ready.port_open(settings.smtp_host, settings.smtp_port), START_TIMEOUT, smtp_at
+        )
+        worker = await self._spawn(worker_part(settings))
+        api = await self._spawn(api_part(settings))
+        await asyncio.gather(
+            ready.until(
+                worker,
+                lambda: ready.worker_polling(client, settings.task_queue, worker.pid),
+                START_TIMEOUT,
+                f"polling task queue {settings.task_queue}",
+            ),
+            ready.until(
+                api, lambda: ready.http_ok(f"{api_url(settings)}/readyz"), START_TIMEOUT, "ready (/readyz)"
+            ),
+        )
+
+    async def first_exit(self) -> Child:
+        """The first part to exit on its own."""
+        waits = {asyncio.ensure_future(child.wait()): child for child in self.children}
+        done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for future in pending:
+            future.cancel()
+        return waits[next(iter(done))]
+
+    async def stop(self) -> None:
+        for child in reversed(self.children):
+            await child.stop(self.settings.stop_grace_seconds, self.hurry)
+
+
+async def _until_stopped(work: Awaitable[object], stop: asyncio.Event) -> bool:
+    """Run ``work`` unless ``stop`` is set first (then cancel it); True when ``work`` finished."""
+    task = asyncio.ensure_future(work)
+    stopper = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    stopper.cancel()
+    if task.done():
+        task.result()  # raise what went wrong
+        return True
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    return False
+
+
+async def up(settings: Settings, output: Output) -> int:
+    try:
+        check_ports(stack_ports(settings))
+    except PortTaken as exc:
+        print(f"journeys up: {exc}", file=sys.stderr, flush=True)
+        return EXIT_PORT_TAKEN
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        deployed = await deploy_directory(settings.journeys_dir, settings.store_url())
+    except JourneyValidationError as exc:
+        for error in exc.errors:
+            print(str(error), file=sys.stderr)
+        print(
+            f"journeys up: {len(exc.errors)} problem(s) in {settings.journeys_dir}; nothing was started",
+            file=sys.stderr,
+            flush=True,
+        )
+        return EXIT_FAILED
+    for item in deployed:
+        output.say(f"deployed {item.journey} {item.version}{' (new version)' if item.new else ''}")
+
+    stack = Stack(settings, output)
+    stop = asyncio.Event()
+
+    def on_signal() -> None:
+        if stop.is_set():
+            stack.hurry.set()
+            output.say("killing every part now")
+            return
+        stop.set()
+        output.say("stopping (press Ctrl-C again to kill at once)")
+
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, on_signal)
+    code = EXIT_OK
+    try:
+        started = await _until_stopped(stack.start(), stop)
+        if started:
+            print(banner(settings, deployed, outbox_page=outbox_page_on(settings)), flush=True)
+            exited: list[Child] = []
+
+            async def watch() -> None:
+                exited.append(await stack.first_exit())
+
+            if await _until_stopped(watch(), stop):
+                child = exited[0]
+                output.say(f"{child.name} exited with code {child.returncode}; stopping the others")
+                code = EXIT_FAILED
+    except ready.NotReady as exc:
+        output.say(f"could not start: {exc}")
+        code = EXIT_FAILED
+    finally:
+        await stack.stop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+    output.say("stopped")
+    return code
+
+
+def run(settings: Settings) -> int:
+    return asyncio.run(up(settings, Output()))

@@ -1,0 +1,247 @@
+"""The event router: delivers each customer event to the journeys that care, in a few Temporal calls.
+
+At deploy time an index maps each event name to the journeys whose trigger, ``wait_for``,
+``exit_on`` or goal names it. For an event, the router signal-with-starts the deterministic
+workflow id of that customer's run for journeys it triggers, and signals the run for the rest.
+An event id is claimed (pending) before delivery, completed (done) after, and released if delivery
+fails: a sender that saw an error retries and nothing is lost; a repeat of a done ``event_id``
+changes nothing; a repeat of a pending one is told to retry, since the first attempt may still fail.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from contracts.customers import CustomerSnapshot
+from contracts.events import CustomerEvent
+from contracts.visibility import CUSTOMER_ID, JOURNEY_NAME, JOURNEY_VERSION, workflow_id
+from engine import expressions
+from engine.plan import Plan, WaitForNode
+from ingest.claims import EventClaims
+from store.database import Store
+from workflows.journey import JourneyWorkflow
+from workflows.models import JourneyInput
+
+# A backend reporting this event withdraws the customer's consent to marketing email.
+UNSUBSCRIBE_EVENT = "unsubscribed"
+START_ATTEMPTS = 3
+# A sender waiting on a Temporal outage gets its 503 (and retries) after this, not after the SDK's retries.
+RPC_TIMEOUT = timedelta(seconds=5)
+
+
+class EventInFlight(Exception):
+    """Another attempt is delivering this event id right now; the sender should retry shortly."""
+
+    def __init__(self, event_id: str) -> None:
+        super().__init__(f"event {event_id} is being delivered by another request; retry shortly")
+        self.event_id = event_id
+
+
+class TemporalUnavailable(Exception):
+    """Temporal could not be reached; the event was not acknowledged and should be sent again."""
+
+
+@dataclass
+class Skipped:
+    journey: str
+    reason: str
+
+
+@dataclass
+class RouteResult:
+    event_id: str
+    duplicate: bool = False
+    started: list[str] = field(default_factory=list)
+    signalled: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Listener:
+    plan: Plan
+    triggers: bool  # the event starts this journey (else it only signals a run in flight)
+
+
+def build_index(plans: list[Plan]) -> dict[str, list[Listener]]:
+    """Event name -> the journeys that start on it or listen for it, in deployment order."""
+    index: dict[str, list[Listener]] = {}
+    for plan in plans:
+        for name in plan.events():
+            index.setdefault(name, []).append(Listener(plan, triggers=name == plan.trigger.event))
+    return index
+
+
+class EventRouter:
+    """Routes events to journeys; also the ``EventSink`` through which activities emit events."""
+
+    def __init__(self, client: Client, store: Store, task_queue: str, refresh_seconds: float = 5.0) -> None:
+        self._client = client
+        self._store = store
+        self._task_queue = task_queue
+        self._refresh_seconds = refresh_seconds
+        self._index: dict[str, list[Listener]] = {}
+        self._paused: set[str] = set()
+        self._loaded_at = float("-inf")
+        self._claims = EventClaims(store)
+
+    async def reload(self) -> None:
+        """Rebuild the index from the deployed journeys (called on deploy, and every few seconds).
+
+        Paused journeys stay in the index: they start nobody, but their customers in flight still
+        receive exit, goal and wait_for events.
+        """
+        deployments = self._store.deployments
+        plans = [plan for name in await deployments.names() if (plan := await deployments.current(name))]
+        self._index = build_index(plans)
+        self._paused = {plan.journey for plan in plans if await deployments.is_paused(plan.journey)}
+        self._loaded_at = time.monotonic()
+
+    async def emit(self, event: CustomerEvent) -> None:
+        await self.route(event)
+
+    async def route(self, event: CustomerEvent) -> RouteResult:
+        if time.monotonic() - self._loaded_at > self._refresh_seconds:
+            await self.reload()
+        result = RouteResult(event_id=event.event_id)
+        # Claim the event id first (an atomic write, grouped with concurrent events' claims).
+        state = await self._claims.claim(event)
+        if state == "done":
+            result.duplicate = True
+            return result
+        if state == "pending":
+            raise EventInFlight(event.event_id)
+        try:
+            await self._deliver(event, result)
+        except BaseException:
+            await self._claims.release(event.event_id)  # not acknowledged: the retry runs it
+            raise
+        self._claims.complete_soon(event.event_id)  # queued before we answer; written with the next batch
+        return result
+
+    async def _deliver(self, event: CustomerEvent, result: RouteResult) -> None:
+        customer = _Customer(self._store, event.customer_id)
+        if event.traits:
+            customer.known = (await self._store.customers.upsert(event.customer_id, event.traits)).snapshot()
+        if event.name == UNSUBSCRIBE_EVENT:
+            await self._store.customers.unsubscribe(event.customer_id)
+            customer.known = None  # changed: read again when needed
+        for listener in self._index.get(event.name, []):
+            if listener.triggers:
+                await self._start(listener.plan, event, result, customer)
+            else:
+                await self._signal(listener.plan, event, result)
+
+    async def _start(
+        self, plan: Plan, event: CustomerEvent, result: RouteResult, customer: _Customer
+    ) -> None:
+        if plan.journey in self._paused:
+            result.skipped.append(Skipped(plan.journey, "journey is paused"))
+            await self._signal(plan, event, result, quiet=True)
+            return
+        if plan.trigger.where is not None:
+            context = {"customer": (await customer.snapshot()).as_context(), "event": event.as_context()}
+            if not expressions.evaluate(plan.trigger.where, context):
+                result.skipped.append(Skipped(plan.journey, "not in the audience"))
+                await self._signal(plan, event, result, quiet=True)
+                return
+        policy = WorkflowIDReusePolicy.ALLOW_DUPLICATE
+        if plan.entry.mode == "once":
+            policy = WorkflowIDReusePolicy.REJECT_DUPLICATE
+            # Temporal forgets closed runs after its retention period; the store does not.
+            if await self._store.steps.last_entry(plan.journey, event.customer_id) is not None:
+                if not await self._signal(plan, event, result):
+                    result.skipped.append(Skipped(plan.journey, "already entered once (entry: once)"))
+                return
+        elif plan.entry.mode == "cooldown":
+            last = await self._store.steps.last_entry(plan.journey, event.customer_id)
+            moment = event.timestamp
+            if last is not None and moment is not None:
+                if moment - last < timedelta(seconds=plan.entry.cooldown_seconds):
+                    result.skipped.append(Skipped(plan.journey, "cooling down since the last entry"))
+                    await self._signal(plan, event, result, quiet=True)
+                    return
+        entry = JourneyInput(
+            plan=plan, customer_id=event.customer_id, trigger=event, customer=await customer.snapshot()
+        )
+        for _ in range(START_ATTEMPTS):
+            try:
+                await self._client.start_workflow(
+                    JourneyWorkflow.run,
+                    entry,
+                    id=workflow_id(plan.journey, event.customer_id),
+                    task_queue=self._task_queue,
+                    id_reuse_policy=policy,
+                    rpc_timeout=RPC_TIMEOUT,
+                    search_attributes=TypedSearchAttributes(
+                        [
+                            SearchAttributePair(CUSTOMER_ID, event.customer_id),
+                            SearchAttributePair(JOURNEY_NAME, plan.journey),
+                            SearchAttributePair(JOURNEY_VERSION, plan.version),
+                        ]
+                    ),
+                )
+            except WorkflowAlreadyStartedError:
+                # A run is in flight (it gets the event), or a closed one forbids re-entry.
+                if await self._signal(plan, event, result):
+                    return
+                if plan.entry.mode == "once":
+                    result.skipped.append(Skipped(plan.journey, "already entered once (entry: once)"))
+                    return
+                continue  # the run ended between our two calls: start again
+            except RPCError as exc:
+                raise _unavailable_or(exc) from exc
+            result.started.append(plan.journey)
+            return
+        raise TemporalUnavailable(f"could not start or signal {plan.journey} for {event.customer_id}")
+
+    async def _signal(
+        self, plan: Plan, event: CustomerEvent, result: RouteResult, *, quiet: bool = False
+    ) -> bool:
+        """Signal the customer's run of ``plan`` if one is in flight; say whether one was."""
+        if quiet and event.name not in _signalled_names(plan):
+            return False
+        handle = self._client.get_workflow_handle(workflow_id(plan.journey, event.customer_id))
+        try:
+            await handle.signal("event", event, rpc_timeout=RPC_TIMEOUT)
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                return False  # the customer is not in this journey now: nothing to deliver
+            raise _unavailable_or(exc) from exc
+        result.signalled.append(plan.journey)
+        return True
+
+
+@dataclass
+class _Customer:
+    """The customer of the event being routed, read from the store at most once."""
+
+    store: Store
+    customer_id: str
+    known: CustomerSnapshot | None = None
+
+    async def snapshot(self) -> CustomerSnapshot:
+        if self.known is None:
+            self.known = await self.store.customers.snapshot(self.customer_id)
+        return self.known
+
+
+def _signalled_names(plan: Plan) -> list[str]:
+    """Events a run in flight reacts to (other than its trigger)."""
+    names = list(plan.exit_on) + [n.event for n in plan.nodes if isinstance(n, WaitForNode)]
+    if plan.goal is not None:
+        names.append(plan.goal.event)
+    return names
+
+
+def _unavailable_or(exc: RPCError) -> Exception:
+    """Outages become ``TemporalUnavailable`` (the API answers 503 + Retry-After); bugs stay errors."""
+    if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
+        return TemporalUnavailable(str(exc))
+    return exc

@@ -1,0 +1,1 @@
+"""Provisioning: validate and deploy a folder of journeys (``journeys deploy``), and ``journeys setup``."""

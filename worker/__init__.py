@@ -1,0 +1,1 @@
+"""The Temporal side: the connection, search-attribute registration, the installed servers, the worker."""

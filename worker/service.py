@@ -1,0 +1,91 @@
+"""The worker: runs ``JourneyWorkflow`` and the activities against Temporal until told to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.journey_activities import JourneyActivities
+from activities.journey_state import JourneyStateActivities
+from config.settings import Settings
+from ingest.router import EventRouter
+from store.database import Store
+from worker.connection import connect, ensure_search_attributes
+from workflows.journey import JourneyWorkflow
+
+log = logging.getLogger("journeys.worker")
+
+
+def activity_functions(activities: JourneyActivities, store: Store) -> Sequence[Callable[..., Any]]:
+    return [
+        JourneyStateActivities(store).journey_paused,
+        JourneyStateActivities(store).current_plan,
+        activities.load_customer,
+        activities.send_email,
+        activities.send_webhook,
+        activities.award,
+        activities.set_stage,
+        activities.record_steps,
+    ]
+
+
+def build_worker(
+    client: Client,
+    task_queue: str,
+    store: Store,
+    activities: JourneyActivities,
+    *,
+    sandboxed: bool = True,
+    max_cached_workflows: int = 1000,
+) -> Worker:
+    """The worker for ``task_queue``. Production and the test suite run workflows in Temporal's
+    sandbox, which catches non-deterministic code; a simulation, which runs only this code base's
+    workflow (replay-tested in the sandbox), may skip it for speed (``sandboxed=False``)."""
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[JourneyWorkflow],
+        activities=activity_functions(activities, store),
+        graceful_shutdown_timeout=timedelta(seconds=30),
+        workflow_runner=sandboxed_runner() if sandboxed else UnsandboxedWorkflowRunner(),
+        max_cached_workflows=max_cached_workflows,
+    )
+
+
+def sandboxed_runner() -> SandboxedWorkflowRunner:
+    # Conditions compile with Jinja2, which imports parts of itself lazily: share it, don't reload it.
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules("jinja2", "markupsafe")
+    )
+
+
+async def serve(settings: Settings) -> None:
+    """Connect, run the worker, and shut down gracefully on SIGINT/SIGTERM."""
+    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    await ensure_search_attributes(client, settings.temporal_namespace)
+    store = Store(settings.store_url())
+    await store.migrate()
+    router = EventRouter(client, store, settings.task_queue)
+    activities = JourneyActivities(store, settings, router)
+    worker = build_worker(client, settings.task_queue, store, activities)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    log.info("worker started on task queue %s at %s", settings.task_queue, settings.temporal_address)
+    try:
+        async with worker:
+            await stop.wait()
+            log.info("worker stopping: letting activities in flight finish")
+    finally:
+        await activities.close()
+        await store.close()
+    log.info("worker stopped")
