@@ -130,7 +130,7 @@ class JourneyActivities:
         )
         context = template_context(req, customer, req.event, req.data, unsubscribe)
         try:
-            payload = render_value(req.templates, req.payload, context)
+            payload = render_value(req.payload, context)
         except TemplateError as exc:
             raise ApplicationError(
                 f'webhook "{req.message_type}" payload failed to render: {exc}',

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from temporalio import activity
 
 from engine.plan import Plan
@@ -11,6 +14,10 @@ from store.database import Store
 class JourneyStateActivities:
     def __init__(self, store: Store) -> None:
         self._store = store
+
+    def definitions(self) -> list[Callable[..., Any]]:
+        """Every activity of this class, ready for ``Worker(activities=...)``."""
+        return [self.journey_paused, self.current_plan]
 
     @activity.defn(name="journey_paused")
     async def journey_paused(self, journey: str) -> bool:

@@ -8,15 +8,15 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
 from api.schemas import FieldProblem, Problem, ValidationProblem
-from ingest.router import EventInFlight, TemporalUnavailable
+from ingest.outages import TemporalUnavailable, is_outage
+from ingest.router import EventInFlight
 
 log = logging.getLogger("journeys.api")
 
 RETRY_AFTER_SECONDS = 5
-_UNAVAILABLE = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED)
 
 
 Responses = dict[int | str, dict[str, Any]]
@@ -87,7 +87,7 @@ async def _temporal_unavailable(_: Request, exc: Exception) -> JSONResponse:
 
 async def _rpc_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RPCError)
-    if exc.status in _UNAVAILABLE:
+    if is_outage(exc):
         return await _temporal_unavailable(request, exc)
     log.error("Temporal call failed: %s (%s)", exc, exc.status)
     return JSONResponse(Problem(detail="Temporal refused the call").model_dump(), status_code=502)

@@ -1,76 +1,26 @@
-"""A customer's journeys in flight: for each deployed journey, the status of its run if one is running.
-
-Workflow ids are deterministic (``journey/{name}/{customer}``), so this needs no visibility query:
-one describe and one ``status`` query per deployed journey, side by side.
-"""
+"""A customer's journeys in flight, as the API shows them (read from Temporal by ``ingest.runs``)."""
 
 from __future__ import annotations
 
-import asyncio
-from datetime import timedelta
-
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowQueryFailedError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client
 
 from api.schemas import JourneyInFlight, StepTakenOut
 from contracts.visibility import workflow_id
+from ingest.runs import in_flight
 from workflows.models import JourneyStatus
 
-QUERY_TIMEOUT = timedelta(seconds=10)
 
-
-async def running(client: Client, journey: str, customer_id: str) -> bool:
-    handle = client.get_workflow_handle(workflow_id(journey, customer_id))
-    try:
-        description = await handle.describe(rpc_timeout=QUERY_TIMEOUT)
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            return False
-        raise
-    return description.status == WorkflowExecutionStatus.RUNNING
-
-
-async def in_flight(client: Client, journey: str, customer_id: str) -> JourneyInFlight | None:
-    if not await running(client, journey, customer_id):
-        return None
-    wid = workflow_id(journey, customer_id)
-    try:
-        status = await client.get_workflow_handle(wid).query(
-            "status", result_type=JourneyStatus, rpc_timeout=QUERY_TIMEOUT
-        )
-    except (WorkflowQueryFailedError, RPCError) as exc:
-        if isinstance(exc, RPCError) and exc.status != RPCStatusCode.NOT_FOUND:
-            raise
-        return None  # ended between the describe and the query
+def shown(run: JourneyStatus) -> JourneyInFlight:
     return JourneyInFlight(
-        journey=status.journey,
-        version=status.version,
-        workflow_id=wid,
-        current_step=status.current_step,
-        points_awarded=status.points_awarded,
-        goal_reached=status.goal_reached,
-        steps=[StepTakenOut.model_validate(step.model_dump()) for step in status.steps],
+        journey=run.journey,
+        version=run.version,
+        workflow_id=workflow_id(run.journey, run.customer_id),
+        current_step=run.current_step,
+        points_awarded=run.points_awarded,
+        goal_reached=run.goal_reached,
+        steps=[StepTakenOut.model_validate(step.model_dump()) for step in run.steps],
     )
 
 
 async def journeys_in_flight(client: Client, journeys: list[str], customer_id: str) -> list[JourneyInFlight]:
-    found = await asyncio.gather(*(in_flight(client, name, customer_id) for name in journeys))
-    return [status for status in found if status is not None]
-
-
-async def end_journeys(client: Client, journeys: list[str], customer_id: str, reason: str) -> list[str]:
-    """Terminate the customer's running journeys; the names of those that were running."""
-
-    async def end(journey: str) -> str | None:
-        if not await running(client, journey, customer_id):
-            return None
-        try:
-            await client.get_workflow_handle(workflow_id(journey, customer_id)).terminate(reason=reason)
-        except RPCError as exc:
-            if exc.status == RPCStatusCode.NOT_FOUND:
-                return None  # it ended on its own meanwhile
-            raise
-        return journey
-
-    ended = await asyncio.gather(*(end(name) for name in journeys))
-    return [name for name in ended if name is not None]
+    return [shown(run) for run in await in_flight(client, journeys, customer_id)]

@@ -38,7 +38,6 @@ class SendEmailRequest(StepContext):
 class SendWebhookRequest(StepContext):
     hold_if_paused: bool = False
     message_type: str
-    templates: dict[str, str] = Field(default_factory=dict)  # shared partials the payload may include
     payload: dict[str, Any] = Field(default_factory=dict)
     event: dict[str, Any] = Field(default_factory=dict)
     data: dict[str, Any] = Field(default_factory=dict)

@@ -6,8 +6,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+DEFAULT_STAGE = "reach"
+
 
 class CustomerSnapshot(BaseModel):
+    """What a journey sees of a customer; ``exists=False`` for an id the store does not know."""
+
     id: str
     exists: bool = True
     email: str | None = None
@@ -15,7 +19,7 @@ class CustomerSnapshot(BaseModel):
     last_name: str = ""
     locale: str = "en"
     timezone: str = "UTC"
-    stage: str = "reach"
+    stage: str = DEFAULT_STAGE
     subscribed: bool = True
     points: int = 0
     lifetime_points: int = 0

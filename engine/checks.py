@@ -105,7 +105,7 @@ def check_templates(journey: Journey, templates_dir: Path) -> Iterator[Problem]:
                 yield path, _template_message(step.send.email, exc)
         elif step.send.payload is not None:
             try:
-                templates.render_value({}, step.send.payload, context)
+                templates.render_value(step.send.payload, context)
             except TemplateError as exc:
                 yield ("steps", i, "send", "payload"), _template_message("payload", exc)
 

@@ -45,7 +45,7 @@ _UNION_NOISE = {"model_type", "dict_type", "string_type", "model_attributes_type
 
 def compile_text(text: str, file: str, templates_dir: Path) -> Plan:
     """Validate and compile one journey given as text; raise ``JourneyValidationError`` on problems."""
-    journey, source, errors = validate_text(text, file, templates_dir)
+    journey, errors = validate_text(text, file, templates_dir)
     if errors or journey is None:
         raise JourneyValidationError(errors)
     sources: dict[str, str] = {}
@@ -84,21 +84,19 @@ def load_directory(path: Path) -> list[Plan]:
     return plans
 
 
-def validate_text(
-    text: str, file: str, templates_dir: Path
-) -> tuple[Journey | None, Source | None, list[JourneyError]]:
+def validate_text(text: str, file: str, templates_dir: Path) -> tuple[Journey | None, list[JourneyError]]:
     """Every problem of one journey text, each positioned; the journey when there are none."""
     try:
         source = parse_source(text, file)
     except SourceSyntaxError as exc:
-        return None, None, [JourneyError(file, exc.line, exc.column, "", exc.message)]
+        return None, [JourneyError(file, exc.line, exc.column, "", exc.message)]
     errors = [
         _error(source, path, f'key "{path[-1]}" is written twice; the second would win', key=True)
         for path in source.duplicate_keys
     ]
     if not isinstance(source.data, dict):
         errors.append(_error(source, (), "a journey file must be a mapping with journey, trigger and steps"))
-        return None, source, errors
+        return None, errors
     try:
         journey = Journey.model_validate(source.data)
     except ValidationError as exc:
@@ -108,9 +106,9 @@ def validate_text(
             partial, complete, sample_ok = salvaged
             problems = semantic_problems(partial, templates_dir, graph=complete, render=sample_ok)
             errors += [_error(source, path, message) for path, message in problems]
-        return None, source, errors
+        return None, errors
     errors += [_error(source, path, message) for path, message in semantic_problems(journey, templates_dir)]
-    return (None if errors else journey), source, errors
+    return (None if errors else journey), errors
 
 
 # Stand-ins for top-level values that failed validation, so the other checks can still run.

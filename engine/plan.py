@@ -139,7 +139,11 @@ class Plan(PlanModel):
 
     def events(self) -> list[str]:
         """Every event name this journey listens to, trigger first, without repeats."""
-        names = [self.trigger.event, *self.exit_on]
+        return list(dict.fromkeys([self.trigger.event, *self.signalled_events()]))
+
+    def signalled_events(self) -> list[str]:
+        """The events a run in flight reacts to (exits, the goal, waits), without repeats."""
+        names = list(self.exit_on)
         if self.goal is not None:
             names.append(self.goal.event)
         names += [n.event for n in self.nodes if isinstance(n, WaitForNode)]

@@ -86,14 +86,14 @@ def render_email(
     return RenderedEmail(subject=" ".join(parts[0].split()), html=parts[1], text=parts[2])
 
 
-def render_value(sources: Mapping[str, str], value: Any, context: Mapping[str, Any]) -> Any:
+def render_value(value: Any, context: Mapping[str, Any]) -> Any:
     """Render every string inside a webhook payload as a (non-HTML) template."""
     if isinstance(value, str):
-        return environment(sources).from_string(value).render(context)
+        return environment({}).from_string(value).render(context)
     if isinstance(value, list):
-        return [render_value(sources, item, context) for item in value]
+        return [render_value(item, context) for item in value]
     if isinstance(value, dict):
-        return {key: render_value(sources, item, context) for key, item in value.items()}
+        return {key: render_value(item, context) for key, item in value.items()}
     return value
 
 

@@ -1,1 +1,2 @@
-"""Events into Temporal: the event router (start, signal, queue a re-entry) and event-id claims."""
+"""Customers into Temporal: the event router (start, signal, queue a re-entry), event-id claims, and a
+customer's runs (read, end, erase)."""

@@ -82,9 +82,6 @@ class EventClaims:
         assert state is not None
         return state
 
-    async def complete(self, event_id: str) -> None:
-        await self._queue.submit(event_id)
-
     def complete_soon(self, event_id: str) -> asyncio.Future[ClaimState | None]:
         """Queue the completion now without waiting for its write (the caller may answer at once).
 

@@ -23,8 +23,9 @@ from contracts.customers import CustomerSnapshot
 from contracts.events import CustomerEvent
 from contracts.visibility import CUSTOMER_ID, JOURNEY_NAME, JOURNEY_VERSION, workflow_id
 from engine import expressions
-from engine.plan import Plan, WaitForNode
+from engine.plan import Plan
 from ingest.claims import EventClaims
+from ingest.outages import TemporalUnavailable, unavailable_or
 from store.database import Store
 from workflows.journey import JourneyWorkflow
 from workflows.models import JourneyInput
@@ -42,10 +43,6 @@ class EventInFlight(Exception):
     def __init__(self, event_id: str) -> None:
         super().__init__(f"event {event_id} is being delivered by another request; retry shortly")
         self.event_id = event_id
-
-
-class TemporalUnavailable(Exception):
-    """Temporal could not be reached; the event was not acknowledged and should be sent again."""
 
 
 @dataclass
@@ -130,7 +127,7 @@ class EventRouter:
         if event.traits:
             customer.known = (await self._store.customers.upsert(event.customer_id, event.traits)).snapshot()
         if event.name == UNSUBSCRIBE_EVENT:
-            await self._store.customers.unsubscribe(event.customer_id)
+            await self._store.customers.unsubscribe(event.customer_id, event.timestamp)
             customer.known = None  # changed: read again when needed
         for listener in self._index.get(event.name, []):
             if listener.triggers:
@@ -196,7 +193,7 @@ class EventRouter:
                     return
                 continue  # the run ended between our two calls: start again
             except RPCError as exc:
-                raise _unavailable_or(exc) from exc
+                raise unavailable_or(exc) from exc
             result.started.append(plan.journey)
             return
         raise TemporalUnavailable(f"could not start or signal {plan.journey} for {event.customer_id}")
@@ -205,7 +202,7 @@ class EventRouter:
         self, plan: Plan, event: CustomerEvent, result: RouteResult, *, quiet: bool = False
     ) -> bool:
         """Signal the customer's run of ``plan`` if one is in flight; say whether one was."""
-        if quiet and event.name not in _signalled_names(plan):
+        if quiet and event.name not in plan.signalled_events():
             return False
         handle = self._client.get_workflow_handle(workflow_id(plan.journey, event.customer_id))
         try:
@@ -213,7 +210,7 @@ class EventRouter:
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 return False  # the customer is not in this journey now: nothing to deliver
-            raise _unavailable_or(exc) from exc
+            raise unavailable_or(exc) from exc
         result.signalled.append(plan.journey)
         return True
 
@@ -230,18 +227,3 @@ class _Customer:
         if self.known is None:
             self.known = await self.store.customers.snapshot(self.customer_id)
         return self.known
-
-
-def _signalled_names(plan: Plan) -> list[str]:
-    """Events a run in flight reacts to (other than its trigger)."""
-    names = list(plan.exit_on) + [n.event for n in plan.nodes if isinstance(n, WaitForNode)]
-    if plan.goal is not None:
-        names.append(plan.goal.event)
-    return names
-
-
-def _unavailable_or(exc: RPCError) -> Exception:
-    """Outages become ``TemporalUnavailable`` (the API answers 503 + Retry-After); bugs stay errors."""
-    if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
-        return TemporalUnavailable(str(exc))
-    return exc

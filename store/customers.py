@@ -8,10 +8,9 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from contracts.customers import CustomerSnapshot
+from contracts.customers import DEFAULT_STAGE, CustomerSnapshot
 from contracts.records import StepRecord
 from store.inserts import insert_ignore
 from store.reading import reading
@@ -21,46 +20,20 @@ from store.types import utcnow
 
 #: Trait keys that live in their own columns; every other trait merges into ``traits``.
 COLUMN_TRAITS = ("email", "first_name", "last_name", "locale", "timezone")
-DEFAULT_STAGE = "reach"
 
 
-class Customer(BaseModel):
-    """A customer as the API and the activities see it, points balance included."""
+class Customer(CustomerSnapshot):
+    """A customer as the API and the activities see it: the snapshot plus consent and record times."""
 
-    id: str
-    email: str | None = None
-    first_name: str = ""
-    last_name: str = ""
-    locale: str = "en"
-    timezone: str = "UTC"
-    stage: str = DEFAULT_STAGE
-    subscribed: bool = True
     unsubscribed_at: datetime | None = None
-    traits: dict[str, Any] = Field(default_factory=dict)
-    tier: str | None = None
-    badges: list[str] = Field(default_factory=list)
-    points: int = 0
-    lifetime_points: int = 0
     created_at: datetime
     updated_at: datetime
 
     def snapshot(self) -> CustomerSnapshot:
-        return CustomerSnapshot(
-            id=self.id,
-            exists=True,
-            email=self.email,
-            first_name=self.first_name,
-            last_name=self.last_name,
-            locale=self.locale,
-            timezone=self.timezone,
-            stage=self.stage,
-            subscribed=self.subscribed,
-            points=self.points,
-            lifetime_points=self.lifetime_points,
-            tier=self.tier,
-            badges=list(self.badges),
-            traits=dict(self.traits),
-        )
+        return CustomerSnapshot.model_validate(self.model_dump(include=_SNAPSHOT_FIELDS))
+
+
+_SNAPSHOT_FIELDS = set(CustomerSnapshot.model_fields)
 
 
 def _text(value: Any) -> str | None:
@@ -165,14 +138,6 @@ class CustomerRepository:
                 customers.update()
                 .where(customers.c.id == customer_id, customers.c.subscribed.is_(True))
                 .values(subscribed=False, unsubscribed_at=now, updated_at=now)
-            )
-
-    async def resubscribe(self, customer_id: str) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                customers.update()
-                .where(customers.c.id == customer_id)
-                .values(subscribed=True, unsubscribed_at=None, updated_at=utcnow())
             )
 
     async def forget(self, customer_id: str) -> bool:

@@ -67,22 +67,6 @@ class DeploymentRepository:
             )
         return None if value is None else Plan.model_validate(value)
 
-    async def active(self) -> list[Plan]:
-        """The current plan of every journey that is not paused, by name: what new events may start."""
-        query = (
-            sa.select(journey_versions.c.plan)
-            .select_from(
-                journey_versions.outerjoin(journey_state, journey_state.c.name == journey_versions.c.name)
-            )
-            .where(
-                journey_versions.c.is_current.is_(True),
-                sa.func.coalesce(journey_state.c.paused, sa.false()).is_(False),
-            )
-            .order_by(journey_versions.c.name)
-        )
-        async with reading(self._engine).connect() as conn:
-            return [Plan.model_validate(value) for value in await conn.scalars(query)]
-
     async def names(self) -> list[str]:
         """Every journey ever deployed, paused or not."""
         async with reading(self._engine).connect() as conn:
@@ -106,17 +90,8 @@ class DeploymentRepository:
             rows = (await conn.execute(query)).mappings()
             return [JourneyVersion.model_validate(dict(row)) for row in rows]
 
-    async def version(self, name: str, version: str) -> Plan | None:
-        async with reading(self._engine).connect() as conn:
-            value = await conn.scalar(
-                sa.select(journey_versions.c.plan).where(
-                    journey_versions.c.name == name, journey_versions.c.version == version
-                )
-            )
-        return None if value is None else Plan.model_validate(value)
-
     async def set_paused(self, name: str, paused: bool) -> None:
-        """Pause (no new customers enter; those inside carry on) or resume a journey."""
+        """Pause (no new customers enter; those inside are held before their next send) or resume."""
         async with self._engine.begin() as conn:
             if not await insert_ignore(conn, journey_state, {"name": name, "paused": paused}):
                 await conn.execute(

@@ -9,8 +9,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from store.inserts import insert_ignore, insert_many_ignore
-from store.reading import reading
+from store.inserts import insert_many_ignore
 from store.tables import processed_events
 from store.types import utcnow
 
@@ -20,17 +19,6 @@ ClaimState = Literal["new", "pending", "done"]
 class ProcessedEventRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-
-    async def mark_processed(
-        self, event_id: str, customer_id: str, name: str, at: datetime | None = None
-    ) -> bool:
-        """True the first time ``event_id`` is seen, False for every repeat."""
-        async with self._engine.begin() as conn:
-            return await insert_ignore(
-                conn,
-                processed_events,
-                {"event_id": event_id, "customer_id": customer_id, "name": name, "at": at or utcnow()},
-            )
 
     async def claim(
         self,
@@ -97,24 +85,7 @@ class ProcessedEventRepository:
                     states.setdefault(event_id, "done" if done else "pending")
         return states
 
-    async def complete(self, event_ids: Sequence[str]) -> None:
-        """Mark claimed events delivered: from now on a repeat is a duplicate."""
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                processed_events.update()
-                .where(processed_events.c.event_id.in_(list(event_ids)))
-                .values(done=True)
-            )
-
     async def release(self, event_id: str) -> None:
         """Undo a claim whose delivery failed, so the sender's retry runs it."""
         async with self._engine.begin() as conn:
             await conn.execute(processed_events.delete().where(processed_events.c.event_id == event_id))
-
-    async def seen(self, event_id: str) -> bool:
-        """Whether ``event_id`` was already processed (a cheap check before the work)."""
-        async with reading(self._engine).connect() as conn:
-            found = await conn.scalar(
-                sa.select(processed_events.c.event_id).where(processed_events.c.event_id == event_id)
-            )
-        return found is not None

@@ -25,16 +25,8 @@ log = logging.getLogger("journeys.worker")
 
 
 def activity_functions(activities: JourneyActivities, store: Store) -> Sequence[Callable[..., Any]]:
-    return [
-        JourneyStateActivities(store).journey_paused,
-        JourneyStateActivities(store).current_plan,
-        activities.load_customer,
-        activities.send_email,
-        activities.send_webhook,
-        activities.award,
-        activities.set_stage,
-        activities.record_steps,
-    ]
+    """Every activity a journey run calls: the side effects, and what the deployments say."""
+    return [*JourneyStateActivities(store).definitions(), *activities.definitions()]
 
 
 def build_worker(

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path
 
 from api.deps import ClientDep, StoreDep
 from api.errors import INVALID, TOO_LARGE, UNAUTHORIZED, UNAVAILABLE, problem, responses
-from api.inflight import end_journeys, journeys_in_flight
+from api.inflight import journeys_in_flight
 from api.schemas import CustomerForgotten, CustomerOut, CustomerTraitsIn
-from contracts.records import StepRecord
+from ingest.erasure import forget_customer
 from store.customers import Customer
 from store.database import Store
 
@@ -63,29 +62,7 @@ async def get_customer(customer_id: CustomerId, store: StoreDep, client: ClientD
 )
 async def delete_customer(customer_id: CustomerId, store: StoreDep, client: ClientDep) -> CustomerForgotten:
     """End the customer's journeys, then erase its personal data; the ledger keeps anonymised entries."""
-    names = await store.deployments.names()
-    before = await journeys_in_flight(client, names, customer_id)
-    ended = await end_journeys(client, names, customer_id, reason="customer forgotten (DELETE /v1/customers)")
-    # A terminated run writes nothing more itself: close its books so stats stop counting it.
-    now = datetime.now(UTC)
-    await store.steps.record(
-        [
-            StepRecord(
-                journey=run.journey,
-                version=run.version,
-                workflow_id=run.workflow_id,
-                customer_id=customer_id,
-                step=run.current_step,
-                kind=kind,
-                detail="left: customer forgotten",
-                at=now,
-            )
-            for run in before
-            if run.journey in ended
-            for kind in ("completed", "journey_exited")
-            if kind == "journey_exited" or run.current_step is not None
-        ]
-    )
-    if not await store.customers.forget(customer_id) and not ended:
+    forgotten = await forget_customer(client, store, customer_id)
+    if not forgotten.known:
         raise HTTPException(404, detail=f"no customer {customer_id!r}")
-    return CustomerForgotten(customer_id=customer_id, journeys_ended=ended)
+    return CustomerForgotten(customer_id=customer_id, journeys_ended=forgotten.journeys_ended)

@@ -13,7 +13,8 @@ from api.errors import IN_FLIGHT, INVALID, TOO_LARGE, UNAUTHORIZED, UNAVAILABLE,
 from api.metrics import Metrics
 from api.schemas import EventAccepted, EventBatchAccepted, EventBatchIn, EventIn, SkippedJourney
 from contracts.events import CustomerEvent
-from ingest.router import EventRouter, TemporalUnavailable
+from ingest.outages import TemporalUnavailable
+from ingest.router import EventRouter
 
 router = APIRouter(prefix="/events", tags=["events"])
 ERRORS = responses(UNAUTHORIZED, TOO_LARGE, INVALID, IN_FLIGHT, UNAVAILABLE)

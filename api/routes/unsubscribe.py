@@ -1,7 +1,7 @@
 """Unsubscribe links from emails: a confirmation page (GET) and RFC 8058 one-click (POST).
 
-GET never unsubscribes (mail scanners follow links); POST does, in the store first (consent is
-withdrawn at once), then as an ``unsubscribed`` event so journeys that ``exit_on`` it end.
+GET never unsubscribes (mail scanners follow links); POST routes an ``unsubscribed`` event: the router
+withdraws consent in the store first, then tells the journeys that ``exit_on`` it.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from activities.unsubscribe_tokens import verify_token
-from api.deps import RouterDep, SettingsDep, StoreDep
+from api.deps import RouterDep, SettingsDep
 from api.errors import INVALID, RETRY_AFTER_SECONDS, Responses
 from contracts.events import CustomerEvent
-from ingest.router import UNSUBSCRIBE_EVENT, TemporalUnavailable
+from ingest.outages import TemporalUnavailable
+from ingest.router import UNSUBSCRIBE_EVENT
 
 router = APIRouter(prefix="/unsubscribe", tags=["unsubscribe"])
 log = logging.getLogger("journeys.api")
@@ -86,18 +87,17 @@ async def confirm(token: str, settings: SettingsDep) -> HTMLResponse:
     },
     summary="Unsubscribe (RFC 8058 one-click)",
 )
-async def unsubscribe(token: str, settings: SettingsDep, store: StoreDep, events: RouterDep) -> HTMLResponse:
+async def unsubscribe(token: str, settings: SettingsDep, events: RouterDep) -> HTMLResponse:
     """The body (``List-Unsubscribe=One-Click``) is not needed: the signed token names the customer."""
     customer_id = verify_token(token, settings.unsubscribe_secret)
     if customer_id is None:
         return invalid_link()
-    now = datetime.now(UTC)
-    await store.customers.unsubscribe(customer_id, now)
+    # Consent is withdrawn before any journey is told: an outage of Temporal still unsubscribes.
     event = CustomerEvent(
         event_id=f"unsubscribe-{uuid.uuid4().hex}",
         customer_id=customer_id,
         name=UNSUBSCRIBE_EVENT,
-        timestamp=now,
+        timestamp=datetime.now(UTC),
     )
     try:
         await events.route(event)

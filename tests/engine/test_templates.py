@@ -92,10 +92,8 @@ def test_missing_templates(tmp_path: Path) -> None:
 
 def test_render_value_renders_every_string_in_a_payload() -> None:
     payload = {"text": "Hi {{ customer.first_name }}", "tags": ["{{ journey.name }}", 3], "n": 1}
-    assert render_value({}, payload, context()) == {"text": "Hi Ada", "tags": ["onboarding", 3], "n": 1}
-    assert render_value({}, {"html": "{{ customer.first_name }}"}, context(first_name="<i>")) == {
-        "html": "<i>"
-    }
+    assert render_value(payload, context()) == {"text": "Hi Ada", "tags": ["onboarding", 3], "n": 1}
+    assert render_value({"html": "{{ customer.first_name }}"}, context(first_name="<i>")) == {"html": "<i>"}
 
 
 def test_sample_context_takes_the_journeys_sample_over_the_defaults() -> None:

@@ -75,14 +75,6 @@ async def test_last_entry_is_the_latest_journey_entry(store: Store) -> None:
     assert await store.steps.last_entry("onboarding", "a") is None
 
 
-async def test_events_are_processed_once(store: Store) -> None:
-    assert not await store.events.seen("evt-1")
-    assert await store.events.mark_processed("evt-1", "cust-1", "signed_up") is True
-    assert await store.events.mark_processed("evt-1", "cust-1", "signed_up") is False
-    assert await store.events.seen("evt-1")
-    assert await store.events.mark_processed("evt-2", "cust-1", "signed_up") is True
-
-
 async def test_deliveries_keep_the_first_record_per_key(store: Store) -> None:
     sent = DeliveryResult(status="sent", channel="email", recipient="a@example.com", message_id="<m@x>")
     again = DeliveryResult(status="skipped", channel="email", reason="late duplicate")
@@ -98,19 +90,19 @@ async def test_deliveries_keep_the_first_record_per_key(store: Store) -> None:
 
 async def test_claiming_many_events_in_one_write_tells_new_pending_and_done(store: Store) -> None:
     stale = timedelta(minutes=2)
-    await store.events.mark_processed("e1", "c1", "signed_up")
+    assert await store.events.claim([("e1", "c1", "signed_up", None)], stale_after=stale) == {"e1": "new"}
     states = await store.events.claim(
         [("e1", "c1", "signed_up", None), ("e2", "c1", "profile_completed", None), ("e2", "c1", "x", None)],
         stale_after=stale,
+        complete_first=["e1"],  # e1 was delivered: its completion is written before the claims
     )
     assert states == {"e1": "done", "e2": "new"}
-    assert await store.events.seen("e2")
+    assert await store.events.claim([("e2", "c1", "x", None)], stale_after=stale) == {"e2": "pending"}
     await store.events.release("e2")
-    assert not await store.events.seen("e2")
     assert await store.events.claim([("e2", "c1", "profile_completed", None)], stale_after=stale) == {
         "e2": "new"
     }
-    await store.events.complete(["e2"])
+    assert await store.events.claim([], stale_after=stale, complete_first=["e2"]) == {}
     assert await store.events.claim([("e2", "c1", "profile_completed", None)], stale_after=stale) == {
         "e2": "done"
     }
