@@ -153,7 +153,7 @@ class JourneyActivities:
             body,
             secret=self.settings.webhook_secret,
             key=req.key,
-            timeout=self.settings.webhook_timeout_seconds,
+            timeout_seconds=self.settings.webhook_timeout_seconds,
         )
         sent = DeliveryResult(
             status="sent", channel="webhook", recipient=url, subject=req.message_type, message_id=req.key

@@ -59,7 +59,8 @@ class SmtpConnections:
                 if not same_loop:
                     raise RuntimeError("opened on another event loop")
                 await client.quit()
-            except Exception:  # closing is best effort: the transport goes either way
+            # Closing is best effort: the transport goes either way.
+            except (aiosmtplib.SMTPException, OSError, RuntimeError):
                 self._drop(client)
 
     async def _take(self) -> aiosmtplib.SMTP:
@@ -111,5 +112,5 @@ class SmtpConnections:
     def _drop(client: aiosmtplib.SMTP) -> None:
         try:
             client.close()
-        except Exception:  # its loop may be closed already: nothing left to close then
+        except (OSError, RuntimeError):  # its loop may be closed already: nothing left to close then
             pass

@@ -33,7 +33,7 @@ def verify_signature(body: bytes, secret: str, header: str) -> bool:
 
 
 async def post_webhook(
-    url: str, body: dict[str, Any], *, secret: str, key: str, timeout: float
+    url: str, body: dict[str, Any], *, secret: str, key: str, timeout_seconds: float
 ) -> httpx.Response:
     """POST ``body``; returns the 2xx response or raises ``ApplicationError`` classified."""
     content = encode_body(body)
@@ -44,7 +44,7 @@ async def post_webhook(
         "User-Agent": "journeys-webhook/1",
     }
     try:
-        async with httpx.AsyncClient(timeout=timeout) as client:
+        async with httpx.AsyncClient(timeout=timeout_seconds) as client:
             response = await client.post(url, content=content, headers=headers)
     except httpx.TimeoutException as exc:
         raise ApplicationError(f"webhook {url} timed out", type="WebhookTimeout") from exc

@@ -118,7 +118,7 @@ async def api_client(app: object, use_http: bool) -> AsyncIterator[httpx.AsyncCl
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))  # type: ignore[arg-type]
     serving = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 - uvicorn tells it started only by this flag
         await asyncio.sleep(0.01)
     limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
     try:

@@ -23,9 +23,9 @@ class NotReady(Exception):
     """A part exited or did not answer in time; the message says which."""
 
 
-async def until(child: Child, check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
-    """Call ``check`` until it is true; fail if ``child`` exits first or ``timeout`` passes."""
-    deadline = time.monotonic() + timeout
+async def until(child: Child, check: Callable[[], Awaitable[bool]], seconds: float, what: str) -> None:
+    """Call ``check`` until it is true; fail if ``child`` exits first or ``seconds`` pass."""
+    deadline = time.monotonic() + seconds
     while True:
         if child.returncode is not None:
             raise NotReady(f"{child.name} exited with code {child.returncode} before {what}")
@@ -35,7 +35,7 @@ async def until(child: Child, check: Callable[[], Awaitable[bool]], timeout: flo
         except (OSError, RuntimeError, RPCError, httpx.HTTPError):
             pass  # not up yet
         if time.monotonic() > deadline:
-            raise NotReady(f"{child.name} did not get {what} within {timeout:.0f}s")
+            raise NotReady(f"{child.name} did not get {what} within {seconds:.0f}s")
         await asyncio.sleep(POLL_SECONDS)
 
 
@@ -46,17 +46,17 @@ async def port_open(host: str, port: int) -> bool:
     return True
 
 
-async def temporal_client(child: Child, address: str, namespace: str, timeout: float) -> Client:
+async def temporal_client(child: Child, address: str, namespace: str, seconds: float) -> Client:
     """A client of the dev server once it accepts connections, with the search attributes in place."""
     host, _, port = address.rpartition(":")
-    await until(child, lambda: port_open(host, int(port)), timeout, f"listening on {address}")
+    await until(child, lambda: port_open(host, int(port)), seconds, f"listening on {address}")
     clients: list[Client] = []
 
     async def connected() -> bool:
         clients.append(await connect(address, namespace))
         return True
 
-    await until(child, connected, timeout, "accepting clients")
+    await until(child, connected, seconds, "accepting clients")
     await ensure_search_attributes(clients[0], namespace)
     return clients[0]
 

@@ -52,7 +52,7 @@ class _GroupCommit(Generic[Item, Answer]):
             batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
             try:
                 answers = await self._write([item for item, _ in batch])
-            except Exception as exc:  # every waiter of this write learns it failed
+            except Exception as exc:  # noqa: BLE001 - every waiter of this write learns how it failed
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(exc)

@@ -16,6 +16,7 @@ stories:
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -134,17 +135,21 @@ async def run_file(path: Path, test_file: CaseFile, plans: dict[str, Plan]) -> F
     return FileResult(path, journey, verdicts)
 
 
-async def run_tests(path: Path) -> SuiteReport:
+def _load(path: Path) -> tuple[dict[str, Plan], list[tuple[Path, CaseFile]], bool]:
     folder, files = find_case_files(path)
     plans = {plan.journey: plan for plan in load_directory(folder)}
-    parsed = [(file, read_case_file(file)) for file in files]
+    return plans, [(file, read_case_file(file)) for file in files], path.is_dir()
+
+
+async def run_tests(path: Path) -> SuiteReport:
+    plans, parsed, whole_folder = await asyncio.to_thread(_load, path)
     # One file after another: each gets its own Sandbox, and the stories inside a file run together.
     results = [await run_file(file, case_file, plans) for file, case_file in parsed]
     tested = {result.journey for result in results}
     coverage = {
         name: Coverage(name, [node.id for node in plan.nodes])
         for name, plan in plans.items()
-        if path.is_dir() or name in tested
+        if whole_folder or name in tested
     }
     for result in results:
         for verdict in result.verdicts:

@@ -31,6 +31,8 @@ START_TIME = "09:00"  # day 0 of every story starts at this time on the customer
 CONCURRENCY = 64
 # Every story's run stays in the worker's cache: an evicted run would be replayed from its history.
 WORKFLOW_CACHE = 20_000
+# Files in shared memory where there is some: a simulation's store is thrown away anyway.
+SCRATCH = Path("/dev/shm") if Path("/dev/shm").is_dir() else None
 Progress = Callable[[int], None]
 
 
@@ -79,9 +81,7 @@ class Simulator:
     @classmethod
     @asynccontextmanager
     async def open(cls, plans: list[Plan]) -> AsyncIterator[Simulator]:
-        # Files in shared memory where there is some: a simulation's store is thrown away anyway.
-        scratch = Path("/dev/shm") if Path("/dev/shm").is_dir() else None
-        with tempfile.TemporaryDirectory(prefix="journeys-simulate-", dir=scratch) as workdir:
+        with tempfile.TemporaryDirectory(prefix="journeys-simulate-", dir=SCRATCH) as workdir:
             async with (
                 WebhookCatcher.open() as webhooks,
                 Sandbox.open(

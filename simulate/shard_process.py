@@ -27,7 +27,7 @@ def main() -> None:
         result = run_loop(
             simulate_here(job.main, job.plans, job.stories, progress=report, customer_ids=job.customer_ids)
         )
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure is the shard's answer to its parent
         traceback.print_exc()
         sys.stderr.write(f"{type(exc).__name__}: {exc}\n")  # the last line: what the parent reports
         sys.exit(1)

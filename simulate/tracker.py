@@ -47,5 +47,5 @@ class RunTracker:
                 )
             return handle
 
-        setattr(client, "start_workflow", start_workflow)  # noqa: B010 (assigning over a method)
+        client.start_workflow = start_workflow  # type: ignore[method-assign]  # wrapped on this client only
         return tracker

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import httpx
 
 from tests.api.conftest import JOURNEYS_DIR
@@ -139,7 +141,7 @@ async def test_pause_stops_new_entries_and_resume_lets_them_in(api: httpx.AsyncC
 async def test_stats_count_each_step(api: httpx.AsyncClient) -> None:
     for name in ("nia", "oto"):
         await api.post("/v1/events", json=event("signed_up", name, traits={"email": f"{name}@example.com"}))
-        await eventually(lambda name=name: at_step(api, name, "onboarding", "wait_profile"))
+        await eventually(partial(at_step, api, name, "onboarding", "wait_profile"))
 
     stats = (await api.get("/v1/journeys/onboarding/stats")).json()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -12,6 +11,7 @@ from cli.main import app
 from engine.diagram import mermaid
 from engine.loader import compile_file
 from engine.schema import json_schema
+from tests.support.journey_files import WriteJourney
 
 JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
 runner = CliRunner()
@@ -42,7 +42,7 @@ def test_validate_the_example_folder() -> None:
     assert result.stderr == ""
 
 
-def test_validate_lists_every_problem_and_fails(write: Callable[[str, str], Path]) -> None:
+def test_validate_lists_every_problem_and_fails(write: WriteJourney) -> None:
     broken = write(BROKEN, "broken.yaml")
     fine = write(FINE, "fine.yaml")
     result = runner.invoke(app, ["validate", str(broken), str(fine)])
@@ -51,7 +51,7 @@ def test_validate_lists_every_problem_and_fails(write: Callable[[str, str], Path
     assert result.stdout.startswith(f"ok  {fine}  (fine v")
 
 
-def test_validate_refuses_two_files_with_the_same_journey_id(write: Callable[[str, str], Path]) -> None:
+def test_validate_refuses_two_files_with_the_same_journey_id(write: WriteJourney) -> None:
     first = write(FINE, "fine.yaml")
     second = write(FINE, "fine_copy.yaml")
     result = runner.invoke(app, ["validate", str(first), str(second)])
@@ -87,7 +87,7 @@ def test_graph() -> None:
     ]
 
 
-def test_graph_and_plan_of_a_broken_journey(write: Callable[[str, str], Path]) -> None:
+def test_graph_and_plan_of_a_broken_journey(write: WriteJourney) -> None:
     broken = write(BROKEN, "broken.yaml")
     for command in ("graph", "plan"):
         result = runner.invoke(app, [command, str(broken)])

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 from engine.errors import JourneyValidationError
 from engine.loader import compile_file
+from tests.support.journey_files import WriteJourney
 
 Problem = tuple[int, int, str, str]  # line, column, path, message
 
 
 @pytest.fixture
-def problems(write: Callable[[str, str], Path]) -> Callable[[str], list[Problem]]:
+def problems(write: WriteJourney) -> Callable[[str], list[Problem]]:
     """Validate a journey text that must fail; return every problem as (line, column, path, message)."""
 
     def problems(text: str) -> list[Problem]:

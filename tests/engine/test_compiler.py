@@ -8,13 +8,13 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from engine import plan as p
 from engine.loader import compile_file, journey_files
+from tests.support.journey_files import WriteJourney
 
 REPO = Path(__file__).resolve().parents[2]
 JOURNEYS = REPO / "journeys"
@@ -182,7 +182,7 @@ def test_winback_plan() -> None:
     assert sorted({name.split("/")[0] for name in plan.templates}) == ["_layout.html", "winback_offer"]
 
 
-def test_small_forms_compile(write: Callable[[str, str], Path]) -> None:
+def test_small_forms_compile(write: WriteJourney) -> None:
     path = write(
         """
         journey: demo

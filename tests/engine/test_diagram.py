@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from engine.diagram import mermaid
 from engine.loader import compile_file
+from tests.support.journey_files import WriteJourney
 
 JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
 
@@ -53,7 +53,7 @@ def test_webhook_and_counts() -> None:
     assert '    watch -->|"purchase_completed"| watch' in text
 
 
-def test_names_mermaid_would_misread_and_quotes(write: Callable[[str, str], Path]) -> None:
+def test_names_mermaid_would_misread_and_quotes(write: WriteJourney) -> None:
     path = write(
         """
         journey: demo

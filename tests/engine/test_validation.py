@@ -9,6 +9,7 @@ import pytest
 
 from engine.errors import JourneyError, JourneyValidationError
 from engine.loader import compile_file, load_directory
+from tests.support.journey_files import WriteJourney
 
 Problems = Callable[[str], list[tuple[int, int, str, str]]]
 STAGES = "reach, acquisition, conversion, retention, loyalty, at_risk, lapsed, won_back"
@@ -40,7 +41,7 @@ def test_yaml_mapping_value_in_a_plain_scalar(problems: Problems) -> None:
     assert found == [(2, 15, "", "YAML syntax error: mapping values are not allowed here")]
 
 
-def test_error_prints_as_an_editor_reads_it(write: Callable[[str, str], Path]) -> None:
+def test_error_prints_as_an_editor_reads_it(write: WriteJourney) -> None:
     path = write("journey: demo\nstage: acquisition\nsteps: [{id: done, exit: x}]\n", "onboarding.yaml")
     with pytest.raises(JourneyValidationError) as info:
         compile_file(path)
@@ -260,7 +261,7 @@ def test_self_loop_without_a_wait(problems: Problems) -> None:
     ]
 
 
-def test_loops_through_a_wait_are_fine(write: Callable[[str, str], Path]) -> None:
+def test_loops_through_a_wait_are_fine(write: WriteJourney) -> None:
     path = write(
         """
         journey: demo
@@ -548,7 +549,7 @@ def test_templates_that_do_not_render_against_the_sample_customer(
     ]
 
 
-def test_sample_data_makes_templates_render(write: Callable[[str, str], Path], workspace: Path) -> None:
+def test_sample_data_makes_templates_render(write: WriteJourney, workspace: Path) -> None:
     _template(workspace, "colour", "Hi", "<p>{{ customer.favourite_colour }}</p>", "{{ data.code }}")
     path = write(
         """

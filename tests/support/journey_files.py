@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import shutil
 import textwrap
-from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
 JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
+
+
+class WriteJourney(Protocol):
+    """Writes a journey text (dedented) into the workspace and returns its path."""
+
+    def __call__(self, text: str, name: str = "broken.yaml") -> Path: ...
 
 
 @pytest.fixture
@@ -20,7 +26,7 @@ def workspace(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def write(workspace: Path) -> Callable[[str, str], Path]:
+def write(workspace: Path) -> WriteJourney:
     def write(text: str, name: str = "broken.yaml") -> Path:
         path = workspace / name
         path.write_text(textwrap.dedent(text).lstrip("\n"), "utf-8")
