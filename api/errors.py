@@ -94,8 +94,7 @@ async def _rpc_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _runtime_error(request: Request, exc: Exception) -> JSONResponse:
-    # A lazily connected client that cannot reach Temporal raises this rather than an RPCError.
-    if str(exc).startswith("Failed client connect"):
+    if is_outage(exc):
         return await _temporal_unavailable(request, exc)
     raise exc
 

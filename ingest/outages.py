@@ -11,8 +11,14 @@ class TemporalUnavailable(Exception):
     """Temporal could not be reached; the event was not acknowledged and should be sent again."""
 
 
-def is_outage(exc: RPCError) -> bool:
-    return exc.status in OUTAGE_STATUSES
+def is_outage(exc: BaseException) -> bool:
+    """Temporal could not be reached: said so, a failed call, or a lazy client that could not connect."""
+    if isinstance(exc, TemporalUnavailable):
+        return True
+    if isinstance(exc, RPCError):
+        return exc.status in OUTAGE_STATUSES
+    # A lazily connected client that cannot reach Temporal raises this rather than an RPCError.
+    return isinstance(exc, RuntimeError) and str(exc).startswith("Failed client connect")
 
 
 def unavailable_or(exc: RPCError) -> Exception:

@@ -19,7 +19,7 @@ from activities.unsubscribe_tokens import verify_token
 from api.deps import RouterDep, SettingsDep
 from api.errors import INVALID, RETRY_AFTER_SECONDS, Responses
 from contracts.events import CustomerEvent
-from ingest.outages import TemporalUnavailable
+from ingest.outages import is_outage
 from ingest.router import UNSUBSCRIBE_EVENT
 
 router = APIRouter(prefix="/unsubscribe", tags=["unsubscribe"])
@@ -101,7 +101,9 @@ async def unsubscribe(token: str, settings: SettingsDep, events: RouterDep) -> H
     )
     try:
         await events.route(event)
-    except TemporalUnavailable as exc:
+    except Exception as exc:
+        if not is_outage(exc):
+            raise
         log.warning("unsubscribe of %s recorded, but journeys not told: %s", customer_id, exc)
         return page(
             "Please try again",

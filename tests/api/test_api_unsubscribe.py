@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import httpx
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
 
 from activities.unsubscribe_tokens import make_token
-from simulate.sandbox import Sandbox
+from api.app import create_app
+from ingest.router import EventRouter
+from simulate.sandbox import Sandbox, free_port
 from tests.api.support import at_step, event, eventually
 
 
@@ -45,3 +49,25 @@ async def test_a_forged_or_malformed_token_is_refused(
         assert (await anonymous.get(f"/unsubscribe/{token}")).status_code == 400
         assert (await anonymous.post(f"/unsubscribe/{token}")).status_code == 400
     assert (await api.get("/v1/customers/quin")).json()["subscribed"] is True
+
+
+async def test_one_click_during_a_temporal_outage_still_withdraws_consent(
+    api: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    await api.put("/v1/customers/rae", json={"email": "rae@example.com"})
+    unreachable = await Client.connect(
+        f"127.0.0.1:{free_port()}", lazy=True, data_converter=pydantic_data_converter
+    )
+    router = EventRouter(unreachable, sandbox.store, sandbox.settings.task_queue)
+    down = create_app(sandbox.settings, client=unreachable, store=sandbox.store, router=router)
+    token = make_token("rae", sandbox.settings.unsubscribe_secret)
+
+    async with down.router.lifespan_context(down):
+        transport = httpx.ASGITransport(app=down)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
+            answer = await client.post(f"/unsubscribe/{token}")
+
+    assert answer.status_code == 503 and int(answer.headers["Retry-After"]) > 0
+    assert "We stopped your marketing email" in answer.text
+    customer = await sandbox.store.customers.get("rae")
+    assert customer is not None and customer.subscribed is False
