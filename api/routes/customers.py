@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path
+from temporalio.client import Client
 
 from api.deps import ClientDep, StoreDep
 from api.errors import INVALID, TOO_LARGE, UNAUTHORIZED, UNAVAILABLE, problem, responses
@@ -26,6 +27,12 @@ async def existing(store: Store, customer_id: str) -> Customer:
     return customer
 
 
+async def shown(customer: Customer, store: Store, client: Client) -> CustomerOut:
+    """The customer with every journey running for them now."""
+    journeys = await journeys_in_flight(client, await store.deployments.names(), customer.id)
+    return CustomerOut(**customer.model_dump(), journeys=journeys)
+
+
 @router.put(
     "/{customer_id}",
     response_model=CustomerOut,
@@ -37,8 +44,7 @@ async def put_customer(
 ) -> CustomerOut:
     """Create the customer if new and merge the given traits; traits not given keep their value."""
     customer = await store.customers.upsert(customer_id, traits.model_dump(exclude_unset=True))
-    names = await store.deployments.names()
-    return CustomerOut(**customer.model_dump(), journeys=await journeys_in_flight(client, names, customer_id))
+    return await shown(customer, store, client)
 
 
 @router.get(
@@ -49,9 +55,7 @@ async def put_customer(
 )
 async def get_customer(customer_id: CustomerId, store: StoreDep, client: ClientDep) -> CustomerOut:
     """Traits, stage, points, tier, consent, and every journey running for the customer with its step."""
-    customer = await existing(store, customer_id)
-    names = await store.deployments.names()
-    return CustomerOut(**customer.model_dump(), journeys=await journeys_in_flight(client, names, customer_id))
+    return await shown(await existing(store, customer_id), store, client)
 
 
 @router.delete(
