@@ -3,13 +3,28 @@
 Events arrive as the ``event`` signal. ``exit_on`` events end the run wherever it is, even mid-wait;
 a goal event inside its window records a conversion. Side effects happen only in activities, each
 with an idempotency key ``{workflow_id}/{entry_id}/{step}/{visit}``.
+
+Changing what this workflow does changes what replay expects of runs already in flight. Every such
+change is guarded by a Temporal patch whose id comes from ``workflows.patches``, never a string
+literal here: add a ``Patch`` to ``LIVE_PATCHES`` there, then branch on it here::
+
+    from workflows.patches import SOME_CHANGE   # SOME_CHANGE = Patch(id="some-change", ...)
+
+    if workflow.patched(SOME_CHANGE.id):
+        ...  # the new behaviour
+    else:
+        ...  # the old behaviour, exactly as it ran
+
+``tests/workflows/test_patches.py`` rejects a ``workflow.patched``/``workflow.deprecate_patch`` call
+whose id is not registered; ``docs/patches.md`` walks a patch from added to deprecated to removed.
+No patch is live today: everything released so far is the baseline.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, assert_never
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -53,10 +68,6 @@ SEND_TIMEOUT = timedelta(seconds=60)
 SEND_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=10))
 STORE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 PAUSE_RECHECK = timedelta(minutes=15)
-# Runs started with this patch hand their step records to the next side effect (written in its
-# transaction) and let sends check the pause themselves: two local activities fewer per step.
-EFFECTS_CARRY_RECORDS = "effects-carry-records"
-CUSTOMER_IN_INPUT = "customer-in-input"
 KEEP_STEPS = 200
 KEEP_EVENTS = 100
 
@@ -91,7 +102,6 @@ class JourneyWorkflow:
         self._customer: CustomerSnapshot | None = None
         self._records: list[StepRecord] = []
         self._in_step = False
-        self._effects_carry_records = False
 
     # ----------------------------------------------------------------- signals and queries
 
@@ -125,7 +135,6 @@ class JourneyWorkflow:
 
     @workflow.run
     async def run(self, inp: JourneyInput) -> JourneyResult:
-        self._effects_carry_records = workflow.patched(EFFECTS_CARRY_RECORDS)
         first_run = not self._state.entry_id
         if first_run:
             # An entry is named by the event that caused it: a retried or reset start of the same
@@ -134,9 +143,8 @@ class JourneyWorkflow:
             self._record(None, "journey_entered", self._trigger.name)
         outcome, reason = "completed", "end of journey"
         try:
-            # The router read the customer as it started this entry. Guarded: a run an older
-            # worker began (which ignored the field and loaded the customer) replays as it ran.
-            if first_run and inp.customer is not None and workflow.patched(CUSTOMER_IN_INPUT):
+            # The router read the customer as it started this entry; a run without one loads it.
+            if first_run and inp.customer is not None:
                 self._customer = inp.customer
             else:
                 await self._refresh_customer()
@@ -201,18 +209,17 @@ class JourneyWorkflow:
         trigger = triggers[0]
         # Only what came after the trigger carries over: older events belonged to this entry.
         later = self._state.pending[self._state.pending.index(trigger) + 1 :]
-        plan: Plan | None = self._plan
-        if workflow.patched("reenter-on-current-version"):  # a new entry gets the newest version
-            plan = await workflow.execute_local_activity(
-                "current_plan",
-                self._plan.journey,
-                result_type=Plan,
-                start_to_close_timeout=STORE_TIMEOUT,
-                retry_policy=STORE_RETRY,
-                summary="current version",
-            )
-            if plan is None:
-                return  # the journey is no longer deployed: nobody enters it again
+        # A new entry gets the newest version of the journey.
+        plan: Plan | None = await workflow.execute_local_activity(
+            "current_plan",
+            self._plan.journey,
+            result_type=Plan,
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=STORE_RETRY,
+            summary="current version",
+        )
+        if plan is None:
+            return  # the journey is no longer deployed: nobody enters it again
         await workflow.wait_condition(workflow.all_handlers_finished)
         workflow.continue_as_new(
             JourneyInput(
@@ -226,25 +233,30 @@ class JourneyWorkflow:
         )
 
     async def _execute(self, node: Node) -> str | None:
-        if isinstance(node, SendEmailNode):
-            await self._send_email(node)
-        elif isinstance(node, SendWebhookNode):
-            await self._send_webhook(node)
-        elif isinstance(node, WaitNode):
-            await self._wait(node)
-        elif isinstance(node, WaitForNode):
-            return await self._wait_for(node)
-        elif isinstance(node, BranchNode):
-            return await self._branch(node)
-        elif isinstance(node, SplitNode):
-            return self._split(node)
-        elif isinstance(node, AwardNode):
-            await self._award(node)
-        elif isinstance(node, SetStageNode):
-            await self._set_stage(node.id, node.stage)
-        elif isinstance(node, ExitNode):
-            self._state.current = node.id
-            raise _Leave("exited", node.reason)
+        """Run one step; returns the next step's id. A node kind added to ``engine.plan.Node`` but
+        not handled here is a mypy error (``assert_never``), not a journey that silently moves on."""
+        match node:
+            case SendEmailNode():
+                await self._send_email(node)
+            case SendWebhookNode():
+                await self._send_webhook(node)
+            case WaitNode():
+                await self._wait(node)
+            case WaitForNode():
+                return await self._wait_for(node)
+            case BranchNode():
+                return await self._branch(node)
+            case SplitNode():
+                return self._split(node)
+            case AwardNode():
+                await self._award(node)
+            case SetStageNode():
+                await self._set_stage(node.id, node.stage)
+            case ExitNode():
+                self._state.current = node.id
+                raise _Leave("exited", node.reason)
+            case _:
+                assert_never(node)
         return node.next
 
     # ----------------------------------------------------------------- steps
@@ -272,11 +284,11 @@ class JourneyWorkflow:
         await self._interrupts()  # an exit that arrived meanwhile stops the send
 
     async def _send_email(self, node: SendEmailNode) -> None:
-        def request(records: list[StepRecord], hold_if_paused: bool) -> SendEmailRequest:
+        def request(records: list[StepRecord]) -> SendEmailRequest:
             return SendEmailRequest(
                 **self._context(node.id),
                 records=records,
-                hold_if_paused=hold_if_paused,
+                hold_if_paused=True,
                 template=node.template,
                 templates=self._plan.templates,
                 event=self._trigger.as_context(),
@@ -287,11 +299,11 @@ class JourneyWorkflow:
         self._note(node.id, _delivery_outcome(result))
 
     async def _send_webhook(self, node: SendWebhookNode) -> None:
-        def request(records: list[StepRecord], hold_if_paused: bool) -> SendWebhookRequest:
+        def request(records: list[StepRecord]) -> SendWebhookRequest:
             return SendWebhookRequest(
                 **self._context(node.id),
                 records=records,
-                hold_if_paused=hold_if_paused,
+                hold_if_paused=True,
                 message_type=node.message_type,
                 payload=node.payload,
                 event=self._trigger.as_context(),
@@ -304,16 +316,13 @@ class JourneyWorkflow:
         self._note(node.id, _delivery_outcome(result))
 
     async def _send(
-        self, step: str, activity: str, request: Callable[[list[StepRecord], bool], Any], summary: str
+        self, step: str, activity: str, request: Callable[[list[StepRecord]], Any], summary: str
     ) -> DeliveryResult:
-        """Send, holding while the journey is paused. Patched runs let the send activity check the
-        pause (answering "held") and carry the step records; older runs ask first, then send."""
-        if not self._effects_carry_records:
-            await self._hold_while_paused(step)
-            return await self._deliver(activity, request([], False), summary)
+        """Send, holding while the journey is paused: the send activity checks the pause itself
+        (answering "held") and writes the step records gathered so far in its transaction."""
         while True:
             await self._interrupts()  # an exit that arrived meanwhile stops the send
-            result = await self._deliver(activity, request(self._take_records(), True), summary)
+            result = await self._deliver(activity, request(self._take_records()), summary)
             if result.status != "held":
                 return result
             # Paused: wait it out with the light check (a small local activity every 15 minutes,
@@ -340,14 +349,12 @@ class JourneyWorkflow:
         return result
 
     async def _award(self, node: AwardNode) -> None:
-        if not self._effects_carry_records:
-            await self._flush()
         await self._interrupts()
         result = await workflow.execute_activity(
             "award",
             AwardRequest(
                 **self._context(node.id),
-                records=self._take_records() if self._effects_carry_records else [],
+                records=self._take_records(),
                 points=node.points,
                 reason=node.reason,
                 badge=node.badge,
@@ -366,13 +373,11 @@ class JourneyWorkflow:
         self._note(node.id, detail)
 
     async def _set_stage(self, step: str, stage: str, *, prefix: str = "") -> None:
-        if not self._effects_carry_records:
-            await self._flush()
         result = await workflow.execute_activity(
             "set_stage",
             SetStageRequest(
                 **self._context(step),
-                records=self._take_records() if self._effects_carry_records else [],
+                records=self._take_records(),
                 stage=stage,
             ),
             result_type=StageResult,
@@ -553,8 +558,8 @@ class JourneyWorkflow:
         return records
 
     async def _flush(self) -> None:
-        """Write the step records gathered so far in one local activity (before waits; before
-        side effects too in runs older than ``EFFECTS_CARRY_RECORDS``)."""
+        """Write the step records gathered so far in one local activity, where no side effect carries
+        them: before a wait or a hold, before continuing as new, at the end of the run."""
         if not self._records:
             return
         records = self._take_records()

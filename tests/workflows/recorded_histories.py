@@ -1,8 +1,18 @@
 """Record workflow histories of the example journeys, for the replay test.
 
-Run ``.venv/bin/python -m tests.workflows.recorded_histories TAG`` to record a new generation
-(files ``<journey>-<customer>-<TAG>.json``) beside the old ones. Never re-record to make a replay
-failure go away: it means customers running on the old code would break.
+``.venv/bin/python -m tests.workflows.recorded_histories [TAG]`` records one generation: a history
+per example journey (``<journey>-<customer>[-<TAG>].json``) and one of an entry that queued the next
+and continued as new into it (``referral-reentry[-<TAG>].json``), beside the ones already there.
+
+Generations are named after the patch lifecycle step they were recorded at (docs/patches.md):
+
+- no tag: the baseline, recorded when no patch was live;
+- ``before-<patch-id>``: with the code just before that patch's change (its old branch);
+- ``<patch-id>``: with the change in, behind ``workflow.patched``;
+- ``<patch-id>-deprecated``: after the switch to ``workflow.deprecate_patch``.
+
+List the files that guard a patch in its ``histories`` in ``workflows/patches.py``. Never re-record
+to make a replay failure go away: it means customers running on the old code would break.
 """
 
 from __future__ import annotations
@@ -24,6 +34,8 @@ TRAITS = {"email": "ada@example.com", "first_name": "Ada"}
 
 async def record(tag: str) -> None:
     plans = load_directory(JOURNEYS)
+    HISTORIES.mkdir(exist_ok=True)
+    suffix = f"-{tag}" if tag else ""
     async with Sandbox.open(plans) as sandbox:
         await sandbox.event("signed_up", "converts", traits=TRAITS)
         await sandbox.event("signed_up", "quiet", traits=TRAITS)
@@ -49,7 +61,6 @@ async def record(tag: str) -> None:
             handle = sandbox.handle(journey, customer)
             await sandbox.result(journey, customer)
             history = await handle.fetch_history()
-            suffix = f"-{tag}" if tag else ""
             (HISTORIES / f"{journey}-{customer}{suffix}.json").write_text(history.to_json())
             print(f"recorded {journey}/{customer}: {len(history.events)} events")
         # An entry that queued the next one and continued as new into it (entry: always).
@@ -59,7 +70,6 @@ async def record(tag: str) -> None:
             "journey/referral/quiet", run_id=started.continued_execution_run_id
         )
         history = await previous.fetch_history()
-        suffix = f"-{tag}" if tag else ""
         (HISTORIES / f"referral-reentry{suffix}.json").write_text(history.to_json())
         print(f"recorded referral/quiet re-entry: {len(history.events)} events")
 
