@@ -6,6 +6,7 @@ parts not passed in are created in the lifespan from settings and closed at shut
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -17,10 +18,13 @@ from api.errors import install_handlers
 from api.limits import BodyLimitMiddleware
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import customers, events, health, journeys, outbox, points, unsubscribe
+from config.exposure import is_loopback
 from config.settings import Settings, get_settings
 from ingest.router import EventRouter
 from store.database import Store
 from worker.connection import connect
+
+log = logging.getLogger("journeys.api")
 
 DESCRIPTION = """
 Send customer events and traits; read customers, points and journeys; deploy journeys.
@@ -82,8 +86,10 @@ def create_app(
     app.include_router(v1)
     app.include_router(unsubscribe.router)
     app.include_router(health.router)
-    if config.outbox_page:
-        app.include_router(outbox.router)
+    if config.outbox_page and is_loopback(config.api_host):
+        app.include_router(outbox.router)  # every email and its links: never beyond this machine
+    elif config.outbox_page:
+        log.warning("Outbox page off: the API listens on %s, beyond loopback", config.api_host)
     # Outermost first: time everything, including bodies refused for size.
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=config.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)

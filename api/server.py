@@ -5,11 +5,14 @@ from __future__ import annotations
 import uvicorn
 
 from api.app import create_app
+from config.exposure import refuse_unsafe_exposure
 from config.settings import Settings
 
 
 def serve_api(settings: Settings) -> None:
-    """Serve until SIGINT/SIGTERM; uvicorn lets requests in flight finish."""
+    """Serve until SIGINT/SIGTERM; uvicorn lets requests in flight finish. Beyond loopback, refuse to
+    start while a secret has its development value."""
+    refuse_unsafe_exposure("journeys api", settings, {"API": (settings.api_host, settings.api_port)})
     config = uvicorn.Config(
         create_app(settings),
         host=settings.api_host,

@@ -9,6 +9,8 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_API_KEY = "dev-key-change-me"
+DEV_UNSUBSCRIBE_SECRET = "dev-unsubscribe-secret-change-me"
+DEV_WEBHOOK_SECRET = "dev-webhook-secret-change-me"
 
 
 class Settings(BaseSettings):
@@ -36,10 +38,10 @@ class Settings(BaseSettings):
     api_port: int = 8000
     api_keys: list[str] = Field(default_factory=lambda: [DEV_API_KEY])
     max_body_bytes: int = 1_000_000
-    unsubscribe_secret: str = Field("dev-unsubscribe-secret-change-me", min_length=16)
+    unsubscribe_secret: str = Field(DEV_UNSUBSCRIBE_SECRET, min_length=16)
     public_base_url: str = "http://127.0.0.1:8000"
     webhook_url: str | None = Field(None, description="where webhook sends are POSTed")
-    webhook_secret: str = "dev-webhook-secret-change-me"
+    webhook_secret: str = DEV_WEBHOOK_SECRET
     webhook_timeout_seconds: float = Field(10.0, gt=0, description="per webhook attempt")
     unsubscribe_mailto: str | None = Field(
         None, description="address for List-Unsubscribe mailto:; empty means unsubscribe@<mail_from domain>"

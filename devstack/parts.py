@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 
+from config.exposure import is_loopback
 from config.settings import Settings
 from contracts.visibility import SEARCH_ATTRIBUTES
 from devstack.ports import split_address
@@ -73,8 +74,9 @@ def worker_part(settings: Settings) -> Part:
 
 
 def outbox_page_on(settings: Settings) -> bool:
-    """The embedded stack shows the Outbox page unless a setting turned it off explicitly."""
-    return settings.outbox_page if "outbox_page" in settings.model_fields_set else True
+    """The embedded stack shows the Outbox page on loopback unless a setting turned it off."""
+    wanted = settings.outbox_page if "outbox_page" in settings.model_fields_set else True
+    return wanted and is_loopback(settings.api_host)
 
 
 def api_part(settings: Settings) -> Part:

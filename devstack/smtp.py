@@ -10,6 +10,7 @@ from email import policy
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
+from config.exposure import refuse_unsafe_exposure
 from config.settings import Settings
 from outbox.server import INDEX, outbox_server
 
@@ -30,7 +31,10 @@ def _describe(directory: Path, line: str) -> str:
 
 
 async def serve_outbox(settings: Settings) -> None:
-    """Run until SIGINT/SIGTERM."""
+    """Run until SIGINT/SIGTERM (beyond loopback, only without development secrets)."""
+    refuse_unsafe_exposure(
+        "journeys smtp", settings, {"Outbox SMTP server": (settings.smtp_host, settings.smtp_port)}
+    )
     server = outbox_server(settings)
     # aiosmtpd logs every SMTP command at INFO; one line per kept message says enough.
     logging.getLogger("mail.log").setLevel(logging.WARNING)

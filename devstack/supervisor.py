@@ -11,6 +11,7 @@ import signal
 import sys
 from collections.abc import Awaitable
 
+from config.exposure import EXIT_UNSAFE, exposure_problems
 from config.settings import Settings
 from devstack import ready
 from devstack.banner import api_url, banner
@@ -93,6 +94,11 @@ async def _until_stopped(work: Awaitable[object], stop: asyncio.Event) -> bool:
 
 
 async def up(settings: Settings, output: Output) -> int:
+    listeners = {port.part: (port.host, port.port) for port in stack_ports(settings)}
+    problems = exposure_problems(settings, listeners)
+    if problems:
+        print("\n".join(f"journeys up: {line}" for line in problems), file=sys.stderr, flush=True)
+        return EXIT_UNSAFE
     try:
         check_ports(stack_ports(settings))
     except PortTaken as exc:

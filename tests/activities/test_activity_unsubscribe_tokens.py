@@ -29,6 +29,20 @@ def test_forged_or_damaged_tokens_are_refused() -> None:
         assert verify_token(garbage, SECRET) is None
 
 
+def test_only_the_canonical_spelling_of_a_token_is_accepted() -> None:
+    token = make_token("cust-42", SECRET)
+    encoded_id, signature = token.split(".")
+    for other_spelling in [
+        f"{encoded_id}=.{signature}",  # padding base64 decoding would ignore
+        f"{encoded_id}.{signature}==",
+        f"{encoded_id[:2]}!{encoded_id[2:]}.{signature}",  # a character outside the alphabet
+        f"{encoded_id}.{signature[:5]}*{signature[5:]}",
+        f" {token}",
+    ]:
+        assert verify_token(other_spelling, SECRET) is None, other_spelling
+    assert verify_token(token, SECRET) == "cust-42"
+
+
 def test_unsubscribe_url_uses_the_public_base_url() -> None:
     settings = Settings(
         _env_file=None, public_base_url="https://mail.example.com/", unsubscribe_secret=SECRET
