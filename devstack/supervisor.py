@@ -1,7 +1,9 @@
 """``journeys up``: refuse taken ports, deploy ``journeys/``, start the parts in order, wait until each
-answers, print the banner, and on Ctrl-C or SIGTERM (or a part dying) stop them all.
+answers, print the banner, restart a part that crashes (with backoff, saying so), and on Ctrl-C or
+SIGTERM (or a part that keeps crashing) stop them all.
 
-Exit codes: 0 stopped on request, 1 invalid journeys or a part failed, 2 a port is taken.
+Exit codes: 0 stopped on request, 1 invalid journeys or a part kept failing, 2 a port is taken or a
+development secret would face the network.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+import time
 from collections.abc import Awaitable
 
 from config.exposure import EXIT_UNSAFE, exposure_problems
@@ -19,6 +22,7 @@ from devstack.children import Child
 from devstack.output import Output
 from devstack.parts import Part, api_part, outbox_page_on, smtp_part, temporal_part, worker_part
 from devstack.ports import PortTaken, check_ports, stack_ports
+from devstack.restarts import RestartPolicy
 from engine.errors import JourneyValidationError
 from provision.deploy import deploy_directory
 
@@ -65,6 +69,22 @@ class Stack:
                 api, lambda: ready.http_ok(f"{api_url(settings)}/readyz"), START_TIMEOUT, "ready (/readyz)"
             ),
         )
+
+    async def keep_running(self, stop: asyncio.Event) -> Child:
+        """Restart each part that exits on its own, after a pause that grows; return the part that
+        crashed too often (the caller then stops everything). Runs until cancelled."""
+        policies = {child.name: RestartPolicy() for child in self.children}
+        while True:
+            child = await self.first_exit()
+            pause = policies[child.name].after_crash(time.monotonic())
+            what = f"{child.name} exited with code {child.returncode}"
+            if pause is None:
+                self.output.say(f"{what}; {policies[child.name].describe()}: giving up")
+                return child
+            self.output.say(f"{what}; restarting it in {pause:.0f}s ({policies[child.name].describe()})")
+            if await _until_stopped(asyncio.sleep(pause), stop):
+                await child.start()
+                self.output.say(f"{child.name} restarted")
 
     async def first_exit(self) -> Child:
         """The first part to exit on its own."""
@@ -138,14 +158,8 @@ async def up(settings: Settings, output: Output) -> int:
         started = await _until_stopped(stack.start(), stop)
         if started:
             print(banner(settings, deployed, outbox_page=outbox_page_on(settings)), flush=True)
-            exited: list[Child] = []
-
-            async def watch() -> None:
-                exited.append(await stack.first_exit())
-
-            if await _until_stopped(watch(), stop):
-                child = exited[0]
-                output.say(f"{child.name} exited with code {child.returncode}; stopping the others")
+            if await _until_stopped(stack.keep_running(stop), stop):
+                output.say("stopping the others")
                 code = EXIT_FAILED
     except ready.NotReady as exc:
         output.say(f"could not start: {exc}")
