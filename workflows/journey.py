@@ -65,7 +65,8 @@ with workflow.unsafe.imports_passed_through():
 STORE_TIMEOUT = timedelta(seconds=30)
 SEND_TIMEOUT = timedelta(seconds=60)
 # Transient failures (SMTP down) retry for as long as it takes; permanent ones fail at once.
-SEND_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=10))
+# Capped at a minute so that mail flows again within about a minute of the SMTP server coming back.
+SEND_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1))
 STORE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 PAUSE_RECHECK = timedelta(minutes=15)
 KEEP_STEPS = 200
