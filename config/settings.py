@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     mail_from: str = "Journeys <hello@journeys.local>"
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    worker_metrics_host: str = Field("127.0.0.1", description="where the worker serves Prometheus metrics")
+    worker_metrics_port: int = Field(9464, ge=0, le=65535, description="its port; 0 serves no metrics")
     api_keys: list[str] = Field(default_factory=lambda: [DEV_API_KEY])
     max_body_bytes: int = 1_000_000
     unsubscribe_secret: str = Field(DEV_UNSUBSCRIBE_SECRET, min_length=16)

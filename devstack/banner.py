@@ -43,6 +43,12 @@ def banner(settings: Settings, deployed: list[Deployed], *, outbox_page: bool) -
         f"  API docs     {api}/docs",
         f"  Temporal UI  http://{loopback(temporal_host)}:{settings.temporal_ui_port}",
         f"  Outbox       {api}/outbox" if outbox_page else "  Outbox       off",
+        f"  Metrics      {api}/metrics (API), "
+        + (
+            f"http://{loopback(settings.worker_metrics_host)}:{settings.worker_metrics_port}/metrics (worker)"
+            if settings.worker_metrics_port
+            else "worker: off"
+        ),
         f"  API key      {settings.api_keys[0] if settings.api_keys else '(none set)'}",
         f"  Journeys     {names}",
         "",

@@ -29,11 +29,14 @@ def split_address(address: str) -> tuple[str, int]:
 
 def stack_ports(settings: Settings) -> list[Port]:
     temporal_host, temporal_port = split_address(settings.temporal_address)
+    metrics = settings.worker_metrics_host, settings.worker_metrics_port
+    worker = [Port("worker metrics", *metrics, "JOURNEYS_WORKER_METRICS_PORT")] if metrics[1] else []
     return [
         Port("Temporal", temporal_host, temporal_port, "JOURNEYS_TEMPORAL_ADDRESS"),
         Port("Temporal UI", temporal_host, settings.temporal_ui_port, "JOURNEYS_TEMPORAL_UI_PORT"),
         Port("Outbox SMTP server", settings.smtp_host, settings.smtp_port, "JOURNEYS_SMTP_PORT"),
         Port("API", settings.api_host, settings.api_port, "JOURNEYS_API_PORT"),
+        *worker,
     ]
 
 

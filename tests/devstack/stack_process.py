@@ -34,7 +34,7 @@ def free_ports(count: int) -> list[int]:
 
 def stack_env(data_dir: Path, journeys_dir: Path) -> dict[str, str]:
     """The environment of a ``journeys up`` on free ports, keeping its files in ``data_dir``."""
-    temporal, ui, smtp, api = free_ports(4)
+    temporal, ui, smtp, api, metrics = free_ports(5)
     env = {key: value for key, value in os.environ.items() if not key.startswith("JOURNEYS_")}
     env.update(
         {
@@ -44,6 +44,7 @@ def stack_env(data_dir: Path, journeys_dir: Path) -> dict[str, str]:
             "JOURNEYS_TEMPORAL_UI_PORT": str(ui),
             "JOURNEYS_SMTP_PORT": str(smtp),
             "JOURNEYS_API_PORT": str(api),
+            "JOURNEYS_WORKER_METRICS_PORT": str(metrics),
             "JOURNEYS_API_KEYS": f'["{API_KEY}"]',
             "JOURNEYS_STOP_GRACE_SECONDS": "10",
         }
