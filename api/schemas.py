@@ -280,5 +280,6 @@ class Health(BaseModel):
 
 
 class Readiness(BaseModel):
-    status: Literal["ready", "unavailable"]
-    checks: dict[str, str] = Field(examples=[{"temporal": "ok", "store": "ok"}])
+    # degraded: Temporal and the store answer (events are taken) but the SMTP server does not (mail waits)
+    status: Literal["ready", "degraded", "unavailable"]
+    checks: dict[str, str] = Field(examples=[{"temporal": "ok", "store": "ok", "smtp": "ok"}])

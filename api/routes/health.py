@@ -12,7 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 
-from api.deps import ClientDep, MetricsDep, StoreDep
+from api.deps import ClientDep, MetricsDep, SettingsDep, StoreDep
 from api.errors import RETRY_AFTER_SECONDS
 from api.schemas import Health, Readiness
 from store.database import Store
@@ -40,6 +40,23 @@ async def store_ok(store: Store) -> str:
     return "ok"
 
 
+async def smtp_ok(host: str, port: int) -> str:
+    """Whether the SMTP server accepts a connection and greets (a 220 line), without sending."""
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT):
+            reader, writer = await asyncio.open_connection(host, port)
+            try:
+                greeting = await reader.readline()
+                writer.write(b"QUIT\r\n")
+                await writer.drain()
+            finally:
+                writer.close()
+                await writer.wait_closed()
+    except (OSError, TimeoutError) as exc:
+        return f"unreachable: {type(exc).__name__}"
+    return "ok" if greeting.startswith(b"220") else f"unexpected greeting: {greeting[:40]!r}"
+
+
 @router.get("/healthz", response_model=Health, summary="The process is up")
 async def healthz() -> Health:
     return Health()
@@ -55,13 +72,17 @@ async def healthz() -> Health:
             "headers": {"Retry-After": {"schema": {"type": "integer"}}},
         }
     },
-    summary="Temporal and the store are reachable",
+    summary="Temporal and the store are reachable (and the SMTP server, else degraded)",
 )
-async def readyz(client: ClientDep, store: StoreDep) -> Readiness | JSONResponse:
-    temporal, database = await asyncio.gather(temporal_ok(client), store_ok(store))
-    checks = {"temporal": temporal, "store": database}
+async def readyz(client: ClientDep, store: StoreDep, settings: SettingsDep) -> Readiness | JSONResponse:
+    """503 while Temporal or the store is unreachable (events cannot be taken); 200 ``degraded``
+    while only the SMTP server is: events are taken and sends retry until it is back."""
+    temporal, database, smtp = await asyncio.gather(
+        temporal_ok(client), store_ok(store), smtp_ok(settings.smtp_host, settings.smtp_port)
+    )
+    checks = {"temporal": temporal, "store": database, "smtp": smtp}
     if temporal == database == "ok":
-        return Readiness(status="ready", checks=checks)
+        return Readiness(status="ready" if smtp == "ok" else "degraded", checks=checks)
     body = Readiness(status="unavailable", checks=checks)
     return JSONResponse(body.model_dump(), status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 
+from simulate.sandbox import Sandbox
 from tests.api.conftest import MAX_BODY
 from tests.api.support import event
 
@@ -52,7 +53,7 @@ async def test_health_readiness_and_metrics(api: httpx.AsyncClient, anonymous: h
     assert (await anonymous.get("/healthz")).json() == {"status": "ok"}
     ready = await anonymous.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "checks": {"temporal": "ok", "store": "ok"}}
+    assert ready.json() == {"status": "ready", "checks": {"temporal": "ok", "store": "ok", "smtp": "ok"}}
     metrics = (await anonymous.get("/metrics")).text
     assert 'journeys_events_accepted_total{outcome="new"} 1.0' in metrics
     assert 'journeys_events_rejected_total{status="401"} 1.0' in metrics
@@ -61,3 +62,21 @@ async def test_health_readiness_and_metrics(api: httpx.AsyncClient, anonymous: h
         'journeys_http_request_duration_seconds_count{method="POST",route="/v1/events",status="202"} 1.0'
         in metrics
     )
+
+
+async def test_readiness_is_degraded_not_down_while_only_smtp_is_unreachable(
+    anonymous: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    sandbox.outbox.stop()
+    try:
+        ready = await anonymous.get("/readyz")
+    finally:
+        sandbox.outbox.start()
+    back = await anonymous.get("/readyz")
+
+    assert ready.status_code == 200
+    assert ready.json() == {
+        "status": "degraded",
+        "checks": {"temporal": "ok", "store": "ok", "smtp": "unreachable: ConnectionRefusedError"},
+    }
+    assert back.json()["status"] == "ready"
