@@ -23,6 +23,7 @@ from config.settings import Settings, get_settings
 from ingest.router import EventRouter
 from store.database import Store
 from worker.connection import connect
+from worker.metrics import process_runtime
 
 log = logging.getLogger("journeys.api")
 
@@ -53,7 +54,9 @@ def create_app(
                 the_store = Store(config.store_url())
                 owned.push_async_callback(the_store.close)
                 await the_store.migrate()
-            the_client = client or await connect(config.temporal_address, config.temporal_namespace)
+            the_client = client or await connect(
+                config.temporal_address, config.temporal_namespace, runtime=process_runtime(None)
+            )
             the_router = router
             if the_router is None:
                 the_router = EventRouter(the_client, the_store, config.task_queue)

@@ -28,10 +28,10 @@ from contracts.activities import DeliveryResult
 SEND_ACTIVITIES = {"send_email": "email", "send_webhook": "webhook"}
 
 
-def worker_runtime(metrics_address: str | None) -> Runtime:
-    """The SDK runtime of a worker process: Prometheus on ``metrics_address`` (``host:port``, None for
-    none), and the SDK core's own log lines forwarded into Python logging, so they come out as our
-    JSON lines with their level instead of the core's own format."""
+def process_runtime(metrics_address: str | None) -> Runtime:
+    """The SDK runtime of a long-running process (worker, API): Prometheus on ``metrics_address``
+    (``host:port``, None for none), and the SDK core's own log lines forwarded into Python logging,
+    so they come out as our JSON lines with their level instead of the core's own format."""
     return Runtime(
         telemetry=TelemetryConfig(
             logging=LoggingConfig(

@@ -20,7 +20,7 @@ from config.settings import Settings
 from ingest.router import EventRouter
 from store.database import Store
 from worker.connection import connect, ensure_search_attributes
-from worker.metrics import MetricsInterceptor, worker_runtime
+from worker.metrics import MetricsInterceptor, process_runtime
 from workflows.journey import JourneyWorkflow
 
 log = logging.getLogger("journeys.worker")
@@ -70,7 +70,7 @@ async def serve(settings: Settings) -> None:
         listener = (settings.worker_metrics_host, settings.worker_metrics_port)
         refuse_unsafe_exposure("journeys worker", settings, {"worker metrics": listener})
         metrics_address = f"{settings.worker_metrics_host}:{settings.worker_metrics_port}"
-    runtime = worker_runtime(metrics_address)
+    runtime = process_runtime(metrics_address)
     client = await connect(settings.temporal_address, settings.temporal_namespace, runtime=runtime)
     await ensure_search_attributes(client, settings.temporal_namespace)
     store = Store(settings.store_url())

@@ -13,7 +13,7 @@ import httpx
 from engine.loader import load_directory
 from simulate.sandbox import Sandbox
 from tests.support import free_port
-from worker.metrics import worker_runtime
+from worker.metrics import process_runtime
 
 JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
 ADA = {"email": "ada@example.com", "first_name": "Ada"}
@@ -46,7 +46,7 @@ async def until(port: int, done: Callable[[str], bool], seconds: float = 30) -> 
 async def test_sends_refusals_and_an_smtp_outage_show_in_the_worker_metrics(tmp_path: Path) -> None:
     port = free_port()
     plans = [plan for plan in load_directory(JOURNEYS) if plan.journey == "onboarding"]
-    runtime = worker_runtime(f"127.0.0.1:{port}")
+    runtime = process_runtime(f"127.0.0.1:{port}")
     async with Sandbox.open(plans, workdir=tmp_path, runtime=runtime, refuse=["bob@example.com"]) as sandbox:
         await sandbox.event("signed_up", "ada", traits=ADA)
         await sandbox.event("signed_up", "bob", traits={"email": "bob@example.com", "first_name": "Bob"})
