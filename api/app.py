@@ -13,11 +13,11 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import APIRouter, Depends, FastAPI
 from temporalio.client import Client
 
-from api.deps import require_api_key
+from api.auth import SignInRequired, require_principal
 from api.errors import install_handlers
 from api.limits import BodyLimitMiddleware
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import customers, events, health, journeys, outbox, points, unsubscribe
+from api.routes import customers, events, health, journeys, outbox, points, sign_in, unsubscribe
 from config.exposure import is_loopback
 from config.settings import Settings, get_settings
 from ingest.router import EventRouter
@@ -83,11 +83,13 @@ def create_app(
     # Parts handed in are usable at once, even by a server that runs no lifespan.
     app.state.store, app.state.client, app.state.router = store, client, router
     install_handlers(app)
-    v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)])
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_principal)])
     for module in (events, customers, points, journeys):
         v1.include_router(module.router)
     app.include_router(v1)
     app.include_router(unsubscribe.router)
+    app.include_router(sign_in.router)
+    app.add_exception_handler(SignInRequired, sign_in.redirect_to_sign_in)
     app.include_router(health.router)
     if config.outbox_page and is_loopback(config.api_host):
         app.include_router(outbox.router)  # every email and its links: never beyond this machine

@@ -1,20 +1,16 @@
-"""Dependencies as ``Annotated`` aliases: the parts the lifespan built, and the API-key check."""
+"""Dependencies as ``Annotated`` aliases: the parts the lifespan built (who is asking: ``api.auth``)."""
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends, Request
 from temporalio.client import Client
 
 from api.metrics import Metrics
 from config.settings import Settings
 from ingest.router import EventRouter
 from store.database import Store
-
-_bearer = HTTPBearer(auto_error=False, description="one of the API keys from settings (JOURNEYS_API_KEYS)")
 
 
 async def get_settings(request: Request) -> Settings:
@@ -47,18 +43,3 @@ StoreDep = Annotated[Store, Depends(get_store)]
 RouterDep = Annotated[EventRouter, Depends(get_router)]
 ClientDep = Annotated[Client, Depends(get_client)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
-
-
-async def require_api_key(
-    settings: SettingsDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> None:
-    """401 for a missing or wrong key, the same answer for both so a caller learns nothing."""
-    given = credentials.credentials.encode("utf-8") if credentials else b""
-    # Compare with every key (no early exit) so timing does not tell which key is close.
-    matched = False
-    for key in settings.api_keys:
-        matched |= hmac.compare_digest(given, key.encode("utf-8"))
-    if credentials is None or credentials.scheme.lower() != "bearer" or not matched:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, detail="unauthorized", headers={"WWW-Authenticate": "Bearer"}
-        )

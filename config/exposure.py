@@ -6,7 +6,13 @@ from __future__ import annotations
 import ipaddress
 import sys
 
-from config.settings import DEV_API_KEY, DEV_UNSUBSCRIBE_SECRET, DEV_WEBHOOK_SECRET, Settings
+from config.settings import (
+    DEV_API_KEY,
+    DEV_SESSION_SECRET,
+    DEV_UNSUBSCRIBE_SECRET,
+    DEV_WEBHOOK_SECRET,
+    Settings,
+)
 
 EXIT_UNSAFE = 2
 
@@ -24,7 +30,7 @@ def is_loopback(host: str) -> bool:
 def development_secrets(settings: Settings) -> list[str]:
     """One line per setting that still has its development value, naming the setting."""
     found = []
-    if DEV_API_KEY in settings.api_keys:
+    if DEV_API_KEY in [key.key for key in settings.keys()]:
         found.append(f'JOURNEYS_API_KEYS still accepts the development key "{DEV_API_KEY}"')
     if settings.unsubscribe_secret == DEV_UNSUBSCRIBE_SECRET:
         found.append(
@@ -32,6 +38,8 @@ def development_secrets(settings: Settings) -> list[str]:
         )
     if settings.webhook_secret == DEV_WEBHOOK_SECRET:
         found.append("JOURNEYS_WEBHOOK_SECRET has its development value: anyone could sign webhooks as you")
+    if settings.session_secret == DEV_SESSION_SECRET:
+        found.append("JOURNEYS_SESSION_SECRET has its development value: anyone could forge a UI sign-in")
     return found
 
 

@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_API_KEY = "dev-key-change-me"
 DEV_UNSUBSCRIBE_SECRET = "dev-unsubscribe-secret-change-me"
 DEV_WEBHOOK_SECRET = "dev-webhook-secret-change-me"
+DEV_SESSION_SECRET = "dev-session-secret-change-me"
+
+Role = Literal["viewer", "editor"]
+
+
+class ApiKey(BaseModel):
+    """A key with a name (shown in the UI and logs) and a role: viewers read, editors also change."""
+
+    key: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=100)
+    role: Role = "editor"
 
 
 class Settings(BaseSettings):
@@ -34,12 +46,27 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_timeout_seconds: float = Field(30.0, gt=0, description="per SMTP attempt; Temporal retries")
     mail_from: str = "Journeys <hello@journeys.local>"
+    uncertain_send_policy: Literal["resend", "skip"] = Field(
+        "resend",
+        description="an email whose earlier attempt stopped after it may have reached the SMTP server: "
+        "resend it with the same Message-ID (at least once) or record it as uncertain (at most once)",
+    )
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     worker_metrics_host: str = Field("127.0.0.1", description="where the worker serves Prometheus metrics")
     worker_metrics_port: int = Field(9464, ge=0, le=65535, description="its port; 0 serves no metrics")
-    api_keys: list[str] = Field(default_factory=lambda: [DEV_API_KEY])
+    api_keys: list[str | ApiKey] = Field(
+        default_factory=lambda: list[str | ApiKey]([DEV_API_KEY]),
+        description='bearer keys: plain strings (editors) or {"key", "name", "role": viewer|editor}',
+    )
+    session_secret: str = Field(
+        DEV_SESSION_SECRET, min_length=16, description="signs the browser's session cookie (/ui)"
+    )
+    session_hours: float = Field(12.0, gt=0, le=24 * 30, description="how long a sign-in lasts")
     max_body_bytes: int = 1_000_000
+    event_timestamp_window_days: float = Field(
+        365, gt=0, description="an event's timestamp may be this far before the server's clock (and 1 day after)"
+    )
     unsubscribe_secret: str = Field(DEV_UNSUBSCRIBE_SECRET, min_length=16)
     public_base_url: str = "http://127.0.0.1:8000"
     webhook_url: str | None = Field(None, description="where webhook sends are POSTed")
@@ -58,6 +85,14 @@ class Settings(BaseSettings):
         default_factory=lambda: {"bronze": 100, "silver": 500, "gold": 1000},
         description="tier name -> lifetime points needed",
     )
+
+    def keys(self) -> list[ApiKey]:
+        """Every API key with its name and role; a plain key is an editor named after its first
+        characters (never the whole key)."""
+        return [
+            key if isinstance(key, ApiKey) else ApiKey(key=key, name=f"key {key[:4]}…", role="editor")
+            for key in self.api_keys
+        ]
 
     def store_url(self) -> str:
         if self.database_url:

@@ -26,7 +26,7 @@ def curl_line(settings: Settings) -> str:
     }
     return (
         f"curl -sS -X POST {api_url(settings)}/v1/events"
-        f" -H {shlex.quote('Authorization: Bearer ' + settings.api_keys[0])}"
+        f" -H {shlex.quote('Authorization: Bearer ' + settings.keys()[0].key)}"
         " -H 'Content-Type: application/json'"
         f" -d {shlex.quote(json.dumps(event))}"
     )
@@ -40,6 +40,7 @@ def banner(settings: Settings, deployed: list[Deployed], *, outbox_page: bool) -
         "",
         "Journeys is running. Ctrl-C stops everything.",
         "",
+        f"  UI           {api}/ui  (sign in with the API key below)",
         f"  API docs     {api}/docs",
         f"  Temporal UI  http://{loopback(temporal_host)}:{settings.temporal_ui_port}",
         f"  Outbox       {api}/outbox" if outbox_page else "  Outbox       off",
@@ -49,7 +50,7 @@ def banner(settings: Settings, deployed: list[Deployed], *, outbox_page: bool) -
             if settings.worker_metrics_port
             else "worker: off"
         ),
-        f"  API key      {settings.api_keys[0] if settings.api_keys else '(none set)'}",
+        f"  API key      {settings.keys()[0].key if settings.api_keys else '(none set)'}",
         f"  Journeys     {names}",
         "",
         "Send a first event (Ada signs up; her welcome email shows in the Outbox):",

@@ -18,6 +18,8 @@ from simulate.sandbox import Sandbox
 
 JOURNEYS_DIR = Path(__file__).resolve().parents[2] / "journeys"
 API_KEY = "test-api-key"
+VIEWER_KEY = "test-viewer-key"
+EDITOR_KEY = "test-editor-key"
 MAX_BODY = 200_000
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 
@@ -30,7 +32,12 @@ def plans() -> list[Plan]:
 @pytest_asyncio.fixture(loop_scope="session")
 async def sandbox(plans: list[Plan], tmp_path: Path) -> AsyncIterator[Sandbox]:
     settings = {
-        "api_keys": [API_KEY, "second-key"],
+        "api_keys": [
+            API_KEY,
+            "second-key",
+            {"key": VIEWER_KEY, "name": "Vera Viewer", "role": "viewer"},
+            {"key": EDITOR_KEY, "name": "Eddie Editor", "role": "editor"},
+        ],
         "journeys_dir": JOURNEYS_DIR,
         "max_body_bytes": MAX_BODY,
         "unsubscribe_secret": "api-test-unsubscribe-secret-0123",

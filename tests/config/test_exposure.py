@@ -22,6 +22,7 @@ def production(api_keys: list[str] | None = None) -> Settings:
         api_keys=api_keys or ["a-long-random-production-key"],
         unsubscribe_secret="production-unsubscribe-secret-0123",
         webhook_secret="production-webhook-secret-0123",
+        session_secret="production-session-secret-0123",
     )
 
 
@@ -40,6 +41,7 @@ def test_each_development_secret_is_named_by_its_setting() -> None:
         "JOURNEYS_API_KEYS",
         "JOURNEYS_UNSUBSCRIBE_SECRET",
         "JOURNEYS_WEBHOOK_SECRET",
+        "JOURNEYS_SESSION_SECRET",
     ]
     assert development_secrets(production()) == []
     rotated = production(api_keys=["new-key", "dev-key-change-me"])
@@ -54,7 +56,7 @@ def test_only_exposed_listeners_with_development_secrets_are_refused() -> None:
     assert refused[0] == (
         "refusing to listen beyond loopback (API on 0.0.0.0:8000) with a development secret:"
     )
-    assert len(refused) == 4
+    assert len(refused) == 5
 
 
 def _journeys(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -86,6 +88,7 @@ def test_a_process_listening_beyond_loopback_with_the_dev_secrets_does_not_start
         "JOURNEYS_API_KEYS",
         "JOURNEYS_UNSUBSCRIBE_SECRET",
         "JOURNEYS_WEBHOOK_SECRET",
+        "JOURNEYS_SESSION_SECRET",
     ]
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "data").exists(), "nothing was started"

@@ -18,6 +18,7 @@ SECRETS = {
     "JOURNEYS_API_KEYS": '["compose-test-key"]',
     "JOURNEYS_UNSUBSCRIBE_SECRET": "compose-test-unsubscribe-secret",
     "JOURNEYS_WEBHOOK_SECRET": "compose-test-webhook-secret",
+    "JOURNEYS_SESSION_SECRET": "compose-test-session-secret",
 }
 LONG_RUNNING = ["temporal-db", "store-db", "temporal", "temporal-ui", "mailpit", "api", "worker"]
 
