@@ -46,11 +46,6 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_timeout_seconds: float = Field(30.0, gt=0, description="per SMTP attempt; Temporal retries")
     mail_from: str = "Journeys <hello@journeys.local>"
-    uncertain_send_policy: Literal["resend", "skip"] = Field(
-        "resend",
-        description="an email whose earlier attempt stopped after it may have reached the SMTP server: "
-        "resend it with the same Message-ID (at least once) or record it as uncertain (at most once)",
-    )
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     worker_metrics_host: str = Field("127.0.0.1", description="where the worker serves Prometheus metrics")
@@ -63,9 +58,16 @@ class Settings(BaseSettings):
         DEV_SESSION_SECRET, min_length=16, description="signs the browser's session cookie (/ui)"
     )
     session_hours: float = Field(12.0, gt=0, le=24 * 30, description="how long a sign-in lasts")
+    uncertain_send_policy: Literal["resend", "skip"] = Field(
+        "resend",
+        description="an email whose earlier attempt stopped after it may have reached the SMTP server: "
+        "resend it with the same Message-ID (at least once) or record it as uncertain (at most once)",
+    )
     max_body_bytes: int = 1_000_000
     event_timestamp_window_days: float = Field(
-        365, gt=0, description="an event's timestamp may be this far before the server's clock (and 1 day after)"
+        365,
+        gt=0,
+        description="an event's timestamp may be this far before the server's clock (and 1 day after)",
     )
     unsubscribe_secret: str = Field(DEV_UNSUBSCRIBE_SECRET, min_length=16)
     public_base_url: str = "http://127.0.0.1:8000"
