@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 UV_VERSION := 0.13.9
 
-.PHONY: run test lint typecheck pytest lock clean
+.PHONY: run test lint typecheck pytest lock clean vendor vendor-check
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -44,6 +44,27 @@ pytest: $(STAMP)
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
+
+# Browser assets under api/ui/static/vendor, from npm at the versions package-lock.json pins (only this
+# and vendor-check need node; `make run` and `make test` use the committed files). npm works in build/.
+VENDOR := api/ui/static/vendor
+NPM_DIR := build/npm
+vendor:
+	@command -v npm >/dev/null 2>&1 || { echo "make vendor needs node and npm"; exit 1; }
+	rm -rf $(NPM_DIR) && mkdir -p $(NPM_DIR) $(VENDOR)
+	cp package.json package-lock.json $(NPM_DIR)/
+	cd $(NPM_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	cp $(NPM_DIR)/node_modules/elkjs/lib/elk.bundled.js $(VENDOR)/elk.bundled.js
+	cp $(NPM_DIR)/node_modules/elkjs/LICENSE.md $(VENDOR)/elk.LICENSE.md
+	cp $(NPM_DIR)/node_modules/axe-core/axe.min.js $(VENDOR)/axe.min.js
+	cp $(NPM_DIR)/node_modules/axe-core/LICENSE $(VENDOR)/axe.LICENSE
+	cp $(NPM_DIR)/node_modules/axe-core/LICENSE-3RD-PARTY.txt $(VENDOR)/axe.LICENSE-3RD-PARTY.txt
+
+# CI: rebuild the vendored files and fail if they differ from the committed ones (or are new).
+vendor-check: vendor
+	git diff --exit-code -- $(VENDOR) package.json package-lock.json
+	@test -z "$$(git status --porcelain -- $(VENDOR))" || { git status --short -- $(VENDOR); \
+		echo "vendored files not committed (make vendor, then commit $(VENDOR))"; exit 1; }
 
 clean:
 	rm -rf $(VENV) data .mypy_cache .pytest_cache .ruff_cache
