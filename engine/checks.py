@@ -13,6 +13,7 @@ from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError, Undefin
 
 from engine import expressions, templates
 from engine.graph import edges, loops_without_wait, unreachable
+from engine.sandbox import LimitExceeded
 from engine.schema import BranchStep, ExitStep, Journey, SendStep, WaitForStep
 from engine.source import Path as SourcePath
 
@@ -100,7 +101,7 @@ def check_templates(journey: Journey, templates_dir: Path) -> Iterator[Problem]:
                 for locale in [None, *locales]:
                     templates.render_email(sources, step.send.email, context, locale)
             except templates.TemplateMissing as exc:
-                yield path, str(exc)
+                yield path, exc.message  # names templates/<name>, never the server's own path
             except TemplateError as exc:
                 yield path, _template_message(step.send.email, exc)
         elif step.send.payload is not None:
@@ -111,6 +112,9 @@ def check_templates(journey: Journey, templates_dir: Path) -> Iterator[Problem]:
 
 
 def _template_message(name: str, exc: TemplateError) -> str:
+    """What went wrong in a template; ``render_email`` and ``render_value`` raise only TemplateErrors."""
+    if isinstance(exc, LimitExceeded):
+        return f'template "{name}" does not render against the sample customer: {exc.message}'
     if isinstance(exc, TemplateSyntaxError):
         where = f"{exc.name or name}:{exc.lineno}"
         return f'template "{name}" has a syntax error at {where}: {exc.message}'

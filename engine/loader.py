@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from engine.checks import did_you_mean, semantic_problems
 from engine.compiler import compile_journey
 from engine.errors import JourneyError, JourneyValidationError
+from engine.limits import MAX_ID_LENGTH
 from engine.plan import Plan
 from engine.schema import (
     SLUG,
@@ -35,28 +36,63 @@ from engine.schema import (
     vocabulary,
 )
 from engine.source import Path as SourcePath
-from engine.source import Source, SourceSyntaxError, format_path, parse_source
+from engine.source import (
+    Source,
+    SourceSyntaxError,
+    decode_source,
+    format_path,
+    parse_source,
+    read_source_file,
+)
 from engine.stages import STAGES
-from engine.templates import read_email_sources
+from engine.templates import TemplateMissing, read_email_sources
 
 # Errors pydantic reports for the union members that did not apply, when another member explains more.
 _UNION_NOISE = {"model_type", "dict_type", "string_type", "model_attributes_type", "literal_error"}
 
 
 def compile_text(text: str, file: str, templates_dir: Path) -> Plan:
-    """Validate and compile one journey given as text; raise ``JourneyValidationError`` on problems."""
+    """Validate and compile one journey given as text; raise ``JourneyValidationError`` on problems.
+
+    Nothing else comes out: every limit of ``engine.limits`` is checked, and every refusal is a
+    positioned ``JourneyError``. The work is bounded by those limits, whatever the text.
+    """
     journey, errors = validate_text(text, file, templates_dir)
     if errors or journey is None:
         raise JourneyValidationError(errors)
     sources: dict[str, str] = {}
-    for step in journey.steps:
+    for index, step in enumerate(journey.steps):
         if isinstance(step, SendStep) and step.send.email is not None:
-            sources.update(read_email_sources(templates_dir, step.send.email))
+            try:
+                sources.update(read_email_sources(templates_dir, step.send.email))
+            except TemplateMissing as exc:  # changed since it was checked
+                path: SourcePath = ("steps", index, "send", "email")
+                raise JourneyValidationError(
+                    [JourneyError(file, 1, 1, format_path(path), exc.message)]
+                ) from exc
     return compile_journey(journey, sources)
 
 
+def compile_bytes(data: bytes, file: str, templates_dir: Path) -> Plan:
+    """``compile_text`` of a file's bytes: refused past the size limit or where they are not UTF-8."""
+    try:
+        text = decode_source(data)
+    except SourceSyntaxError as exc:
+        raise JourneyValidationError([_source_error(file, exc)]) from exc
+    return compile_text(text, file, templates_dir)
+
+
 def compile_file(path: Path, templates_dir: Path | None = None) -> Plan:
-    return compile_text(path.read_text("utf-8"), path.name, templates_dir or path.parent / "templates")
+    """Compile one journey file, read within the size limit; errors name the file by its name."""
+    try:
+        text = read_source_file(path)
+    except SourceSyntaxError as exc:
+        raise JourneyValidationError([_source_error(path.name, exc)]) from exc
+    return compile_text(text, path.name, templates_dir or path.parent / "templates")
+
+
+def _source_error(file: str, exc: SourceSyntaxError) -> JourneyError:
+    return JourneyError(file, exc.line, exc.column, format_path(exc.path), exc.message)
 
 
 def journey_files(path: Path) -> list[Path]:
@@ -89,7 +125,7 @@ def validate_text(text: str, file: str, templates_dir: Path) -> tuple[Journey | 
     try:
         source = parse_source(text, file)
     except SourceSyntaxError as exc:
-        return None, [JourneyError(file, exc.line, exc.column, "", exc.message)]
+        return None, [_source_error(file, exc)]
     errors = [
         _error(source, path, f'key "{path[-1]}" is written twice; the second would win', key=True)
         for path in source.duplicate_keys
@@ -140,7 +176,7 @@ def _salvage(data: dict[str, Any], exc: ValidationError) -> tuple[Journey, bool,
         raw = steps[index]
         step_id = raw.get("id") if isinstance(raw, dict) else None
         # A stand-in that keeps the step's id, so steps that go to it still find it.
-        valid = isinstance(step_id, str) and re.match(SLUG, step_id)
+        valid = isinstance(step_id, str) and re.match(SLUG, step_id) and len(step_id) <= MAX_ID_LENGTH
         steps[index] = {"id": step_id if valid else f"steps_{index}_", "exit": None}
     patched["steps"] = steps
     try:
@@ -226,10 +262,15 @@ def _message(err: Any, path: SourcePath, data: Any) -> tuple[str, bool]:
     if kind == "too_short" and path:
         return f'"{path[-1]}" needs at least one entry', False
     if kind == "string_pattern_mismatch":
-        return f'"{value}" is not a valid name: use lower case letters, digits and _', False
+        return f'"{_shorten(str(value))}" is not a valid name: use lower case letters, digits and _', False
     if kind in ("value_error", "assertion_error"):
         return str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, "), False
-    return f"{err['msg']} (got {value!r})", False
+    return f"{err['msg']} (got {_shorten(repr(value))})", False
+
+
+def _shorten(text: str, most: int = 80) -> str:
+    """A value quoted in a message: the file may hold a long one, the message shows its start."""
+    return text if len(text) <= most else text[:most] + "..."
 
 
 # The model whose keys are allowed at a path (indices written as "*"), for did-you-mean.

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -19,6 +20,7 @@ from pydantic import (
 )
 
 from engine.durations import parse_duration, parse_time_of_day
+from engine.limits import MAX_EVENT_NAME_LENGTH, MAX_ID_LENGTH, TEMPLATE_NAME
 from engine.stages import Stage
 
 SLUG = r"^[a-z][a-z0-9_]*$"
@@ -38,6 +40,33 @@ def _time_of_day(value: Any) -> Any:
     return parse_time_of_day(value) if isinstance(value, str | int | float) else value
 
 
+# Length limits are checked after the pattern, by validators that leave the JSON Schema as it is.
+def _id_length(value: str) -> str:
+    if len(value) > MAX_ID_LENGTH:
+        raise ValueError(
+            f'"{value[:MAX_ID_LENGTH]}..." is too long: an id has at most {MAX_ID_LENGTH} characters'
+        )
+    return value
+
+
+def _event_length(value: str) -> str:
+    if len(value) > MAX_EVENT_NAME_LENGTH:
+        shown = value[:MAX_ID_LENGTH]
+        most = MAX_EVENT_NAME_LENGTH
+        raise ValueError(f'"{shown}..." is too long: an event name has at most {most} characters')
+    return value
+
+
+def _template_name(value: str) -> str:
+    if not TEMPLATE_NAME.match(value):
+        shown = value if len(value) <= MAX_ID_LENGTH else value[:MAX_ID_LENGTH] + "..."
+        raise ValueError(
+            f'"{shown}" is not a template name: write the name of a folder in templates/ (lower case'
+            f" letters, digits, _ and -, starting with a letter, at most {MAX_ID_LENGTH} characters)"
+        )
+    return value
+
+
 Duration = Annotated[
     str,
     BeforeValidator(_duration),
@@ -50,8 +79,15 @@ TimeOfDay = Annotated[
     BeforeValidator(_time_of_day),
     WithJsonSchema({"type": "string", "pattern": r"^\d{1,2}:\d{2}$", "description": "local time, HH:MM"}),
 ]
-StepId = Annotated[str, Field(pattern=SLUG, description="step id: lower case, digits and _")]
-EventName = Annotated[str, Field(pattern=EVENT, description="event name, e.g. purchase_completed")]
+StepId = Annotated[
+    str, Field(pattern=SLUG, description="step id: lower case, digits and _"), AfterValidator(_id_length)
+]
+EventName = Annotated[
+    str,
+    Field(pattern=EVENT, description="event name, e.g. purchase_completed"),
+    AfterValidator(_event_length),
+]
+TemplateName = Annotated[str, AfterValidator(_template_name)]
 Expression = Annotated[
     str,
     Field(
@@ -97,7 +133,7 @@ class StepBase(Model):
 
 
 class SendSpec(Model):
-    email: str | None = Field(None, description="email template name (a folder in templates/)")
+    email: TemplateName | None = Field(None, description="email template name (a folder in templates/)")
     webhook: str | None = Field(None, description="webhook message type, for SMS/push/social fan-out")
     payload: dict[str, Any] | None = Field(None, description="webhook payload; strings are templates")
 
@@ -236,7 +272,9 @@ STEP_MODELS: dict[str, type[StepBase]] = {
 class Journey(Model):
     """One journey file."""
 
-    journey: str = Field(pattern=SLUG, description="the journey's id, e.g. onboarding")
+    journey: Annotated[str, AfterValidator(_id_length)] = Field(
+        pattern=SLUG, description="the journey's id, e.g. onboarding"
+    )
     description: str = ""
     stage: Stage = Field(description="the lifecycle stage this journey serves")
     trigger: Trigger

@@ -2,19 +2,43 @@
 
 Paths are tuples of keys and indices, e.g. ``("steps", 3, "wait_for", "timeout")``, and print as
 ``steps[3].wait_for.timeout``.
+
+Reading is bounded before anything is built: a file is at most ``MAX_FILE_BYTES``, valid UTF-8,
+free of control characters, at most ``MAX_DEPTH`` levels deep, and has no anchors or aliases
+(``&``, ``*``), so a few hundred bytes can never expand into gigabytes. Each refusal is a
+``SourceSyntaxError`` with the line, column and path where it happened.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path as FsPath
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.events import AliasEvent, CollectionStartEvent, Event
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.resolver import Resolver
+from yaml.scanner import Scanner
+
+from engine.limits import MAX_DEPTH, MAX_FILE_BYTES
 
 Path = tuple[str | int, ...]
 # YAML 1.1 reads 10:00 as the sexagesimal number 600; a journey means a time of day.
 _CLOCK = re.compile(r"^\d{1,2}:\d{2}$")
+# What YAML refuses to read (its Reader's NON_PRINTABLE); found here first, to say where.
+_NOT_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_BINARY = "tag:yaml.org,2002:binary"
+ANCHORS_MESSAGE = "anchors and aliases (&, *) are not allowed in journey files"
+DEPTH_MESSAGE = f"nesting deeper than {MAX_DEPTH} levels is not allowed in journey files"
+SIZE_MESSAGE = (
+    f"the file is larger than {MAX_FILE_BYTES // 1024} KB ({MAX_FILE_BYTES} bytes), the most a file may be"
+)
 
 
 def format_path(path: Path) -> str:
@@ -48,20 +72,75 @@ class Source:
 
 
 class SourceSyntaxError(Exception):
-    def __init__(self, message: str, line: int, column: int) -> None:
+    """A file that cannot be read as YAML within the limits; ``path`` is where, when known."""
+
+    def __init__(self, message: str, line: int, column: int, path: Path = ()) -> None:
         super().__init__(message)
         self.message = message
         self.line = line
         self.column = column
+        self.path = path
+
+
+def read_source_file(file: FsPath) -> str:
+    """The text of a journey (or story) file: at most ``MAX_FILE_BYTES`` of UTF-8, else refused.
+
+    Never reads more than the limit (a huge file, a FIFO or /dev/zero cost nothing).
+    """
+    try:
+        with file.open("rb") as stream:
+            data = stream.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise SourceSyntaxError(f"the file cannot be read: {exc.strerror or exc}", 1, 1) from exc
+    return decode_source(data)
+
+
+def decode_source(data: bytes) -> str:
+    """Bytes of a journey file as text: refused past the size limit or where they are not UTF-8."""
+    if len(data) > MAX_FILE_BYTES:
+        raise SourceSyntaxError(SIZE_MESSAGE, 1, 1)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        text = data[: exc.start].decode("utf-8")
+        line, column = _line_column(text, len(text))
+        raise SourceSyntaxError(
+            f"the file is not valid UTF-8: byte 0x{data[exc.start]:02x} cannot start or continue a character",
+            line,
+            column,
+        ) from exc
+
+
+def check_text(text: str) -> None:
+    """Refuse a text past the size limit or with a character YAML does not allow (NUL, controls)."""
+    if len(text) > MAX_FILE_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
+        raise SourceSyntaxError(SIZE_MESSAGE, 1, 1)
+    found = _NOT_PRINTABLE.search(text)
+    if found:
+        line, column = _line_column(text, found.start())
+        code = ord(found.group())
+        kind = "control character" if code < 0x20 or 0x7F <= code < 0xA0 else "character"
+        raise SourceSyntaxError(f"{kind} U+{code:04X} is not allowed in a journey file", line, column)
+
+
+def _line_column(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 def parse_source(text: str, file: str) -> Source:
     """Parse one YAML document, raising ``SourceSyntaxError`` with its position on bad YAML."""
-    loader = yaml.SafeLoader(text)
+    check_text(text)
+    try:
+        loader = _BoundedLoader(text)
+    except yaml.YAMLError as exc:  # a ReaderError: check_text finds these first, with a position
+        raise SourceSyntaxError(f"YAML syntax error: {exc}", 1, 1) from exc
     try:
         node = loader.get_single_node()
         source = Source(file=file, data=None)
         source.data = _build(loader, node, (), source) if node is not None else None
+    except _Refused as exc:
+        raise SourceSyntaxError(exc.message, *_mark(exc.mark), exc.path) from exc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -69,21 +148,88 @@ def parse_source(text: str, file: str) -> Source:
         if exc.context:
             problem = f"{problem} ({exc.context})"
         raise SourceSyntaxError(f"YAML syntax error: {problem}", line, column) from exc
+    except yaml.YAMLError as exc:
+        raise SourceSyntaxError(f"YAML syntax error: {exc}", 1, 1) from exc
     finally:
         loader.dispose()
     return source
 
 
-def _mark(node: yaml.Node) -> tuple[int, int]:
-    return node.start_mark.line + 1, node.start_mark.column + 1
+class _Refused(Exception):
+    """What the bounded loader will not read, where it stands."""
+
+    def __init__(self, message: str, mark: Any, path: Path) -> None:
+        super().__init__(message)
+        self.message = message
+        self.mark = mark
+        self.path = path
 
 
-def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path, source: Source) -> Any:
+class _BoundedComposer(Composer):
+    """PyYAML's composer, refusing anchors, aliases and deep nesting before it builds a node.
+
+    A refused event is never composed, so an alias bomb is stopped at its first ``&``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._path: list[str | int] = []
+        self._depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        event: Event = self.peek_event()  # type: ignore[attr-defined]  # mixed in by Parser
+        step = _path_step(parent, index)
+        path = (*self._path, step) if step is not None else tuple(self._path)
+        if isinstance(event, AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise _Refused(ANCHORS_MESSAGE, event.start_mark, path)
+        collection = isinstance(event, CollectionStartEvent)
+        if collection and self._depth >= MAX_DEPTH:
+            raise _Refused(DEPTH_MESSAGE, event.start_mark, path)
+        if step is not None:
+            self._path.append(step)
+        self._depth += collection
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= collection
+            if step is not None:
+                self._path.pop()
+        return node
+
+
+def _path_step(parent: Node | None, index: Any) -> str | int | None:
+    """The path component of a node composed in ``parent`` at ``index`` (None for a mapping's key)."""
+    if isinstance(parent, SequenceNode) and isinstance(index, int):
+        return index
+    if isinstance(parent, MappingNode) and isinstance(index, Node):
+        return str(index.value) if isinstance(index, ScalarNode) else "?"
+    return None
+
+
+class _BoundedLoader(Reader, Scanner, Parser, _BoundedComposer, SafeConstructor, Resolver):
+    """``yaml.SafeLoader`` with the bounded composer."""
+
+    def __init__(self, stream: str) -> None:
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        _BoundedComposer.__init__(self)
+        SafeConstructor.__init__(self)
+        Resolver.__init__(self)
+
+
+def _mark(node: Any) -> tuple[int, int]:
+    """Line and column (1-based) of a node or a mark."""
+    mark = node.start_mark if isinstance(node, yaml.Node) else node
+    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+
+
+def _build(loader: _BoundedLoader, node: yaml.Node, path: Path, source: Source) -> Any:
     source.values[path] = _mark(node)
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            key = _construct(loader, key_node, path)
             key = key if isinstance(key, str) else str(key)
             child = (*path, key)
             if key in result:
@@ -95,4 +241,22 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path, source: Source)
         return [_build(loader, item, (*path, i), source) for i, item in enumerate(node.value)]
     if isinstance(node, yaml.ScalarNode) and node.style is None and _CLOCK.match(node.value):
         return node.value
-    return loader.construct_object(node, deep=True)
+    return _construct(loader, node, path)
+
+
+def _construct(loader: _BoundedLoader, node: yaml.Node, path: Path) -> Any:
+    """The value of a scalar (or of a key), refused with its position when it cannot be read."""
+    if node.tag == _BINARY:
+        raise SourceSyntaxError(
+            "binary values (!!binary) are not allowed in journey files", *_mark(node), path
+        )
+    try:
+        return loader.construct_object(node, deep=True)
+    except yaml.MarkedYAMLError as exc:  # an unknown tag (!!python/object, !foo), ...
+        raise SourceSyntaxError(f"YAML syntax error: {exc.problem}", *_mark(node), path) from exc
+    except (ValueError, OverflowError, TypeError) as exc:
+        # int() past 4300 digits, a timestamp such as 2024-13-45, ...: not a YAML error to PyYAML.
+        text = str(node.value) if isinstance(node, ScalarNode) else ""
+        text = text if len(text) <= 40 else text[:40] + "..."
+        reason = str(exc).split(";")[0]
+        raise SourceSyntaxError(f'the value "{text}" cannot be read: {reason}', *_mark(node), path) from exc

@@ -7,18 +7,22 @@
 
 Files whose names start with ``_`` at the top of ``templates/`` are shared layouts and partials.
 A plan carries the sources it needs, so a customer is always mailed with the version they entered on.
+Templates render in ``engine.sandbox.BoundedSandbox``: every operation is bounded (see there).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import DictLoader, StrictUndefined, select_autoescape
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import DictLoader, StrictUndefined, TemplateError, select_autoescape
+
+from engine.limits import MAX_FILE_BYTES, MAX_TEMPLATE_FILES, TEMPLATE_NAME
+from engine.sandbox import BoundedSandbox, budget
 
 EMAIL_PARTS = ("subject.txt", "body.html", "body.txt")
 
@@ -31,25 +35,77 @@ class RenderedEmail:
 
 
 class TemplateMissing(Exception):
-    pass
+    """An email template that cannot be read: no such folder, a part missing, a file unreadable.
+
+    ``message`` names the template by its path relative to the journeys folder
+    (``templates/welcome``), for errors shown to whoever sent the journey; ``str()`` names the
+    folder as the caller gave it.
+    """
+
+    def __init__(self, message: str, detail: str | None = None) -> None:
+        super().__init__(detail or message)
+        self.message = message
+
+
+class TemplateRenderError(TemplateError):
+    """A template failed while rendering for a reason of Python's, not Jinja's own (a number too
+    large, a value of the wrong type, ...). ``render_email`` and ``render_value`` raise this or
+    another ``jinja2.TemplateError`` (UndefinedError, SecurityError and its subclass
+    ``engine.sandbox.LimitExceeded``,
+    TemplateSyntaxError, TemplateNotFound), and nothing else, for any failure inside a template."""
 
 
 def read_email_sources(templates_dir: Path, name: str) -> dict[str, str]:
-    """Every file of email template ``name`` plus the shared ``_`` files, keyed by relative path."""
+    """Every file of email template ``name`` plus the shared ``_`` files, keyed by relative path.
+
+    ``name`` is a folder directly in ``templates_dir`` (``engine.limits.TEMPLATE_NAME``); nothing
+    outside ``templates_dir`` is ever read, and no file over ``MAX_FILE_BYTES``.
+    """
+    shown = f"{templates_dir.name}/{name}"
+    if not TEMPLATE_NAME.match(name):
+        raise TemplateMissing(f'"{name[:80]}" is not a template name (a folder directly in templates/)')
+    root = templates_dir.resolve()
     folder = templates_dir / name
-    if not folder.is_dir():
-        raise TemplateMissing(f'email template "{name}" does not exist (no folder {folder})')
+    if not folder.is_dir() or not folder.resolve().is_relative_to(root):
+        raise TemplateMissing(
+            f'email template "{name}" does not exist (no folder {shown})',
+            f'email template "{name}" does not exist (no folder {folder})',
+        )
     missing = [part for part in EMAIL_PARTS if not (folder / part).is_file()]
     if missing:
-        raise TemplateMissing(f'email template "{name}" lacks {", ".join(missing)} in {folder}')
-    sources = {f"{name}/{f.name}": f.read_text("utf-8") for f in sorted(folder.iterdir()) if f.is_file()}
+        raise TemplateMissing(
+            f'email template "{name}" lacks {", ".join(missing)} in {shown}',
+            f'email template "{name}" lacks {", ".join(missing)} in {folder}',
+        )
+    files = [f for f in sorted(folder.iterdir()) if f.is_file()]
+    if len(files) > MAX_TEMPLATE_FILES:
+        raise TemplateMissing(f'email template "{name}" has more than {MAX_TEMPLATE_FILES} files in {shown}')
+    sources = {f"{name}/{f.name}": _read(f, root, f"{shown}/{f.name}") for f in files}
     for shared in sorted(templates_dir.glob("_*")):
         if shared.is_file():
-            sources[shared.name] = shared.read_text("utf-8")
+            sources[shared.name] = _read(shared, root, f"{templates_dir.name}/{shared.name}")
     return sources
 
 
-def environment(sources: Mapping[str, str]) -> SandboxedEnvironment:
+def _read(file: Path, root: Path, shown: str) -> str:
+    """One template file: inside the templates folder, at most MAX_FILE_BYTES, UTF-8."""
+    if not file.resolve().is_relative_to(root):
+        raise TemplateMissing(f"{shown} links outside the templates folder")
+    try:
+        with file.open("rb") as stream:
+            data = stream.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise TemplateMissing(f"{shown} cannot be read: {exc.strerror or type(exc).__name__}") from exc
+    if len(data) > MAX_FILE_BYTES:
+        raise TemplateMissing(f"{shown} is larger than {MAX_FILE_BYTES // 1024} KB")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise TemplateMissing(f"{shown} is not valid UTF-8 (line {line})") from exc
+
+
+def environment(sources: Mapping[str, str]) -> BoundedSandbox:
     """The Jinja2 environment for one set of template sources, shared while those sources are in use.
 
     Every customer on one journey version has the same sources; sharing the environment means each
@@ -59,8 +115,8 @@ def environment(sources: Mapping[str, str]) -> SandboxedEnvironment:
 
 
 @lru_cache(maxsize=64)
-def _environment(sources: tuple[tuple[str, str], ...]) -> SandboxedEnvironment:
-    return SandboxedEnvironment(
+def _environment(sources: tuple[tuple[str, str], ...]) -> BoundedSandbox:
+    return BoundedSandbox(
         loader=DictLoader(dict(sources)),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=StrictUndefined,
@@ -80,21 +136,50 @@ def _variant(sources: Mapping[str, str], name: str, part: str, locale: str | Non
 def render_email(
     sources: Mapping[str, str], name: str, context: Mapping[str, Any], locale: str | None = None
 ) -> RenderedEmail:
-    """Render subject, HTML and text of email ``name``; raises Jinja2 errors on any problem."""
+    """Render subject, HTML and text of email ``name``.
+
+    Raises a ``jinja2.TemplateError`` (and nothing else) on any problem: see ``TemplateRenderError``.
+    Each part renders within its own budget (``engine.sandbox``).
+    """
     env = environment(sources)
-    parts = [env.get_template(_variant(sources, name, part, locale)).render(context) for part in EMAIL_PARTS]
+    with _template_errors():
+        parts = [
+            env.get_template(_variant(sources, name, part, locale)).render(context) for part in EMAIL_PARTS
+        ]
     return RenderedEmail(subject=" ".join(parts[0].split()), html=parts[1], text=parts[2])
 
 
 def render_value(value: Any, context: Mapping[str, Any]) -> Any:
-    """Render every string inside a webhook payload as a (non-HTML) template."""
+    """Render every string inside a webhook payload as a (non-HTML) template.
+
+    Raises a ``jinja2.TemplateError`` (and nothing else) on any problem, like ``render_email``;
+    the whole payload renders within one budget.
+    """
+    with _template_errors(), budget():
+        return _render_value(environment({}), value, context)
+
+
+def _render_value(env: BoundedSandbox, value: Any, context: Mapping[str, Any]) -> Any:
     if isinstance(value, str):
-        return environment({}).from_string(value).render(context)
+        return env.from_string(value).render(context)
     if isinstance(value, list):
-        return [render_value(item, context) for item in value]
+        return [_render_value(env, item, context) for item in value]
     if isinstance(value, dict):
-        return {key: render_value(item, context) for key, item in value.items()}
+        return {key: _render_value(env, item, context) for key, item in value.items()}
     return value
+
+
+@contextmanager
+def _template_errors() -> Iterator[None]:
+    """Turn any failure inside a template into a ``TemplateError``."""
+    try:
+        yield
+    except TemplateError:
+        raise
+    except Exception as exc:
+        # RecursionError, MemoryError, OverflowError, TypeError, ZeroDivisionError, ...: whatever
+        # Python raised inside the template is the template's failure, and a permanent one.
+        raise TemplateRenderError(f"{type(exc).__name__}: {exc}") from exc
 
 
 def sample_context(
