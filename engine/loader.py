@@ -73,13 +73,18 @@ def compile_text(text: str, file: str, templates_dir: Path) -> Plan:
     return compile_journey(journey, sources)
 
 
-def compile_bytes(data: bytes, file: str, templates_dir: Path) -> Plan:
-    """``compile_text`` of a file's bytes: refused past the size limit or where they are not UTF-8."""
+def decode_journey(data: bytes, file: str) -> str:
+    """The text of a journey file's bytes; ``JourneyValidationError`` past the size limit or where
+    they are not UTF-8."""
     try:
-        text = decode_source(data)
+        return decode_source(data)
     except SourceSyntaxError as exc:
         raise JourneyValidationError([_source_error(file, exc)]) from exc
-    return compile_text(text, file, templates_dir)
+
+
+def compile_bytes(data: bytes, file: str, templates_dir: Path) -> Plan:
+    """``compile_text`` of a file's bytes (``decode_journey``)."""
+    return compile_text(decode_journey(data, file), file, templates_dir)
 
 
 def compile_file(path: Path, templates_dir: Path | None = None) -> Plan:

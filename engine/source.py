@@ -36,9 +36,7 @@ _NOT_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd
 _BINARY = "tag:yaml.org,2002:binary"
 ANCHORS_MESSAGE = "anchors and aliases (&, *) are not allowed in journey files"
 DEPTH_MESSAGE = f"nesting deeper than {MAX_DEPTH} levels is not allowed in journey files"
-SIZE_MESSAGE = (
-    f"the file is larger than {MAX_FILE_BYTES // 1024} KB ({MAX_FILE_BYTES} bytes), the most a file may be"
-)
+SIZE_MESSAGE = f"the file is larger than {MAX_FILE_BYTES // 1024} KB, the most a journey file may be"
 
 
 def format_path(path: Path) -> str:

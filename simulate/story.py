@@ -17,10 +17,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from engine.durations import DurationError, parse_duration
+from engine.source import SourceSyntaxError, format_path, parse_source, read_source_file
 from simulate.offsets import parse_offset
 
 DEFAULT_TRAITS: dict[str, Any] = {"email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace"}
@@ -84,10 +84,13 @@ class StoryFileError(ValueError):
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
+    """A story or test file, read by the journeys' bounded loader (the same size, depth and alias
+    limits, engine.limits)."""
     try:
-        data = yaml.safe_load(path.read_text("utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise StoryFileError(f"{path}: {exc}") from exc
+        data = parse_source(read_source_file(path), str(path)).data or {}
+    except SourceSyntaxError as exc:
+        where = f" {format_path(exc.path)}:" if exc.path else ""
+        raise StoryFileError(f"{path}:{exc.line}:{exc.column}{where} {exc.message}") from exc
     if not isinstance(data, dict):
         raise StoryFileError(f"{path}: expected a mapping at the top")
     return data
@@ -114,8 +117,15 @@ def parse_pairs(pairs: list[str], option: str) -> dict[str, Any]:
         key, sep, raw = pair.partition("=")
         if not sep or not key:
             raise StoryFileError(f'{option} "{pair}": write key=value')
-        values[key] = yaml.safe_load(raw) if raw else ""
+        values[key] = _scalar(raw, option, pair) if raw else ""
     return values
+
+
+def _scalar(raw: str, option: str, pair: str) -> Any:
+    try:
+        return parse_source(raw, option).data
+    except SourceSyntaxError as exc:
+        raise StoryFileError(f'{option} "{pair}": {exc.message}') from exc
 
 
 __all__ = ["DurationError", "Story", "StoryEvent", "StoryFileError", "parse_inline_event", "read_yaml"]

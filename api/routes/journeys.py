@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path as FsPath
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, HTTPException, Path, Request, status
 from fastapi.responses import JSONResponse
@@ -25,7 +28,8 @@ from api.schemas import (
 from api.stats import stats_out, step_counts
 from engine.diagram import mermaid
 from engine.errors import JourneyError, JourneyValidationError
-from engine.loader import compile_text
+from engine.limits import VALIDATION_SECONDS
+from engine.loader import compile_text, decode_journey
 from engine.plan import Plan
 from engine.source import parse_source
 from store.database import Store
@@ -79,16 +83,34 @@ def invalid(errors: list[JourneyError]) -> JSONResponse:
     return JSONResponse(body.model_dump(), status_code=422)
 
 
-async def read_yaml(request: Request, file: str) -> str:
+# Validation runs off the event loop, on threads of its own: a journey that takes long to check
+# (the engine bounds the work, see engine.limits) delays no other request, /healthz included.
+# At most VALIDATION_THREADS run at once; a validation still waiting for a thread when its time
+# budget is up never starts. A thread cannot be stopped, which is why only bounded work runs in one.
+VALIDATION_THREADS = 2
+_executor: ThreadPoolExecutor | None = None
+T = TypeVar("T")
+
+
+async def off_loop(file: str, work: Callable[[], T]) -> T:
+    """Run ``work`` on a validation thread within VALIDATION_SECONDS, else a positioned error."""
+    global _executor
+    if _executor is None:
+        _executor = ThreadPoolExecutor(VALIDATION_THREADS, thread_name_prefix="journey-validation")
+    running = asyncio.get_running_loop().run_in_executor(_executor, work)
     try:
-        return (await request.body()).decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise JourneyValidationError([JourneyError(file, 1, 1, "", f"the file is not UTF-8: {exc}")]) from exc
+        return await asyncio.wait_for(running, timeout=VALIDATION_SECONDS)
+    except TimeoutError as exc:
+        message = (
+            f"the journey could not be validated within {VALIDATION_SECONDS:g} s; try again, or simplify it"
+        )
+        raise JourneyValidationError([JourneyError(file, 1, 1, "", message)]) from exc
 
 
-def compile_body(text: str, file: str, journeys_dir: FsPath) -> Plan:
-    """Compile against the deployed templates (``<journeys_dir>/templates``)."""
-    return compile_text(text, file, journeys_dir / "templates")
+def compile_body(data: bytes, file: str, journeys_dir: FsPath) -> tuple[str, Plan]:
+    """Decode and compile against the deployed templates (``<journeys_dir>/templates``)."""
+    text = decode_journey(data, file)
+    return text, compile_text(text, file, journeys_dir / "templates")
 
 
 @router.get("", response_model=list[JourneySummary], responses=UNAUTHORIZED, summary="List journeys")
@@ -112,8 +134,9 @@ async def list_journeys(store: StoreDep) -> list[JourneySummary]:
 async def validate(request: Request, settings: SettingsDep) -> JourneyValid | JSONResponse:
     """Answers as a deploy would (422 with every problem), without deploying: for CI and editors."""
     file = "journey.yaml"
+    data = await request.body()
     try:
-        plan = compile_body(await read_yaml(request, file), file, settings.journeys_dir)
+        _, plan = await off_loop(file, lambda: compile_body(data, file, settings.journeys_dir))
     except JourneyValidationError as exc:
         return invalid(exc.errors)
     return JourneyValid(
@@ -152,13 +175,13 @@ async def deploy(
 ) -> JourneyDeployed | JSONResponse:
     """Make this YAML the current version. Customers in flight keep the version they entered on."""
     file = f"{name}.yaml"
+    data = await request.body()
     try:
-        text = await read_yaml(request, file)
-        plan = compile_body(text, file, settings.journeys_dir)
+        text, plan = await off_loop(file, lambda: compile_body(data, file, settings.journeys_dir))
     except JourneyValidationError as exc:
         return invalid(exc.errors)
     if plan.journey != name:
-        line, column = parse_source(text, file).position(("journey",))
+        line, column = await off_loop(file, lambda: parse_source(text, file).position(("journey",)))
         return invalid(
             [
                 JourneyError(
