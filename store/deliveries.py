@@ -1,4 +1,6 @@
-"""The delivery log: one row per email or webhook sent or skipped, unique by idempotency key."""
+"""The delivery log: one row per email or webhook sent or skipped, unique by idempotency key; and
+the send intents: an email noted before it goes out, so a retry knows an earlier attempt may have
+delivered it."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from contracts.records import StepRecord
 from store.inserts import insert_ignore
 from store.reading import reading
 from store.steps import insert_records
-from store.tables import deliveries
+from store.tables import deliveries, send_intents
 
 
 class DeliveryRepository:
@@ -28,6 +30,20 @@ class DeliveryRepository:
             )
         return None if row is None else delivery_result(row)
 
+    async def begin_send(self, key: str, channel: str, *, message_id: str | None, at: datetime) -> bool:
+        """Note (and commit) that ``key`` is about to go out; True when an earlier attempt's note is
+        there instead: that attempt stopped with the message possibly delivered (outcome unknown)."""
+        async with self._engine.begin() as conn:
+            inserted = await insert_ignore(
+                conn, send_intents, {"key": key, "channel": channel, "message_id": message_id, "at": at}
+            )
+        return not inserted
+
+    async def cancel_send(self, key: str) -> None:
+        """Forget the note of ``key``: the attempt failed before the message could reach the server."""
+        async with self._engine.begin() as conn:
+            await conn.execute(send_intents.delete().where(send_intents.c.key == key))
+
     async def record(
         self,
         key: str,
@@ -40,9 +56,12 @@ class DeliveryRepository:
         records: Sequence[StepRecord] = (),
     ) -> DeliveryResult:
         """Log ``result`` under ``key`` (and the step ``records`` that led here, in the same
-        transaction); if the key is already logged, return that entry instead."""
+        transaction, which also settles the key's send intent); if the key is already logged,
+        return that entry instead."""
         async with self._engine.begin() as conn:
             await insert_records(conn, records)
+            if result.channel == "email":
+                await conn.execute(send_intents.delete().where(send_intents.c.key == key))
             inserted = await insert_ignore(
                 conn,
                 deliveries,

@@ -76,6 +76,17 @@ deliveries = sa.Table(
     sa.Index("ix_deliveries_journey_step", "journey", "step"),
 )
 
+# An email on its way: written (committed) before the SMTP exchange, deleted with the delivery log
+# entry. One left behind means an attempt stopped when the message may have reached the server.
+send_intents = sa.Table(
+    "send_intents",
+    metadata,
+    sa.Column("key", sa.String(500), primary_key=True),
+    sa.Column("channel", sa.String(20), nullable=False),
+    sa.Column("message_id", sa.String(500), nullable=True),
+    sa.Column("at", UTCDateTime(), nullable=False),
+)
+
 step_events = sa.Table(
     "step_events",
     metadata,
