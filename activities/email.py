@@ -2,7 +2,9 @@
 
 SMTP failures are sorted for Temporal: a refused recipient or a rejected message (5xx) will not
 succeed on a retry and fails the step for good; everything else (server down, timeouts, 4xx,
-a refused login or sender, which are problems of our setup) is retried with backoff.
+a refused login or sender, which are problems of our setup) is retried with backoff. A connection
+that fails after the message started to go out is ``SmtpInterrupted``: unlike every other failure,
+the server may have accepted the message (see ``JOURNEYS_UNCERTAIN_SEND_POLICY``).
 """
 
 from __future__ import annotations
@@ -121,11 +123,22 @@ def _utf8_quoted_printable() -> Charset:
 _UTF8_QP = _utf8_quoted_printable()
 
 
+#: The type of the one failure after which the server may have the message (a timeout or a dropped
+#: connection once the message started to go out); after any other the server has not accepted it.
+SMTP_INTERRUPTED = "SmtpInterrupted"
+
+
 async def send_message(message: Message, connections: SmtpConnections) -> None:
     """Hand ``message`` to the SMTP server; raises ``ApplicationError`` classified for retries."""
     settings = connections.settings
+    went_out = False
+
+    def going_out() -> None:
+        nonlocal went_out
+        went_out = True
+
     try:
-        await connections.send(message)
+        await connections.send(message, on_data=going_out)
     except aiosmtplib.SMTPRecipientsRefused as exc:
         codes = [refused.code for refused in exc.recipients]
         detail = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
@@ -156,6 +169,12 @@ async def send_message(message: Message, connections: SmtpConnections) -> None:
             f"SMTP server cannot take this message: {exc}", type="MessageRejected", non_retryable=True
         ) from exc
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        if went_out:
+            raise ApplicationError(
+                f"SMTP connection to {settings.smtp_host}:{settings.smtp_port} failed while the message "
+                f"was going out, so the server may have accepted it: {exc}",
+                type=SMTP_INTERRUPTED,
+            ) from exc
         raise ApplicationError(
             f"SMTP server {settings.smtp_host}:{settings.smtp_port} unavailable: {exc}",
             type="SmtpUnavailable",

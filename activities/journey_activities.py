@@ -3,6 +3,13 @@
 Every method is idempotent by ``req.key``: the delivery log and the points ledger remember what a
 key did, so a retry after a crash returns the recorded outcome instead of acting again.
 Timestamps come from ``req.at`` (the workflow clock), never the wall clock.
+
+One window stays open, because SMTP cannot be exactly-once: the server may accept an email and the
+attempt stop before its delivery log entry is written. Each email is noted as a send intent
+(committed) before the SMTP exchange; a retry that finds the note but no outcome follows
+``JOURNEYS_UNCERTAIN_SEND_POLICY``: ``resend`` (at least once: sent again with the same Message-ID,
+which receivers may use to drop the copy) or ``skip`` (at most once: logged as "uncertain").
+Anything that goes wrong while rendering a template fails the step for good: retrying cannot help.
 """
 
 from __future__ import annotations
@@ -10,12 +17,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal
 
-from jinja2 import TemplateError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.context import template_context
-from activities.email import Unsubscribe, build_message, message_id_for, send_message, sender_domain
+from activities.email import (
+    SMTP_INTERRUPTED,
+    Unsubscribe,
+    build_message,
+    message_id_for,
+    send_message,
+    sender_domain,
+)
 from activities.email import unsubscribe_mailto as mailto_for
 from activities.events import EventSink
 from activities.smtp_connections import SmtpConnections
@@ -38,8 +51,13 @@ from contracts.records import StepRecord
 from engine.templates import render_email, render_value
 from store import Store
 
-#: Called with the activity's name right after its side effect is committed (tests crash there).
+#: Called with the activity's name right after its side effect is committed, and with
+#: ``EMAIL_ACCEPTED`` once the SMTP server accepted an email, before it is logged (tests crash there).
 FailAfter = Callable[[str], None]
+EMAIL_ACCEPTED = "email_accepted"
+
+RESENT = "resent: an earlier attempt may have delivered it already (same Message-ID)"
+NOT_RESENT = "an earlier attempt may have delivered it; not sent again (JOURNEYS_UNCERTAIN_SEND_POLICY=skip)"
 
 
 class JourneyActivities:
@@ -89,12 +107,8 @@ class JourneyActivities:
         context = template_context(req, customer, req.event, req.data, unsubscribe.url)
         try:
             rendered = render_email(req.templates, req.template, context, locale=customer.locale)
-        except TemplateError as exc:
-            raise ApplicationError(
-                f'email template "{req.template}" failed to render: {exc}',
-                type="TemplateError",
-                non_retryable=True,
-            ) from exc
+        except Exception as exc:  # whatever a template raises, a retry renders the same: permanent
+            raise _render_failed(f'email template "{req.template}"', exc) from exc
         message_id = message_id_for(req.key, sender_domain(self.settings))
         message = build_message(
             sender=self.settings.mail_from,
@@ -105,7 +119,6 @@ class JourneyActivities:
             date=req.at,
             headers={"X-Journey": req.journey, "X-Journey-Step": req.step},
         )
-        await send_message(message, self.smtp)
         result = DeliveryResult(
             status="sent",
             channel="email",
@@ -113,7 +126,19 @@ class JourneyActivities:
             subject=rendered.subject,
             message_id=message_id,
         )
-        return await self._record(req, result)
+        earlier = await self.store.deliveries.begin_send(req.key, "email", message_id=message_id, at=req.at)
+        if earlier and self.settings.uncertain_send_policy == "skip":
+            uncertain = result.model_copy(update={"status": "uncertain", "reason": NOT_RESENT})
+            return await self._record(req, uncertain)
+        try:
+            await send_message(message, self.smtp)
+        except ApplicationError as exc:
+            # The server refused it or was never reached: this attempt leaves no doubt behind.
+            if exc.type != SMTP_INTERRUPTED and not earlier:
+                await self.store.deliveries.cancel_send(req.key)
+            raise
+        self._committed(EMAIL_ACCEPTED)
+        return await self._record(req, result.model_copy(update={"reason": RESENT}) if earlier else result)
 
     @activity.defn(name="send_webhook")
     async def send_webhook(self, req: SendWebhookRequest) -> DeliveryResult:
@@ -131,12 +156,8 @@ class JourneyActivities:
         context = template_context(req, customer, req.event, req.data, unsubscribe)
         try:
             payload = render_value(req.payload, context)
-        except TemplateError as exc:
-            raise ApplicationError(
-                f'webhook "{req.message_type}" payload failed to render: {exc}',
-                type="TemplateError",
-                non_retryable=True,
-            ) from exc
+        except Exception as exc:  # whatever a template raises, a retry renders the same: permanent
+            raise _render_failed(f'webhook "{req.message_type}" payload', exc) from exc
         body = {
             "id": req.key,
             "type": req.message_type,
@@ -250,6 +271,13 @@ class JourneyActivities:
     def _committed(self, name: str) -> None:
         if self.fail_after is not None:
             self.fail_after(name)
+
+
+def _render_failed(what: str, exc: Exception) -> ApplicationError:
+    """A permanent failure: the step records it as a failed send, with the reason, and moves on."""
+    return ApplicationError(
+        f"{what} failed to render: {type(exc).__name__}: {exc}", type="TemplateError", non_retryable=True
+    )
 
 
 def _no_email_reason(customer: CustomerSnapshot) -> str | None:

@@ -1,7 +1,9 @@
 """Inputs and outputs of the activities: the contract between the workflow and the side effects.
 
 ``key`` is the idempotency key: ``{workflow_id}/{entry_id}/{step}/{visit}``. It reaches the
-delivery log, the points ledger and the Message-ID, so a retry never sends or awards twice.
+delivery log, the points ledger and the Message-ID, so a retry never awards twice and never repeats
+a send already logged; an email whose earlier attempt stopped after the SMTP server may have taken
+it is resent with the same Message-ID or recorded "uncertain" (``JOURNEYS_UNCERTAIN_SEND_POLICY``).
 ``at`` is the workflow's clock (``workflow.now()``), so records follow simulated time too.
 """
 
@@ -44,8 +46,12 @@ class SendWebhookRequest(StepContext):
 
 
 class DeliveryResult(BaseModel):
-    status: Literal["sent", "skipped", "failed", "held"]  # held: the journey is paused, not sent
+    # held: the journey is paused, not sent. uncertain: an earlier attempt may have delivered it and
+    # the policy forbids sending again (JOURNEYS_UNCERTAIN_SEND_POLICY=skip).
+    status: Literal["sent", "skipped", "failed", "held", "uncertain"]
     channel: Literal["email", "webhook"]
+    # Why it was skipped, failed or uncertain; on "sent", set when it was sent again after an
+    # attempt whose outcome is unknown (the receiver may get it twice, with the same Message-ID).
     reason: str | None = None
     recipient: str | None = None
     subject: str | None = None
