@@ -34,6 +34,7 @@ _CLOCK = re.compile(r"^\d{1,2}:\d{2}$")
 # What YAML refuses to read (its Reader's NON_PRINTABLE); found here first, to say where.
 _NOT_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _BINARY = "tag:yaml.org,2002:binary"
+_PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 ANCHORS_MESSAGE = "anchors and aliases (&, *) are not allowed in journey files"
 DEPTH_MESSAGE = f"nesting deeper than {MAX_DEPTH} levels is not allowed in journey files"
 SIZE_MESSAGE = f"the file is larger than {MAX_FILE_BYTES // 1024} KB, the most a journey file may be"
@@ -116,9 +117,13 @@ def check_text(text: str) -> None:
     found = _NOT_PRINTABLE.search(text)
     if found:
         line, column = _line_column(text, found.start())
-        code = ord(found.group())
-        kind = "control character" if code < 0x20 or 0x7F <= code < 0xA0 else "character"
-        raise SourceSyntaxError(f"{kind} U+{code:04X} is not allowed in a journey file", line, column)
+        raise SourceSyntaxError(_character_message(found.group()), line, column)
+
+
+def _character_message(character: str) -> str:
+    code = ord(character)
+    kind = "control character" if code < 0x20 or 0x7F <= code < 0xA0 else "character"
+    return f"{kind} U+{code:04X} is not allowed in a journey file"
 
 
 def _line_column(text: str, offset: int) -> tuple[int, int]:
@@ -224,6 +229,9 @@ def _mark(node: Any) -> tuple[int, int]:
 
 def _build(loader: _BoundedLoader, node: yaml.Node, path: Path, source: Source) -> Any:
     source.values[path] = _mark(node)
+    if node.tag not in _PLAIN_TAGS and not isinstance(node, yaml.ScalarNode):
+        # !!set, !!omap, !!python/object/apply:...: only plain mappings and lists.
+        raise SourceSyntaxError(f'the tag "{node.tag}" is not allowed in journey files', *_mark(node), path)
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
@@ -249,7 +257,7 @@ def _construct(loader: _BoundedLoader, node: yaml.Node, path: Path) -> Any:
             "binary values (!!binary) are not allowed in journey files", *_mark(node), path
         )
     try:
-        return loader.construct_object(node, deep=True)
+        value = loader.construct_object(node, deep=True)
     except yaml.MarkedYAMLError as exc:  # an unknown tag (!!python/object, !foo), ...
         raise SourceSyntaxError(f"YAML syntax error: {exc.problem}", *_mark(node), path) from exc
     except (ValueError, OverflowError, TypeError) as exc:
@@ -258,3 +266,7 @@ def _construct(loader: _BoundedLoader, node: yaml.Node, path: Path) -> Any:
         text = text if len(text) <= 40 else text[:40] + "..."
         reason = str(exc).split(";")[0]
         raise SourceSyntaxError(f'the value "{text}" cannot be read: {reason}', *_mark(node), path) from exc
+    found = _NOT_PRINTABLE.search(value) if isinstance(value, str) else None
+    if found:  # written as an escape ("\0", "\x1b") rather than as the character itself
+        raise SourceSyntaxError(_character_message(found.group()), *_mark(node), path)
+    return value
