@@ -190,9 +190,7 @@ def _checked_tree(source: str, allowed: list[str] | None = None) -> nodes.Expr:
     tree = _parse(source)
     depth = _depth(tree)
     if depth > MAX_EXPRESSION_DEPTH:
-        raise ExpressionError(
-            f'"{source}" is nested {depth} levels deep; a condition has at most {MAX_EXPRESSION_DEPTH}'
-        )
+        raise _too_deep(source, depth)
     _check_filters_and_tests(source, tree)
     if allowed is not None:
         names = {node.name for node in _walk(tree) if isinstance(node, nodes.Name)}
@@ -213,10 +211,15 @@ def _parse(source: str) -> nodes.Expr:
     """Parse without compiling: brackets are counted first, so the parser's recursion is bounded."""
     env = _environment()
     try:
-        level = deepest = 0
+        level = deepest = run = longest_run = 0
         for token in env.lexer.tokenize(source, state="variable"):
             level += _BRACKETS.get(token.type, 0)
             deepest = max(deepest, level)
+            # ``not not ...`` and ``- - ...`` nest one level per operator too.
+            run = run + 1 if token.type in ("sub", "add") or token.test("name:not") else 0
+            longest_run = max(longest_run, run)
+        if longest_run > MAX_EXPRESSION_DEPTH:
+            raise _too_deep(source, longest_run)
         if deepest > MAX_EXPRESSION_BRACKETS:
             raise ExpressionError(
                 f'"{source}" nests brackets {deepest} deep; a condition nests them at most '
@@ -234,6 +237,12 @@ def _parse(source: str) -> nodes.Expr:
     except RecursionError as exc:
         raise ExpressionError(f'"{source}" is nested too deeply to be a condition') from exc
     return expression
+
+
+def _too_deep(source: str, depth: int) -> ExpressionError:
+    return ExpressionError(
+        f'"{source}" is nested {depth} levels deep; a condition has at most {MAX_EXPRESSION_DEPTH}'
+    )
 
 
 def _walk(tree: nodes.Node) -> Iterator[nodes.Node]:
