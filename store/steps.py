@@ -6,6 +6,7 @@ import functools
 import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel, Field
@@ -72,6 +73,59 @@ class JourneyStats(BaseModel):
     steps: dict[str, StepStats] = Field(default_factory=dict)
 
 
+class StepTally(BaseModel):
+    """One step of one version as the journey page draws it."""
+
+    entered: int = 0
+    completed: int = 0
+    waiting: int = 0  # entered and not yet completed: customers at this step right now
+    outcomes: dict[str, int] = Field(default_factory=dict)  # completed, by where they went ("end", "left: …")
+    conversions: int = 0  # goals reached while at this step
+    deliveries: dict[str, int] = Field(default_factory=dict)  # sends by status: sent, skipped, failed, held
+    points: int = 0
+
+
+class JourneyCounts(BaseModel):
+    """The live counts of a journey: of one version, or of all when ``version`` is None. Deliveries and
+    points carry no version, so they are always the journey's, across versions."""
+
+    journey: str
+    version: str | None
+    entered: int = 0
+    entered_since: int = 0  # entries at or after ``since`` (0 when none was given)
+    exited: int = 0
+    active: int = 0
+    conversions: int = 0
+    steps: dict[str, StepTally] = Field(default_factory=dict)
+
+
+def _counts_query(journey: str, version: str | None, since: datetime | None) -> sa.CompoundSelect[Any]:
+    """One statement, each part read from its own index (migration 0004): step records grouped by
+    step, kind and (for one version) detail; deliveries by step and status; points by step."""
+    e, d, p = step_events.c, deliveries.c, points_ledger.c
+    blank: sa.ColumnElement[str] = sa.literal_column("''")
+    count = sa.func.count()
+    of_journey = [e.journey == journey] + ([e.version == version] if version is not None else [])
+    detail = e.detail if version is not None else blank  # outcomes are drawn for one version only
+    records = sa.select(sa.literal_column("'e'"), e.step, e.kind, detail, count).where(*of_journey)
+    parts = [
+        records.group_by(e.step, e.kind, *([e.detail] if version is not None else [])),
+        sa.select(sa.literal_column("'d'"), d.step, d.status, blank, count)
+        .where(d.journey == journey)
+        .group_by(d.step, d.status),
+        sa.select(sa.literal_column("'p'"), p.step, blank, blank, sa.func.sum(p.delta))
+        .where(p.journey == journey)
+        .group_by(p.step),
+    ]
+    if since is not None:
+        parts.append(
+            sa.select(sa.literal_column("'r'"), sa.null(), blank, blank, count).where(
+                *of_journey, e.kind == "journey_entered", e.at >= since
+            )
+        )
+    return sa.union_all(*parts)
+
+
 class StepRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -131,6 +185,64 @@ class StepRepository:
             counts.waiting = max(counts.entered - counts.completed, 0)
         stats.active = max(stats.entered - stats.exited, 0)
         return stats
+
+    async def counts(
+        self, journey: str, version: str | None = None, *, since: datetime | None = None
+    ) -> JourneyCounts:
+        """Everything the journey page draws, in one query: per step entered, completed (by outcome),
+        waiting, conversions, deliveries by status and points; for the journey entered, exited,
+        active, conversions, and entries since ``since``."""
+        counts = JourneyCounts(journey=journey, version=version)
+        async with reading(self._engine).connect() as conn:
+            rows = (await conn.execute(_counts_query(journey, version, since))).all()
+        for part, step, kind, detail, n in rows:
+            n = int(n or 0)
+            tally = counts.steps.setdefault(step, StepTally()) if step else None
+            if part == "r":
+                counts.entered_since = n
+            elif part == "d" and tally is not None:
+                tally.deliveries[kind] = tally.deliveries.get(kind, 0) + n
+            elif part == "p" and tally is not None:
+                tally.points += n
+            elif kind == "journey_entered":
+                counts.entered += n
+            elif kind == "journey_exited":
+                counts.exited += n
+            elif kind == "converted":
+                counts.conversions += n
+                if tally is not None:
+                    tally.conversions += n
+            elif kind == "entered" and tally is not None:
+                tally.entered += n
+            elif kind == "completed" and tally is not None:
+                tally.completed += n
+                if detail:
+                    tally.outcomes[detail] = tally.outcomes.get(detail, 0) + n
+        for tally in counts.steps.values():
+            tally.waiting = max(tally.entered - tally.completed, 0)
+        counts.active = max(counts.entered - counts.exited, 0)
+        return counts
+
+    async def waiting(
+        self, journey: str, version: str, step: str, *, after: str | None = None, limit: int = 20
+    ) -> list[str]:
+        """Customers at ``step`` of ``journey`` ``version`` now (entered more often than completed),
+        by id, the ``limit`` after ``after``: a page of the journey page's side panel."""
+        e = step_events.c
+        balance = sa.func.sum(sa.case((e.kind == "entered", 1), else_=-1))
+        query = (
+            sa.select(e.customer_id)
+            .where(e.journey == journey, e.version == version, e.step == step)
+            .where(e.kind.in_(("entered", "completed")))
+            .group_by(e.customer_id)
+            .having(balance > 0)
+            .order_by(e.customer_id)
+            .limit(limit)
+        )
+        if after is not None:
+            query = query.where(e.customer_id > after)
+        async with reading(self._engine).connect() as conn:
+            return list(await conn.scalars(query))
 
     async def last_entry(self, journey: str, customer_id: str) -> datetime | None:
         """When ``customer_id`` last entered ``journey`` (for ``entry: once`` and cooldowns)."""

@@ -46,6 +46,7 @@ points_ledger = sa.Table(
     sa.Column("badge_new", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.UniqueConstraint("key", name="uq_points_ledger_key"),
+    sa.Index("ix_points_ledger_journey_step", "journey", "step", "delta"),  # points per step, index only
 )
 
 points_balances = sa.Table(
@@ -73,7 +74,7 @@ deliveries = sa.Table(
     sa.Column("message_id", sa.String(500), nullable=True),
     sa.Column("at", UTCDateTime(), nullable=False),
     sa.UniqueConstraint("key", name="uq_deliveries_key"),
-    sa.Index("ix_deliveries_journey_step", "journey", "step"),
+    sa.Index("ix_deliveries_journey_step_status", "journey", "step", "status"),  # sends per step and outcome
 )
 
 # An email on its way: written (committed) before the SMTP exchange, deleted with the delivery log
@@ -104,6 +105,8 @@ step_events = sa.Table(
     sa.UniqueConstraint("key", name="uq_step_events_key"),
     sa.Index("ix_step_events_journey_step", "journey", "step", "kind"),
     sa.Index("ix_step_events_journey_customer", "journey", "customer_id", "kind"),
+    # The live counts of one version (StepRepository.counts), read from this index alone.
+    sa.Index("ix_step_events_journey_version_counts", "journey", "version", "step", "kind", "detail"),
 )
 
 processed_events = sa.Table(
