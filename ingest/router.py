@@ -10,6 +10,7 @@ changes nothing; a repeat of a pending one is told to retry, since the first att
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -29,6 +30,8 @@ from ingest.outages import TemporalUnavailable, unavailable_or
 from store.database import Store
 from workflows.journey import JourneyWorkflow
 from workflows.models import JourneyInput
+
+log = logging.getLogger("journeys.router")
 
 # A backend reporting this event withdraws the customer's consent to marketing email.
 UNSUBSCRIBE_EVENT = "unsubscribed"
@@ -144,8 +147,17 @@ class EventRouter:
             return
         if plan.trigger.where is not None:
             context = {"customer": (await customer.snapshot()).as_context(), "event": event.as_context()}
-            if not expressions.evaluate(plan.trigger.where, context):
-                result.skipped.append(Skipped(plan.journey, "not in the audience"))
+            reason = "not in the audience"
+            try:
+                in_audience = expressions.evaluate(plan.trigger.where, context)
+            except Exception as error:  # noqa: BLE001 - a condition that fails is false; the event goes on
+                in_audience = False
+                reason += f": condition failed ({type(error).__name__}: {str(error)[:200]})"
+                log.warning(
+                    "journey %s: trigger condition failed for %s: %s", plan.journey, event.event_id, error
+                )
+            if not in_audience:
+                result.skipped.append(Skipped(plan.journey, reason))
                 await self._signal(plan, event, result, quiet=True)
                 return
         policy = WorkflowIDReusePolicy.ALLOW_DUPLICATE

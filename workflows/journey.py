@@ -103,6 +103,7 @@ class JourneyWorkflow:
         self._customer: CustomerSnapshot | None = None
         self._records: list[StepRecord] = []
         self._in_step = False
+        self._condition_failure: str | None = None  # why a condition last counted as false by failing
 
     # ----------------------------------------------------------------- signals and queries
 
@@ -413,18 +414,18 @@ class JourneyWorkflow:
             assert event is not None
             self._state.pending = [e for e in self._state.pending if e is not event]
             self._state.data[event.name] = event.properties
-            self._note(node.id, f"{node.event} arrived")
+            self._note(node.id, self._with_condition_failure(f"{node.event} arrived"))
             return node.on_event
-        self._note(node.id, "timed out")
+        self._note(node.id, self._with_condition_failure("timed out"))
         return node.on_timeout
 
     async def _branch(self, node: BranchNode) -> str | None:
         await self._refresh_customer()
         for case in node.cases:
             if self._matches(case.when, self._trigger):
-                self._note(node.id, f"{case.when} -> {case.next}")
+                self._note(node.id, self._with_condition_failure(f"{case.when} -> {case.next}"))
                 return case.next
-        self._note(node.id, f"no case matched -> {node.otherwise or 'end'}")
+        self._note(node.id, self._with_condition_failure(f"no case matched -> {node.otherwise or 'end'}"))
         return node.otherwise
 
     def _split(self, node: SplitNode) -> str | None:
@@ -473,6 +474,8 @@ class JourneyWorkflow:
         if goal.where is not None:
             await self._refresh_customer()
             if not self._matches(goal.where, event):
+                if self._condition_failure is not None:
+                    self._note("goal", self._with_condition_failure(f"goal {goal.event} not reached"))
                 return
         self._state.goal_reached = True
         self._state.data[event.name] = event.properties
@@ -494,7 +497,19 @@ class JourneyWorkflow:
             "data": self._state.data,
             "journey": {"name": self._plan.journey, "version": self._plan.version},
         }
-        return expressions.evaluate(condition, context)
+        try:
+            return expressions.evaluate(condition, context)
+        except workflow.NondeterminismError:
+            raise
+        except Exception as error:  # noqa: BLE001 - a condition that fails is false, never a failed task
+            problem = f"{type(error).__name__}: {str(error)[:200]}"
+            self._condition_failure = f"condition {condition!r} failed ({problem}), counted as false"
+            return False
+
+    def _with_condition_failure(self, outcome: str) -> str:
+        """``outcome``, saying so if a condition failed while the step evaluated it (once per failure)."""
+        failure, self._condition_failure = self._condition_failure, None
+        return outcome if failure is None else f"{outcome}; {failure}"
 
     async def _refresh_customer(self) -> None:
         self._customer = await workflow.execute_local_activity(
@@ -578,8 +593,7 @@ class JourneyWorkflow:
 
 
 def _delivery_outcome(result: DeliveryResult) -> str:
-    if result.status in ("skipped", "failed"):
+    if result.status in ("skipped", "failed", "uncertain"):
         return f"{result.status}: {result.reason}"
-    if result.channel == "email":
-        return f'sent "{result.subject}" to {result.recipient}'
-    return "webhook sent"
+    sent = f'sent "{result.subject}" to {result.recipient}' if result.channel == "email" else "webhook sent"
+    return sent if result.reason is None else f"{sent} ({result.reason})"
