@@ -13,7 +13,6 @@ from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError, Undefin
 
 from engine import expressions, templates
 from engine.graph import edges, loops_without_wait, unreachable
-from engine.sandbox import LimitExceeded
 from engine.schema import BranchStep, ExitStep, Journey, SendStep, WaitForStep
 from engine.source import Path as SourcePath
 
@@ -113,8 +112,6 @@ def check_templates(journey: Journey, templates_dir: Path) -> Iterator[Problem]:
 
 def _template_message(name: str, exc: TemplateError) -> str:
     """What went wrong in a template; ``render_email`` and ``render_value`` raise only TemplateErrors."""
-    if isinstance(exc, LimitExceeded):
-        return f'template "{name}" does not render against the sample customer: {exc.message}'
     if isinstance(exc, TemplateSyntaxError):
         where = f"{exc.name or name}:{exc.lineno}"
         return f'template "{name}" has a syntax error at {where}: {exc.message}'

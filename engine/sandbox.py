@@ -496,12 +496,21 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
             loop.iter = nodes.Filter(loop.iter, _LOOP_FILTER, [], [], None, None, lineno=loop.iter.lineno)
         return tree
 
-    def _compile(self, source: str, filename: str) -> types.CodeType:
+    def compile(
+        self,
+        source: str | nodes.Template,
+        name: str | None = None,
+        filename: str | None = None,
+        raw: bool = False,
+        defer_init: bool = False,
+    ) -> Any:
         try:
-            return super()._compile(source, filename)
-        except (SyntaxError, RecursionError, MemoryError, ValueError) as exc:
-            # Python's own limits (e.g. "too many statically nested blocks"): a template problem.
-            raise TemplateSyntaxError(f"the template is too complex: {exc}", 1, None, filename) from exc
+            return super().compile(source, name, filename, raw, defer_init)  # type: ignore[call-overload]
+        except SyntaxError as exc:
+            # Python's own limits on the code Jinja generates ("too many statically nested blocks").
+            raise TemplateSyntaxError(f"the template is too complex: {exc.msg}", 1, name, filename) from exc
+        except (RecursionError, MemoryError) as exc:
+            raise TemplateSyntaxError("the template is too complex", 1, name, filename) from exc
 
 
 __all__ = [

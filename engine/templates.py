@@ -176,6 +176,10 @@ def _template_errors() -> Iterator[None]:
         yield
     except TemplateError:
         raise
+    except RecursionError as exc:  # its message says where Python noticed, which varies
+        raise TemplateRenderError(
+            "the template recurses too deeply (does it include or extend itself?)"
+        ) from exc
     except Exception as exc:
         # RecursionError, MemoryError, OverflowError, TypeError, ZeroDivisionError, ...: whatever
         # Python raised inside the template is the template's failure, and a permanent one.
