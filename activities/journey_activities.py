@@ -47,6 +47,7 @@ from contracts.activities import (
 )
 from contracts.customers import CustomerSnapshot
 from contracts.events import CustomerEvent
+from contracts.ids import derived_id
 from contracts.records import StepRecord
 from engine.templates import render_email, render_value
 from store import Store
@@ -202,7 +203,7 @@ class JourneyActivities:
         if result.tier != result.previous_tier and result.tier is not None:
             await self.events.emit(
                 CustomerEvent(
-                    event_id=f"{req.key}/tier_changed",
+                    event_id=derived_id(req.key, "tier_changed"),
                     customer_id=req.customer_id,
                     name="tier_changed",
                     properties={
@@ -216,7 +217,7 @@ class JourneyActivities:
         if result.badge is not None and result.badge_new:
             await self.events.emit(
                 CustomerEvent(
-                    event_id=f"{req.key}/badge_awarded",
+                    event_id=derived_id(req.key, "badge_awarded"),
                     customer_id=req.customer_id,
                     name="badge_awarded",
                     properties={"badge": result.badge},

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
 from temporalio.service import RPCError
 
 from api.schemas import FieldProblem, Problem, ValidationProblem
@@ -75,6 +78,41 @@ async def _invalid(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body.model_dump(), status_code=422)
 
 
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """FastAPI's answer, except for two cases that did not say what the document says.
+
+    A body that is not even text (not UTF-8) is malformed JSON like any other: 422 ``json_invalid``
+    (FastAPI answered an undocumented 400). A 405 lists in ``Allow`` every method the document gives
+    the path, not only those of the first route tried (``PUT`` alone for ``/v1/customers/{id}``).
+    """
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+        reason = f"JSON decode error: {exc.__cause__.reason}"
+        return await _invalid(
+            request, RequestValidationError([{"type": "json_invalid", "loc": ("body",), "msg": reason}])
+        )
+    if exc.status_code == 405:
+        given = (exc.headers or {}).get("Allow", "")
+        allowed = {method.strip() for method in given.split(",") if method.strip()}
+        allowed |= documented_methods(request.app, request.scope["path"])
+        if "GET" in allowed:
+            allowed.add("HEAD")
+        exc = HTTPException(
+            405, exc.detail, headers={**(exc.headers or {}), "Allow": ", ".join(sorted(allowed))}
+        )
+    return await http_exception_handler(request, exc)
+
+
+def documented_methods(app: FastAPI, path: str) -> set[str]:
+    """The methods the OpenAPI document gives every path template that ``path`` matches."""
+    methods: set[str] = set()
+    for template, operations in app.openapi()["paths"].items():
+        pattern = re.sub(r"\\\{[^/]*?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            methods |= {method.upper() for method in operations}
+    return methods
+
+
 def unavailable_response() -> JSONResponse:
     body = Problem(detail="Temporal is unavailable; nothing was acknowledged, send the request again")
     return JSONResponse(body.model_dump(), status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
@@ -107,6 +145,7 @@ async def _event_in_flight(_: Request, exc: Exception) -> JSONResponse:
 def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(EventInFlight, _event_in_flight)
     app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(TemporalUnavailable, _temporal_unavailable)
     app.add_exception_handler(RPCError, _rpc_error)
     app.add_exception_handler(RuntimeError, _runtime_error)

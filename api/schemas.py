@@ -2,17 +2,99 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Self
 from zoneinfo import available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from contracts.events import DATA_MAX_BYTES, DATA_MAX_DEPTH, DATA_MAX_KEYS, data_problems
+from contracts.ids import Id
 from engine.plan import Plan
 
-ID_FIELD = Field(min_length=1, max_length=200, examples=["cust-42"])
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+# One line of text: no control characters (they break logs and headers; PostgreSQL refuses NUL).
+_NO_CONTROL = r"\x00-\x1f\x7f-\x9f"
+TEXT_PATTERN = rf"^[^{_NO_CONTROL}]*$"
+EMAIL_PATTERN = rf"^[^@\s{_NO_CONTROL}]+@[^@\s{_NO_CONTROL}]+\.[^@\s{_NO_CONTROL}]+$"
 _TIMEZONES = available_timezones()
+DATA_BOUNDS = (
+    f"at most {DATA_MAX_DEPTH} levels deep, {DATA_MAX_KEYS} keys in any one object "
+    f"and {DATA_MAX_BYTES} bytes as JSON"
+)
+# RFC 3339 (what JSON Schema's date-time means): a date, "T", a time and a time zone, digits in ASCII.
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+def _raise_data_problems(value: dict[str, Any], title: str) -> None:
+    """A ValidationError with one entry per bound broken, located inside ``value`` (pydantic prefixes
+    the location of the field or model being validated)."""
+    problems = data_problems(value)
+    if problems:
+        raise ValidationError.from_exception_data(
+            title,
+            [
+                InitErrorDetails(
+                    type=PydanticCustomError(kind, "{message}", {"message": message}), loc=loc, input=None
+                )
+                for loc, kind, message in problems
+            ],
+        )
+
+
+def _bounded(value: dict[str, Any]) -> dict[str, Any]:
+    _raise_data_problems(value, "data")
+    return value
+
+
+def _date_time_text(value: Any) -> Any:
+    """Only an RFC 3339 string (with its time zone) is a timestamp: not a number, not a bare date."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        raise PydanticCustomError(
+            "datetime_format", "must be an RFC 3339 date-time with a time zone, e.g. 2026-05-01T10:00:00Z"
+        )
+    return value
+
+
+#: Event properties and custom traits: any JSON object within the bounds of ``contracts.events``.
+Data = Annotated[
+    dict[str, Any],
+    AfterValidator(_bounded),
+    Field(description=f"any JSON object, {DATA_BOUNDS}", json_schema_extra={"maxProperties": DATA_MAX_KEYS}),
+]
+#: When something happened: an RFC 3339 date-time string (JSON Schema ``format: date-time``).
+Timestamp = Annotated[
+    datetime,
+    BeforeValidator(_date_time_text),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+
+def _known_timezone(value: str) -> str:
+    if value not in _TIMEZONES:
+        message = "unknown time zone {value}; use an IANA name such as Europe/Paris"
+        raise PydanticCustomError("timezone", message, {"value": repr(value)})
+    return value
+
+
+#: An IANA time zone name this server knows (the document lists them all, as the API accepts them).
+Timezone = Annotated[
+    str, AfterValidator(_known_timezone), WithJsonSchema({"type": "string", "enum": sorted(_TIMEZONES)})
+]
 
 # --------------------------------------------------------------------------- errors
 
@@ -59,6 +141,42 @@ class Overdrawn(BaseModel):
     requested: int
 
 
+# --------------------------------------------------------------------------- traits
+
+
+class CustomerTraitsIn(BaseModel):
+    """Traits to merge into the customer; keys not given keep their value. Extra keys are custom traits.
+
+    The same model checks ``PUT /v1/customers/{customer_id}`` and the ``traits`` of an event."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "additionalProperties": True,
+            "maxProperties": DATA_MAX_KEYS,
+            "description": f"Traits to merge into the customer; extra keys are custom traits, {DATA_BOUNDS}.",
+        },
+    )
+
+    email: str | None = Field(None, max_length=320, pattern=EMAIL_PATTERN, examples=["ada@example.com"])
+    first_name: str | None = Field(None, max_length=200, pattern=TEXT_PATTERN)
+    last_name: str | None = Field(None, max_length=200, pattern=TEXT_PATTERN)
+    locale: str | None = Field(None, max_length=35, pattern=TEXT_PATTERN, examples=["en", "id"])
+    timezone: Timezone | None = Field(None, examples=["Asia/Jakarta"])
+
+    @model_validator(mode="after")
+    def _within_bounds(self) -> Self:
+        # Read the values as given: dumping an unchecked nested value could recurse without bound.
+        fields = type(self).model_fields
+        given = {name: getattr(self, name) for name in self.model_fields_set if name in fields}
+        _raise_data_problems({**given, **(self.model_extra or {})}, "traits")
+        return self
+
+    def merged(self) -> dict[str, Any]:
+        """The traits given (and only those), as the store merges them."""
+        return self.model_dump(exclude_unset=True)
+
+
 # --------------------------------------------------------------------------- events
 
 
@@ -67,12 +185,18 @@ class EventIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    event_id: str = Field(min_length=1, max_length=200, examples=["evt-7f3a"])
-    customer_id: str = ID_FIELD
+    event_id: Annotated[Id, Field(examples=["evt-7f3a"])]
+    customer_id: Annotated[Id, Field(examples=["cust-42"])]
     name: str = Field(min_length=1, max_length=100, pattern=r"^[a-z][a-z0-9_.]*$", examples=["signed_up"])
-    properties: dict[str, Any] = Field(default_factory=dict)
-    timestamp: datetime | None = Field(None, description="when it happened; default: when it arrives")
-    traits: dict[str, Any] | None = Field(None, description="customer traits to merge before routing")
+    properties: Data = Field(default_factory=dict)
+    timestamp: Timestamp | None = Field(
+        None,
+        description="when it happened, RFC 3339 with a time zone; default: when it arrives. At most "
+        "JOURNEYS_EVENT_TIMESTAMP_WINDOW_DAYS (default 365) days before the server's clock, one day after it",
+    )
+    traits: CustomerTraitsIn | None = Field(
+        None, description="customer traits to merge before routing, checked as PUT /v1/customers checks them"
+    )
 
 
 class EventBatchIn(BaseModel):
@@ -103,25 +227,6 @@ class EventBatchAccepted(BaseModel):
 
 
 # --------------------------------------------------------------------------- customers
-
-
-class CustomerTraitsIn(BaseModel):
-    """Traits to merge into the customer; keys not given keep their value. Extra keys are custom traits."""
-
-    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": True})
-
-    email: str | None = Field(None, max_length=320, pattern=EMAIL_PATTERN, examples=["ada@example.com"])
-    first_name: str | None = Field(None, max_length=200)
-    last_name: str | None = Field(None, max_length=200)
-    locale: str | None = Field(None, max_length=35, examples=["en", "id"])
-    timezone: str | None = Field(None, max_length=64, examples=["Asia/Jakarta"])
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str | None) -> str | None:
-        if value is not None and value not in _TIMEZONES:
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Paris")
-        return value
 
 
 class StepTakenOut(BaseModel):
@@ -190,11 +295,9 @@ class PointsOut(BaseModel):
 class RedeemIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    key: str = Field(
-        min_length=1, max_length=200, description="client idempotency key: a repeat changes nothing"
-    )
+    key: Annotated[Id, Field(description="client idempotency key: a repeat changes nothing")]
     points: int = Field(gt=0, le=10_000_000)
-    reason: str = Field(min_length=1, max_length=500, examples=["Gift card"])
+    reason: str = Field(min_length=1, max_length=500, pattern=TEXT_PATTERN, examples=["Gift card"])
 
 
 class RedeemOut(BaseModel):

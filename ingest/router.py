@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
@@ -81,7 +82,17 @@ def build_index(plans: list[Plan]) -> dict[str, list[Listener]]:
 class EventRouter:
     """Routes events to journeys; also the ``EventSink`` through which activities emit events."""
 
-    def __init__(self, client: Client, store: Store, task_queue: str, refresh_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        client: Client,
+        store: Store,
+        task_queue: str,
+        refresh_seconds: float = 5.0,
+        clock: Callable[[], Awaitable[datetime]] | None = None,
+    ) -> None:
+        """``clock`` is the server's time that cooldowns are measured on (never a sender's timestamp):
+        the wall clock by default; a sandbox can pass its Temporal test server's simulated time."""
+        self._clock = clock or _wall_clock
         self._client = client
         self._store = store
         self._task_queue = task_queue
@@ -170,9 +181,8 @@ class EventRouter:
                 return
         elif plan.entry.mode == "cooldown":
             last = await self._store.steps.last_entry(plan.journey, event.customer_id)
-            moment = event.timestamp
-            if last is not None and moment is not None:
-                if moment - last < timedelta(seconds=plan.entry.cooldown_seconds):
+            if last is not None:
+                if await self._clock() - last < timedelta(seconds=plan.entry.cooldown_seconds):
                     result.skipped.append(Skipped(plan.journey, "cooling down since the last entry"))
                     await self._signal(plan, event, result, quiet=True)
                     return
@@ -225,6 +235,10 @@ class EventRouter:
             raise unavailable_or(exc) from exc
         result.signalled.append(plan.journey)
         return True
+
+
+async def _wall_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass

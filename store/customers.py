@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from contracts.customers import DEFAULT_STAGE, CustomerSnapshot
+from contracts.events import DATA_MAX_DEPTH
 from contracts.records import StepRecord
 from store.inserts import insert_ignore
 from store.reading import reading
@@ -44,6 +45,35 @@ def _new_row(customer_id: str, at: datetime) -> dict[str, Any]:
     return {"id": customer_id, "traits": {}, "badges": [], "created_at": at, "updated_at": at}
 
 
+def readable_traits(traits: dict[str, Any]) -> dict[str, Any]:
+    """Stored traits as they can be shown and sent on: traits stored before the API bounded them
+    (``contracts.events.data_problems``) are cut at ``DATA_MAX_DEPTH`` (deeper objects and lists read
+    as null) and lone surrogates read as U+FFFD, so such a customer still reads, updates and erases."""
+    return {_readable_text(key): _readable(value, 2) for key, value in traits.items()}
+
+
+def _readable(value: Any, depth: int) -> Any:
+    if isinstance(value, dict):
+        if depth > DATA_MAX_DEPTH:
+            return None
+        return {_readable_text(str(key)): _readable(item, depth + 1) for key, item in value.items()}
+    if isinstance(value, list):
+        return None if depth > DATA_MAX_DEPTH else [_readable(item, depth + 1) for item in value]
+    if isinstance(value, str):
+        return _readable_text(value)
+    return value
+
+
+def _readable_text(text: str) -> str:
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if "\ud800" <= char <= "\udfff" else char for char in text)
+    return text
+
+
 async def ensure_customer(conn: AsyncConnection, customer_id: str, at: datetime | None = None) -> None:
     """Create an empty customer row unless one exists (inside the caller's transaction)."""
     await insert_ignore(conn, customers, _new_row(customer_id, at or utcnow()))
@@ -67,7 +97,7 @@ async def load_customer(conn: AsyncConnection, customer_id: str) -> Customer | N
     if row is None:
         return None
     values = dict(row)
-    values["traits"] = dict(values["traits"] or {})
+    values["traits"] = readable_traits(values["traits"] or {})
     values["badges"] = list(values["badges"] or [])
     return Customer.model_validate(values)
 

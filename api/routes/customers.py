@@ -11,12 +11,22 @@ from api.deps import ClientDep, StoreDep
 from api.errors import INVALID, TOO_LARGE, UNAUTHORIZED, UNAVAILABLE, problem, responses
 from api.inflight import journeys_in_flight
 from api.schemas import CustomerForgotten, CustomerOut, CustomerTraitsIn
+from contracts.ids import ID_DESCRIPTION, ID_JSON_SCHEMA, ID_MAX_LENGTH, ID_VALIDATOR
 from ingest.erasure import forget_customer
 from store.customers import Customer
 from store.database import Store
 
 router = APIRouter(prefix="/customers", tags=["customers"])
-CustomerId = Annotated[str, Path(min_length=1, max_length=200, description="your id of the customer")]
+CustomerId = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=ID_MAX_LENGTH,
+        description=f"your id of the customer: {ID_DESCRIPTION}",
+        json_schema_extra=ID_JSON_SCHEMA,
+    ),
+    ID_VALIDATOR,
+]
 NOT_FOUND = problem(404, "No customer with this id")
 
 
@@ -43,7 +53,7 @@ async def put_customer(
     customer_id: CustomerId, traits: CustomerTraitsIn, store: StoreDep, client: ClientDep
 ) -> CustomerOut:
     """Create the customer if new and merge the given traits; traits not given keep their value."""
-    customer = await store.customers.upsert(customer_id, traits.model_dump(exclude_unset=True))
+    customer = await store.customers.upsert(customer_id, traits.merged())
     return await shown(customer, store, client)
 
 

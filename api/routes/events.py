@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, status
+from fastapi.exceptions import RequestValidationError
 
-from api.deps import MetricsDep, RouterDep
+from api.deps import MetricsDep, RouterDep, SettingsDep
 from api.errors import IN_FLIGHT, INVALID, TOO_LARGE, UNAUTHORIZED, UNAVAILABLE, responses
 from api.metrics import Metrics
 from api.schemas import EventAccepted, EventBatchAccepted, EventBatchIn, EventIn, SkippedJourney
+from config.settings import Settings
 from contracts.events import CustomerEvent
 from ingest.outages import TemporalUnavailable
 from ingest.router import EventRouter
@@ -20,6 +22,27 @@ router = APIRouter(prefix="/events", tags=["events"])
 ERRORS = responses(UNAUTHORIZED, TOO_LARGE, INVALID, IN_FLIGHT, UNAVAILABLE)
 # Customers of one batch are routed side by side; each customer's events stay in order.
 BATCH_CONCURRENCY = 8
+# How far ahead of the server's clock a sender's clock may run (the window behind it is a setting).
+FUTURE_SKEW = timedelta(days=1)
+
+
+def check_timestamps(events: list[tuple[tuple[str | int, ...], EventIn]], settings: Settings) -> None:
+    """422 naming every ``timestamp`` outside the window around the server's clock (before anything is
+    claimed or stored): at most ``event_timestamp_window_days`` behind it, ``FUTURE_SKEW`` ahead."""
+    now = datetime.now(UTC)
+    earliest, latest = now - timedelta(days=settings.event_timestamp_window_days), now + FUTURE_SKEW
+    errors = [
+        {
+            "loc": (*loc, "timestamp"),
+            "type": "timestamp_out_of_window",
+            "msg": f"must be between {earliest:%Y-%m-%dT%H:%M:%SZ} and {latest:%Y-%m-%dT%H:%M:%SZ}: "
+            f"at most {settings.event_timestamp_window_days:g} days before the server's clock, one day after",
+        }
+        for loc, event in events
+        if event.timestamp is not None and not earliest <= event.timestamp <= latest
+    ]
+    if errors:
+        raise RequestValidationError(errors)
 
 
 async def deliver(event: EventIn, events: EventRouter, metrics: Metrics) -> EventAccepted:
@@ -31,7 +54,7 @@ async def deliver(event: EventIn, events: EventRouter, metrics: Metrics) -> Even
             name=event.name,
             properties=event.properties,
             timestamp=event.timestamp or datetime.now(UTC),
-            traits=event.traits,
+            traits=event.traits.merged() if event.traits is not None else None,
         )
     )
     metrics.events_accepted.labels("duplicate" if result.duplicate else "new").inc()
@@ -53,12 +76,15 @@ async def deliver(event: EventIn, events: EventRouter, metrics: Metrics) -> Even
     responses=ERRORS,
     summary="Send one customer event",
 )
-async def post_event(event: EventIn, events: RouterDep, metrics: MetricsDep) -> EventAccepted:
+async def post_event(
+    event: EventIn, events: RouterDep, metrics: MetricsDep, settings: SettingsDep
+) -> EventAccepted:
     """Start the journeys this event triggers and deliver it to the customer's journeys in flight.
 
     A repeat of an ``event_id`` already accepted answers 202 with ``duplicate: true`` and changes nothing,
     so a sender may retry any failed or unanswered request.
     """
+    check_timestamps([(("body",), event)], settings)
     return await deliver(event, events, metrics)
 
 
@@ -69,9 +95,12 @@ async def post_event(event: EventIn, events: RouterDep, metrics: MetricsDep) -> 
     responses=ERRORS,
     summary="Send up to 1,000 customer events",
 )
-async def post_events(batch: EventBatchIn, events: RouterDep, metrics: MetricsDep) -> EventBatchAccepted:
+async def post_events(
+    batch: EventBatchIn, events: RouterDep, metrics: MetricsDep, settings: SettingsDep
+) -> EventBatchAccepted:
     """Each event as in ``POST /v1/events``. On 503 some events may have been applied: resend the whole
     batch, and those come back as duplicates."""
+    check_timestamps([(("body", "events", n), event) for n, event in enumerate(batch.events)], settings)
     by_customer: dict[str, list[int]] = defaultdict(list)
     for index, event in enumerate(batch.events):
         by_customer[event.customer_id].append(index)
