@@ -93,8 +93,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         )
     if exc.status_code == 405:
         given = (exc.headers or {}).get("Allow", "")
-        allowed = {method.strip() for method in given.split(",") if method.strip()}
-        allowed |= documented_methods(request.app, request.scope["path"])
+        allowed = documented_methods(request.app, request.scope["path"]) or {
+            method.strip() for method in given.split(",") if method.strip()
+        }
         if "GET" in allowed:
             allowed.add("HEAD")
         exc = HTTPException(
@@ -103,14 +104,19 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return await http_exception_handler(request, exc)
 
 
+_HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
 def documented_methods(app: FastAPI, path: str) -> set[str]:
-    """The methods the OpenAPI document gives every path template that ``path`` matches."""
-    methods: set[str] = set()
+    """The methods the OpenAPI document gives ``path``: those of the path templates it matches with
+    the fewest parameters (concrete paths before templated ones, as OpenAPI matches them)."""
+    found: dict[int, set[str]] = {}
     for template, operations in app.openapi()["paths"].items():
         pattern = re.sub(r"\\\{[^/]*?\\\}", "[^/]+", re.escape(template))
         if re.fullmatch(pattern, path):
-            methods |= {method.upper() for method in operations}
-    return methods
+            methods = {key.upper() for key in operations if key in _HTTP_METHODS}
+            found.setdefault(template.count("{"), set()).update(methods)
+    return found[min(found)] if found else set()
 
 
 def unavailable_response() -> JSONResponse:

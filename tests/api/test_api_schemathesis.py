@@ -29,7 +29,7 @@ from engine.loader import load_directory
 from simulate.sandbox import Sandbox
 from tests.api.conftest import API_KEY, JOURNEYS_DIR, MAX_BODY, app_for
 
-MAX_EXAMPLES = 25
+MAX_EXAMPLES = 20
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
