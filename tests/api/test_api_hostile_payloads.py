@@ -242,7 +242,9 @@ async def test_a_method_a_path_does_not_have_gets_405_listing_every_method_it_ha
 ) -> None:
     customer = await api.options("/v1/customers/ann")
     journey = await api.request("PATCH", "/v1/journeys/onboarding")
+    validate = await api.options("/v1/journeys/validate")  # concrete, before /v1/journeys/{name}
 
-    assert customer.status_code == journey.status_code == 405
+    assert customer.status_code == journey.status_code == validate.status_code == 405
     assert customer.headers["Allow"] == "DELETE, GET, HEAD, PUT"
     assert journey.headers["Allow"] == "GET, HEAD, PUT"
+    assert validate.headers["Allow"] == "POST"
