@@ -14,9 +14,11 @@ Anything that goes wrong while rendering a template fails the step for good: ret
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, Literal
 
+from sqlalchemy.exc import SQLAlchemyError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -51,6 +53,8 @@ from contracts.ids import derived_id
 from contracts.records import StepRecord
 from engine.templates import render_email, render_value
 from store import Store
+
+log = logging.getLogger("journeys.activities")
 
 #: Called with the activity's name right after its side effect is committed, and with
 #: ``EMAIL_ACCEPTED`` once the SMTP server accepted an email, before it is logged (tests crash there).
@@ -137,6 +141,7 @@ class JourneyActivities:
             # The server refused it or was never reached: this attempt leaves no doubt behind.
             if exc.type != SMTP_INTERRUPTED and not earlier:
                 await self.store.deliveries.cancel_send(req.key)
+            await self._failed(req, "email", exc)
             raise
         self._committed(EMAIL_ACCEPTED)
         return await self._record(req, result.model_copy(update={"reason": RESENT}) if earlier else result)
@@ -170,13 +175,17 @@ class JourneyActivities:
             "at": req.at.isoformat(),
             "payload": payload,
         }
-        await post_webhook(
-            url,
-            body,
-            secret=self.settings.webhook_secret,
-            key=req.key,
-            timeout_seconds=self.settings.webhook_timeout_seconds,
-        )
+        try:
+            await post_webhook(
+                url,
+                body,
+                secret=self.settings.webhook_secret,
+                key=req.key,
+                timeout_seconds=self.settings.webhook_timeout_seconds,
+            )
+        except ApplicationError as exc:
+            await self._failed(req, "webhook", exc)
+            raise
         sent = DeliveryResult(
             status="sent", channel="webhook", recipient=url, subject=req.message_type, message_id=req.key
         )
@@ -268,6 +277,27 @@ class JourneyActivities:
         if before.recorded is not None:
             return before.recorded
         return DeliveryResult(status="held", channel=channel, reason=f"journey {req.journey} is paused")
+
+    async def _failed(self, req: StepContext, channel: str, exc: ApplicationError) -> None:
+        """Note a send that will be retried (what the stats count as retrying), or clear the note
+        of one that failed for good. Never hides the failure itself: a store that cannot take the
+        note is logged, and the send's own error is what the caller raises."""
+        try:
+            if exc.non_retryable:
+                await self.store.retries.clear(req.key)
+            else:
+                await self.store.retries.note(
+                    req.key,
+                    channel=channel,
+                    journey=req.journey,
+                    version=req.version,
+                    step=req.step,
+                    customer_id=req.customer_id,
+                    reason=str(exc),
+                    attempt=activity.info().attempt,
+                )
+        except SQLAlchemyError as trouble:
+            log.warning("could not note the retry of %s: %s", req.key, trouble)
 
     def _committed(self, name: str) -> None:
         if self.fail_after is not None:

@@ -363,6 +363,7 @@ class StepStatsOut(BaseModel):
     conversions: int
     conversion_rate: float = Field(description="conversions / entered (0 when nobody entered)")
     points_awarded: int
+    retrying: int = Field(0, description="sends at this step failing now and being retried")
 
 
 class JourneyStatsOut(BaseModel):
@@ -372,6 +373,7 @@ class JourneyStatsOut(BaseModel):
     active: int
     conversions: int
     conversion_rate: float
+    retrying: int = Field(0, description="sends of this journey failing now and being retried")
     steps: list[StepStatsOut] = Field(description="per step, in plan order")
 
 

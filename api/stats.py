@@ -16,7 +16,9 @@ def step_counts(stats: JourneyStats) -> dict[str, int]:
     return {step: counts.entered for step, counts in stats.steps.items() if step}
 
 
-def stats_out(plan: Plan, stats: JourneyStats) -> JourneyStatsOut:
+def stats_out(plan: Plan, stats: JourneyStats, retrying: dict[str, int] | None = None) -> JourneyStatsOut:
+    """``retrying``: sends being retried now, by step (``RetryRepository.by_step``)."""
+    retrying = retrying or {}
     # Steps of the current plan first, then steps only earlier versions had.
     planned = [node.id for node in plan.nodes]
     order = planned + sorted(step for step in stats.steps if step and step not in planned)
@@ -28,6 +30,7 @@ def stats_out(plan: Plan, stats: JourneyStats) -> JourneyStatsOut:
                 step=step,
                 **counts.model_dump(),
                 conversion_rate=rate(counts.conversions, counts.entered),
+                retrying=retrying.get(step, 0),
             )
         )
     return JourneyStatsOut(
@@ -37,5 +40,6 @@ def stats_out(plan: Plan, stats: JourneyStats) -> JourneyStatsOut:
         active=stats.active,
         conversions=stats.conversions,
         conversion_rate=rate(stats.conversions, stats.entered),
+        retrying=sum(retrying.values()),
         steps=steps,
     )

@@ -17,6 +17,7 @@ from store.events import ProcessedEventRepository
 from store.migrate import upgrade
 from store.points import PointsRepository
 from store.reading import READ_ONLY
+from store.retries import RetryRepository
 from store.sending import BeforeSend, before_send
 from store.steps import StepRepository
 from store.tables import metadata
@@ -35,6 +36,7 @@ class Store:
         self.customers = CustomerRepository(self.engine)
         self.points = PointsRepository(self.engine)
         self.deliveries = DeliveryRepository(self.engine)
+        self.retries = RetryRepository(self.engine)
         self.steps = StepRepository(self.engine)
         self.events = ProcessedEventRepository(self.engine)
         self.deployments = DeploymentRepository(self.engine)

@@ -15,7 +15,7 @@ from contracts.records import StepRecord
 from store.inserts import insert_ignore
 from store.reading import reading
 from store.steps import insert_records
-from store.tables import deliveries, send_intents
+from store.tables import deliveries, send_intents, send_retries
 
 
 class DeliveryRepository:
@@ -62,6 +62,7 @@ class DeliveryRepository:
             await insert_records(conn, records)
             if result.channel == "email":
                 await conn.execute(send_intents.delete().where(send_intents.c.key == key))
+            await conn.execute(send_retries.delete().where(send_retries.c.key == key))
             inserted = await insert_ignore(
                 conn,
                 deliveries,

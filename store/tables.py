@@ -88,6 +88,24 @@ send_intents = sa.Table(
     sa.Column("at", UTCDateTime(), nullable=False),
 )
 
+# A send that failed and is being retried (SMTP down, a webhook answering 503): one row per
+# idempotency key, kept until the send is logged (sent, failed, skipped), for "retrying" counts.
+send_retries = sa.Table(
+    "send_retries",
+    metadata,
+    sa.Column("key", sa.String(500), primary_key=True),
+    sa.Column("channel", sa.String(20), nullable=False),
+    sa.Column("journey", sa.String(100), nullable=False),
+    sa.Column("version", sa.String(100), nullable=False),
+    sa.Column("step", sa.String(100), nullable=False),
+    sa.Column("customer_id", sa.String(200), nullable=False),
+    sa.Column("reason", sa.String(500), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("since", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Index("ix_send_retries_journey_step", "journey", "version", "step"),
+)
+
 step_events = sa.Table(
     "step_events",
     metadata,

@@ -237,4 +237,4 @@ async def resume(name: JourneyName, store: StoreDep, events: RouterDep) -> Journ
 )
 async def stats(name: JourneyName, store: StoreDep) -> JourneyStatsOut:
     plan = await current(store, name)
-    return stats_out(plan, await store.steps.stats(name))
+    return stats_out(plan, await store.steps.stats(name), await store.retries.by_step(name))

@@ -27,6 +27,7 @@ async def test_a_send_waiting_on_a_down_smtp_server_shows_retrying_with_the_reas
     try:
         await api.post("/v1/events", json=event("signed_up", "uma", traits={"email": "uma@example.com"}))
         retrying = await eventually(lambda: _welcome_outcome(api, "uma"))
+        during = (await api.get("/v1/journeys/onboarding/stats")).json()
     finally:
         sandbox.outbox.start()
 
@@ -37,5 +38,10 @@ async def test_a_send_waiting_on_a_down_smtp_server_shows_retrying_with_the_reas
     assert retrying.startswith("retrying: ") and "attempt 2" in retrying, retrying
     assert "SMTP server 127.0.0.1" in retrying and "unavailable" in retrying, retrying
     assert (await eventually(sent, seconds=30)).startswith("sent ")
+    after = (await api.get("/v1/journeys/onboarding/stats")).json()
     [welcome] = sandbox.outbox.messages()
     assert welcome.recipients == ["uma@example.com"]
+
+    assert during["retrying"] == 1
+    assert [s["retrying"] for s in during["steps"] if s["step"] == "welcome"] == [1]
+    assert after["retrying"] == 0
