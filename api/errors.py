@@ -46,8 +46,15 @@ UNAVAILABLE: Responses = {
 IN_FLIGHT: Responses = {
     409: {
         "model": Problem,
-        "description": "Another request is delivering this event_id right now; retry after the given seconds",
-        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}},
+        "description": "Another request holds this event_id's claim (it is delivering it, or died doing so); "
+        "retry after the given seconds: 1 while that delivery presumably runs, else when the abandoned "
+        "claim can be taken over",
+        "headers": {
+            "Retry-After": {
+                "schema": {"type": "integer"},
+                "description": "seconds until a retry can succeed",
+            }
+        },
     }
 }
 
@@ -144,8 +151,9 @@ async def _runtime_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _event_in_flight(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, EventInFlight)
     body = Problem(detail=str(exc))
-    return JSONResponse(body.model_dump(), status_code=409, headers={"Retry-After": "1"})
+    return JSONResponse(body.model_dump(), status_code=409, headers={"Retry-After": str(exc.retry_after)})
 
 
 def install_handlers(app: FastAPI) -> None:

@@ -3,25 +3,39 @@
 Every event costs an idempotency write. Issued one by one, those writes queue on the database
 (SQLite has a single writer); gathered while the previous write is in flight, a burst of N
 events costs one statement and one commit.
+
+Claims are written by the queue's own task, so cancelling a caller (a batch cancels its other
+events when one fails) never abandons a claim: one taken for a caller that stopped waiting is
+released, and releases go through the queue too, written even if their caller is cancelled.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import math
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Generic, TypeVar
+
+import sqlalchemy as sa
 
 from contracts.events import CustomerEvent
 from store.database import Store
 from store.events import ClaimState
+from store.reading import reading
+from store.tables import processed_events
+from store.types import utcnow
 
 log = logging.getLogger("journeys.claims")
 
 MAX_BATCH = 500
 # Longer than any delivery takes (Temporal calls are bounded at a few seconds each).
 STALE_CLAIM = timedelta(minutes=2)
+# A delivery normally ends well within this: a younger claim is presumably still being delivered.
+DELIVERING = timedelta(seconds=10)
 
 Item = TypeVar("Item")
 Answer = TypeVar("Answer")
@@ -62,6 +76,14 @@ class _GroupCommit(Generic[Item, Answer]):
                     future.set_result(answer)
 
 
+@dataclass(frozen=True)
+class _Release:
+    event_id: str
+
+
+_Item = CustomerEvent | str | _Release  # a claim, a completion (the event id), a release
+
+
 def _log_failure(future: asyncio.Future[ClaimState | None]) -> None:
     if not future.cancelled() and future.exception() is not None:
         log.warning(
@@ -69,18 +91,67 @@ def _log_failure(future: asyncio.Future[ClaimState | None]) -> None:
         )
 
 
+def _log_release_failure(future: asyncio.Future[ClaimState | None]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.warning(
+            "could not release an event's claim; it stays pending until taken over: %s", future.exception()
+        )
+
+
 class EventClaims:
     def __init__(self, store: Store) -> None:
         self._store = store
-        # Claims and completions share one queue, so a completion is written no later than any
-        # claim that arrives after it: a sender's quick repeat sees "done", not "pending".
-        self._queue: _GroupCommit[CustomerEvent | str, ClaimState | None] = _GroupCommit(self._write)
+        # Claims, completions and releases share one queue, so each is written no later than any
+        # claim that arrives after it: a sender's quick repeat sees "done" (or "new"), not "pending".
+        self._queue: _GroupCommit[_Item, ClaimState | None] = _GroupCommit(self._write)
+        # Event ids this process claimed and is delivering (not yet completed or released).
+        self._delivering: set[str] = set()
 
     async def claim(self, event: CustomerEvent) -> ClaimState:
-        """``new`` for the first arrival of ``event.event_id``; ``pending`` or ``done`` for a repeat."""
-        state = await self._queue.submit(event)
+        """``new`` for the first arrival of ``event.event_id``; ``pending`` or ``done`` for a repeat.
+
+        A caller cancelled while waiting leaves the write to go on; a claim it takes is released.
+        """
+        future = self._queue.enqueue(event)
+        try:
+            state = await asyncio.shield(future)
+        except asyncio.CancelledError:
+            future.add_done_callback(functools.partial(self._release_if_taken, event.event_id))
+            raise
         assert state is not None
         return state
+
+    def _release_if_taken(self, event_id: str, future: asyncio.Future[ClaimState | None]) -> None:
+        if not future.cancelled() and future.exception() is None and future.result() == "new":
+            self.release_soon(event_id)
+
+    async def retry_after(self, event_id: str) -> int:
+        """Seconds until a repeat of the pending ``event_id`` can succeed, for ``Retry-After``.
+
+        1 while its delivery is known to run (in this process) or its claim is younger than
+        ``DELIVERING`` (another process is presumably delivering it: the claim settles within
+        seconds); otherwise its owner probably died, and the claim can be taken over once it is
+        ``STALE_CLAIM`` old.
+        """
+        if event_id in self._delivering:
+            return 1
+        async with reading(self._store.engine).connect() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(processed_events.c.done, processed_events.c.claimed_at).where(
+                        processed_events.c.event_id == event_id
+                    )
+                )
+            ).first()
+        if row is None or row.done:
+            return 1  # settled meanwhile: a repeat now is new, or a duplicate
+        claimed_at: datetime | None = row.claimed_at
+        if claimed_at is None:
+            return math.ceil(STALE_CLAIM.total_seconds())
+        age = utcnow() - claimed_at
+        if age < DELIVERING:
+            return 1
+        return max(1, math.ceil((STALE_CLAIM - age).total_seconds()))
 
     def complete_soon(self, event_id: str) -> asyncio.Future[ClaimState | None]:
         """Queue the completion now without waiting for its write (the caller may answer at once).
@@ -88,30 +159,47 @@ class EventClaims:
         Should that write fail, the claim stays pending and is taken over after ``STALE_CLAIM``:
         a repeat is then delivered again, which every journey applies once (by event id).
         """
+        self._delivering.discard(event_id)
         future = self._queue.enqueue(event_id)
         future.add_done_callback(_log_failure)
         return future
 
     async def release(self, event_id: str) -> None:
-        await self._store.events.release(event_id)
+        """Undo a claim whose delivery failed, so the sender's retry runs it. The write goes on if
+        the caller is cancelled meanwhile."""
+        await asyncio.shield(self.release_soon(event_id))
 
-    async def _write(self, items: list[CustomerEvent | str]) -> list[ClaimState | None]:
+    def release_soon(self, event_id: str) -> asyncio.Future[ClaimState | None]:
+        """Queue the release of a claim now; the future resolves once it is written."""
+        self._delivering.discard(event_id)
+        future = self._queue.enqueue(_Release(event_id))
+        future.add_done_callback(_log_release_failure)
+        return future
+
+    async def _write(self, items: list[_Item]) -> list[ClaimState | None]:
+        for item in items:  # releases first: a repeat queued with one finds the event free
+            if isinstance(item, _Release):
+                await self._store.events.release(item.event_id)
         events = [item for item in items if isinstance(item, CustomerEvent)]
         completed = [item for item in items if isinstance(item, str)]
-        states = await self._store.events.claim(
-            [(e.event_id, e.customer_id, e.name, e.timestamp) for e in events],
-            stale_after=STALE_CLAIM,
-            complete_first=completed,
-        )
+        states: dict[str, ClaimState] = {}
+        if events or completed:
+            states = await self._store.events.claim(
+                [(e.event_id, e.customer_id, e.name, e.timestamp) for e in events],
+                stale_after=STALE_CLAIM,
+                complete_first=completed,
+            )
         answers: list[ClaimState | None] = []
         owned: set[str] = set()
         for item in items:
-            if isinstance(item, str):
+            if not isinstance(item, CustomerEvent):
                 answers.append(None)
                 continue
             state = states[item.event_id]
             if state == "new" and item.event_id in owned:
                 state = "pending"  # a repeat inside the same batch: the first one is delivering it
             owned.add(item.event_id)
+            if state == "new":
+                self._delivering.add(item.event_id)
             answers.append(state)
         return answers

@@ -42,11 +42,13 @@ RPC_TIMEOUT = timedelta(seconds=5)
 
 
 class EventInFlight(Exception):
-    """Another attempt is delivering this event id right now; the sender should retry shortly."""
+    """Another attempt holds the claim on this event id; ``retry_after`` says in how many seconds a
+    retry can succeed (see ``EventClaims.retry_after``)."""
 
-    def __init__(self, event_id: str) -> None:
-        super().__init__(f"event {event_id} is being delivered by another request; retry shortly")
+    def __init__(self, event_id: str, retry_after: int = 1) -> None:
+        super().__init__(f"event {event_id} is being delivered by another request; retry in {retry_after} s")
         self.event_id = event_id
+        self.retry_after = retry_after
 
 
 @dataclass
@@ -121,13 +123,14 @@ class EventRouter:
         if time.monotonic() - self._loaded_at > self._refresh_seconds:
             await self.reload()
         result = RouteResult(event_id=event.event_id)
-        # Claim the event id first (an atomic write, grouped with concurrent events' claims).
+        # Claim the event id first (an atomic write, grouped with concurrent events' claims). Claiming
+        # and releasing survive cancellation: a claim taken is given back on every path but success.
         state = await self._claims.claim(event)
         if state == "done":
             result.duplicate = True
             return result
         if state == "pending":
-            raise EventInFlight(event.event_id)
+            raise EventInFlight(event.event_id, await self._claims.retry_after(event.event_id))
         try:
             await self._deliver(event, result)
         except BaseException:

@@ -16,7 +16,7 @@ from api.schemas import EventAccepted, EventBatchAccepted, EventBatchIn, EventIn
 from config.settings import Settings
 from contracts.events import CustomerEvent
 from ingest.outages import TemporalUnavailable
-from ingest.router import EventRouter
+from ingest.router import EventInFlight, EventRouter
 
 router = APIRouter(prefix="/events", tags=["events"])
 ERRORS = responses(UNAUTHORIZED, TOO_LARGE, INVALID, IN_FLIGHT, UNAVAILABLE)
@@ -99,18 +99,29 @@ async def post_events(
     batch: EventBatchIn, events: RouterDep, metrics: MetricsDep, settings: SettingsDep
 ) -> EventBatchAccepted:
     """Each event as in ``POST /v1/events``. On 503 some events may have been applied: resend the whole
-    batch, and those come back as duplicates."""
+    batch, and those come back as duplicates.
+
+    On 409 another request holds the claim of some event of the batch: every other event was
+    delivered, except a customer's events after one that is held (left for the resend, to keep each
+    customer's order), and no event of the batch stays claimed. Resend the whole batch after
+    ``Retry-After`` (the longest wait any held event needs): those delivered come back as duplicates.
+    """
     check_timestamps([(("body", "events", n), event) for n, event in enumerate(batch.events)], settings)
     by_customer: dict[str, list[int]] = defaultdict(list)
     for index, event in enumerate(batch.events):
         by_customer[event.customer_id].append(index)
     results: list[EventAccepted | None] = [None] * len(batch.events)
     gate = asyncio.Semaphore(BATCH_CONCURRENCY)
+    held: list[EventInFlight] = []
 
     async def customer(indices: list[int]) -> None:
         async with gate:
             for index in indices:
-                results[index] = await deliver(batch.events[index], events, metrics)
+                try:
+                    results[index] = await deliver(batch.events[index], events, metrics)
+                except EventInFlight as busy:  # not a failure of the batch: the other customers go on
+                    held.append(busy)
+                    return
 
     try:
         async with asyncio.TaskGroup() as group:
@@ -120,6 +131,8 @@ async def post_events(
         # Report Temporal being down (503, retry) ahead of anything else that went wrong.
         unavailable, _ = failures.split(TemporalUnavailable)
         raise (unavailable or failures).exceptions[0] from None
+    if held:
+        raise max(held, key=lambda busy: busy.retry_after)
     done = [r for r in results if r is not None]
     duplicates = sum(r.duplicate for r in done)
     return EventBatchAccepted(accepted=len(done) - duplicates, duplicates=duplicates, results=done)

@@ -1,0 +1,160 @@
+"""Event claims under races: a batch answered 409 or 503 leaves none of its events claimed, a
+cancelled claim is given back, and a 409's Retry-After says when a retry can really succeed."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from contracts.events import CustomerEvent
+from ingest.claims import STALE_CLAIM, EventClaims
+from ingest.outages import TemporalUnavailable
+from ingest.router import RouteResult
+from simulate.sandbox import Sandbox
+from store.tables import processed_events
+from tests.api.support import event
+
+STALE = timedelta(minutes=2)
+
+
+async def claim_elsewhere(sandbox: Sandbox, payload: dict[str, Any]) -> None:
+    """Another API replica claims ``payload``'s event id: it is delivering it (or dies doing so)."""
+    rows = [(payload["event_id"], payload["customer_id"], payload["name"], None)]
+    assert await sandbox.store.events.claim(rows, stale_after=STALE) == {payload["event_id"]: "new"}
+
+
+async def claimed_ago(sandbox: Sandbox, payload: dict[str, Any], age: timedelta) -> None:
+    """Time passes: ``payload``'s claim was taken ``age`` ago."""
+    async with sandbox.store.engine.begin() as conn:
+        await conn.execute(
+            processed_events.update()
+            .where(processed_events.c.event_id == payload["event_id"])
+            .values(claimed_at=datetime.now(UTC) - age)
+        )
+
+
+async def pending(sandbox: Sandbox) -> set[str]:
+    async with sandbox.store.engine.connect() as conn:
+        rows = await conn.execute(
+            sa.select(processed_events.c.event_id).where(processed_events.c.done.is_(False))
+        )
+        return set(rows.scalars())
+
+
+def batch_of(customers: int) -> list[dict[str, Any]]:
+    return [event("page_viewed", f"c{n}", properties={"n": n}) for n in range(customers)]
+
+
+async def test_a_batch_answered_409_delivers_its_other_events_and_leaves_none_claimed(
+    api: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    events = batch_of(12)  # more customers than the batch routes at once
+    held = events[5]
+    later = event("page_viewed", held["customer_id"])  # after the held one: it waits, in order
+    events.insert(6, later)
+    await claim_elsewhere(sandbox, held)
+
+    busy = await api.post("/v1/events/batch", json={"events": events})
+
+    assert busy.status_code == 409
+    assert busy.headers["Retry-After"] == "1"  # a fresh claim: its delivery presumably runs
+    assert held["event_id"] in busy.json()["detail"]
+    assert await pending(sandbox) == {held["event_id"]}  # only the one another request holds
+    others = [e for e in events if e not in (held, later)]
+    for payload in others:  # sent again at once: each was delivered, nothing waits for a stale claim
+        again = await api.post("/v1/events", json=payload)
+        assert again.status_code == 202 and again.json()["duplicate"] is True
+
+    await sandbox.store.events.release(held["event_id"])  # that other attempt failed after all
+    resent = await api.post("/v1/events/batch", json={"events": events})
+    assert resent.status_code == 202
+    body = resent.json()
+    assert (body["accepted"], body["duplicates"]) == (2, len(others))
+    assert [r["event_id"] for r in body["results"] if not r["duplicate"]] == [
+        held["event_id"],
+        later["event_id"],
+    ]
+
+
+async def test_a_batch_answered_503_leaves_none_of_its_events_claimed(
+    api: httpx.AsyncClient, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One customer's delivery fails while the others are being delivered (and are cancelled)."""
+    events = batch_of(6)
+    router = sandbox.router
+    deliver = router._deliver  # the seam where a Temporal call fails
+
+    async def failing(ev: CustomerEvent, result: RouteResult) -> None:
+        if ev.customer_id == "c0":
+            await asyncio.sleep(0.05)
+            raise TemporalUnavailable("Temporal went away")
+        await asyncio.sleep(5)  # still delivering when c0 fails: cancelled
+        await deliver(ev, result)
+
+    monkeypatch.setattr(router, "_deliver", failing)
+    down = await api.post("/v1/events/batch", json={"events": events})
+    monkeypatch.undo()
+
+    assert down.status_code == 503
+    assert await pending(sandbox) == set()
+    resent = await api.post("/v1/events/batch", json={"events": events})
+    assert resent.status_code == 202 and resent.json()["accepted"] == len(events)
+
+
+async def test_a_claim_cancelled_while_it_is_written_is_given_back(sandbox: Sandbox) -> None:
+    claims = EventClaims(sandbox.store)
+    ev = CustomerEvent(event_id="cancelled-claim", customer_id="c", name="page_viewed")
+
+    waiting = asyncio.create_task(claims.claim(ev))
+    await asyncio.sleep(0)  # queued: its write is under way
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+
+    for _ in range(100):  # the write finishes, then the release follows it through the queue
+        if await claims.claim(ev) == "new":
+            break
+        await asyncio.sleep(0.01)
+    else:
+        raise AssertionError("the cancelled claim was never given back")
+
+
+async def test_a_release_survives_the_cancellation_of_its_caller(sandbox: Sandbox) -> None:
+    claims = EventClaims(sandbox.store)
+    ev = CustomerEvent(event_id="released-claim", customer_id="c", name="page_viewed")
+    assert await claims.claim(ev) == "new"
+
+    releasing = asyncio.create_task(claims.release(ev.event_id))
+    await asyncio.sleep(0)
+    releasing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await releasing
+
+    for _ in range(100):
+        if await claims.claim(ev) == "new":
+            break
+        await asyncio.sleep(0.01)
+    else:
+        raise AssertionError("the release was lost with its caller")
+
+
+async def test_a_409_for_an_abandoned_claim_says_when_it_can_be_taken_over(
+    api: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    payload = event("page_viewed", "orphan")
+    await claim_elsewhere(sandbox, payload)
+    await claimed_ago(sandbox, payload, timedelta(seconds=90))  # its process died long ago
+
+    busy = await api.post("/v1/events", json=payload)
+
+    assert busy.status_code == 409
+    wait = int(busy.headers["Retry-After"])
+    assert 28 <= wait <= 30  # when it is STALE_CLAIM old and can be taken over
+    await claimed_ago(sandbox, payload, STALE_CLAIM + timedelta(seconds=1))
+    taken_over = await api.post("/v1/events", json=payload)
+    assert taken_over.status_code == 202 and taken_over.json()["duplicate"] is False
