@@ -18,6 +18,8 @@ from api.errors import install_handlers
 from api.limits import BodyLimitMiddleware
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import customers, events, health, journeys, outbox, points, sign_in, unsubscribe
+from api.ui.routes import STATIC_URL, static_files
+from api.ui.routes import router as ui_router
 from config.exposure import is_loopback
 from config.settings import Settings, get_settings
 from ingest.router import EventRouter
@@ -90,6 +92,8 @@ def create_app(
     app.include_router(unsubscribe.router)
     app.include_router(sign_in.router)
     app.add_exception_handler(SignInRequired, sign_in.redirect_to_sign_in)
+    app.include_router(ui_router)
+    app.mount(STATIC_URL, static_files(), name="ui-static")
     app.include_router(health.router)
     if config.outbox_page and is_loopback(config.api_host):
         app.include_router(outbox.router)  # every email and its links: never beyond this machine

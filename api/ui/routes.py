@@ -1,0 +1,21 @@
+"""The ``/ui`` router (pages, their data, step panels) and where its static files are served."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.staticfiles import StaticFiles
+
+from api.ui import data, pages, steps
+from api.ui.templating import STATIC_DIR, STATIC_URL
+
+router = APIRouter(include_in_schema=False)
+for module in (pages, data, steps):
+    router.include_router(module.router)
+
+
+def static_files() -> StaticFiles:
+    """Our ES modules, the stylesheet and the vendored files (``make vendor``), at ``STATIC_URL``."""
+    return StaticFiles(directory=STATIC_DIR)
+
+
+__all__ = ["STATIC_URL", "router", "static_files"]

@@ -1,0 +1,75 @@
+"""The pages' Jinja2 environment (autoescaped, strict) and the headers every page carries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.templating import Jinja2Templates
+
+from api.auth import Principal, csrf_token
+
+HERE = Path(__file__).parent
+STATIC_DIR = HERE / "static"
+STATIC_URL = "/ui/static"
+
+# Everything comes from this server; nothing runs inline; a page may frame only our email previews.
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": PAGE_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def _number(value: int) -> str:
+    return f"{value:,}"
+
+
+def _percent(value: float) -> str:
+    return f"{value * 100:.1f}%"
+
+
+def _when(value: datetime) -> str:
+    return f"{value:%Y-%m-%d %H:%M} UTC"
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(("html",), default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(number=_number, percent=_percent, when=_when)
+    env.globals["static"] = STATIC_URL
+    return env
+
+
+templates = Jinja2Templates(env=_environment())
+
+
+def page(
+    request: Request,
+    name: str,
+    principal: Principal,
+    context: Mapping[str, Any],
+    *,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """Render template ``name`` for the signed-in ``principal``, with the CSRF token in its head."""
+    full = {"principal": principal, "csrf_token": csrf_token(request), **context}
+    response: HTMLResponse = templates.TemplateResponse(
+        request, name, full, status_code=status_code, headers=PAGE_HEADERS
+    )
+    return response

@@ -1,0 +1,123 @@
+"""The whole product for browser tests: a Sandbox (Temporal's time-skipping test server, the real
+worker, store and SMTP outbox) with every example journey deployed from its file, and the API
+served by uvicorn on a free 127.0.0.1 port, all in a thread with its own event loop, so tests
+drive Playwright's sync API and plain HTTP against it."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from api.app import create_app
+from engine.loader import compile_file, journey_files
+from simulate.sandbox import Sandbox
+from tests.support.ports import free_port
+
+JOURNEYS_DIR = Path(__file__).resolve().parents[2] / "journeys"
+API_KEY = "ui-test-key"
+EDITOR_KEY = "ui-editor-key"
+VIEWER_KEY = "ui-viewer-key"
+SETTINGS: dict[str, Any] = {
+    "api_keys": [
+        API_KEY,
+        {"key": EDITOR_KEY, "name": "Eddie Editor", "role": "editor"},
+        {"key": VIEWER_KEY, "name": "Vera Viewer", "role": "viewer"},
+    ],
+    "journeys_dir": JOURNEYS_DIR,
+    "unsubscribe_secret": "ui-test-unsubscribe-secret-0123",
+}
+START_TIMEOUT = 120.0
+
+
+@dataclass
+class LiveServer:
+    url: str
+    api: httpx.Client  # over HTTP, with the plain API key
+
+    def event(self, name: str, customer_id: str, **extra: Any) -> dict[str, Any]:
+        body = {"event_id": uuid.uuid4().hex, "customer_id": customer_id, "name": name, **extra}
+        answer = self.api.post("/v1/events", json=body)
+        assert answer.status_code == 202, answer.text
+        result: dict[str, Any] = answer.json()
+        return result
+
+
+async def _deploy_files(sandbox: Sandbox) -> None:
+    """Every example journey with its YAML source, as ``journeys deploy`` stores it."""
+    for file in journey_files(JOURNEYS_DIR):
+        plan = await asyncio.to_thread(compile_file, file)
+        await sandbox.store.deployments.deploy(plan, source=file.read_text("utf-8"))
+    await sandbox.router.reload()
+
+
+class _Serving(threading.Thread):
+    def __init__(self, workdir: Path) -> None:
+        super().__init__(name="ui-live-server", daemon=True)
+        self.workdir = workdir
+        self.port = free_port()
+        self.ready = threading.Event()
+        self.failure: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+
+    def run(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except BaseException as exc:  # noqa: BLE001 - handed to the test thread, which raises it
+            self.failure = exc
+        finally:
+            self.ready.set()
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stopping = asyncio.Event()
+        async with Sandbox.open([], workdir=self.workdir, settings=SETTINGS) as sandbox:
+            await _deploy_files(sandbox)
+            app = create_app(
+                sandbox.settings, client=sandbox.client, store=sandbox.store, router=sandbox.router
+            )
+            config = uvicorn.Config(
+                app, host="127.0.0.1", port=self.port, log_level="warning", ws="none", http="h11"
+            )
+            server = uvicorn.Server(config)
+            serving = asyncio.create_task(server.serve())
+            while not server.started and not serving.done():  # noqa: ASYNC110 - uvicorn offers a flag only
+                await asyncio.sleep(0.02)
+            if serving.done():
+                serving.result()
+            self.ready.set()
+            await self._stopping.wait()
+            server.should_exit = True
+            await serving
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stopping is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._stopping.set)
+        self.join(timeout=60)
+
+
+@contextmanager
+def live_server(workdir: Path) -> Iterator[LiveServer]:
+    serving = _Serving(workdir)
+    serving.start()
+    if not serving.ready.wait(START_TIMEOUT):
+        raise AssertionError(f"the live server did not start within {START_TIMEOUT:.0f}s")
+    if serving.failure is not None:
+        raise serving.failure
+    url = f"http://127.0.0.1:{serving.port}"
+    try:
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=30) as api:
+            yield LiveServer(url=url, api=api)
+    finally:
+        serving.stop()
+        if serving.failure is not None:
+            raise serving.failure
