@@ -294,7 +294,8 @@ class JourneyActivities:
                     step=req.step,
                     customer_id=req.customer_id,
                     reason=str(exc),
-                    attempt=activity.info().attempt,
+                    # Called directly (tests, tools), a send has no Temporal attempt: count it as one.
+                    attempt=activity.info().attempt if activity.in_activity() else 1,
                 )
         except SQLAlchemyError as trouble:
             log.warning("could not note the retry of %s: %s", req.key, trouble)
