@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from contracts.ids import check_id
 from engine.durations import DurationError, parse_duration
 from engine.source import SourceSyntaxError, format_path, parse_source, read_source_file
 from simulate.offsets import parse_offset
@@ -68,6 +69,12 @@ class Story(BaseModel):
     def _horizon(cls, value: str) -> str:
         parse_duration(value)
         return value
+
+    @field_validator("customer_id")
+    @classmethod
+    def _customer_id(cls, value: str | None) -> str | None:
+        """The same id syntax as the API's (``contracts.ids``)."""
+        return None if value is None else check_id(value, "customer id")
 
     def horizon_seconds(self) -> int:
         return parse_duration(self.horizon)

@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from contracts.customers import CustomerSnapshot
     from contracts.events import CustomerEvent
+    from contracts.ids import derived_id
     from contracts.records import RecordKind, StepRecord
     from contracts.visibility import JOURNEY_STEP, LIFECYCLE_STAGE
     from engine import expressions
@@ -70,6 +71,7 @@ SEND_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval
 STORE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 PAUSE_RECHECK = timedelta(minutes=15)
 KEEP_STEPS = 200
+KEY_LENGTH = 500  # the idempotency key columns (deliveries, points ledger, send intents)
 KEEP_EVENTS = 100
 
 
@@ -525,7 +527,8 @@ class JourneyWorkflow:
         visit = self._state.visits.get(step, 1)
         info = workflow.info()
         return {
-            "key": f"{info.workflow_id}/{self._state.entry_id}/{step}/{visit}",
+            # Fits the 500-character key columns by construction (a hash suffix only when long).
+            "key": derived_id(f"{info.workflow_id}/{self._state.entry_id}/{step}", str(visit), KEY_LENGTH),
             "workflow_id": info.workflow_id,
             "journey": self._plan.journey,
             "version": self._plan.version,
