@@ -108,7 +108,12 @@ async def post_events(
     """
     check_timestamps([(("body", "events", n), event) for n, event in enumerate(batch.events)], settings)
     by_customer: dict[str, list[int]] = defaultdict(list)
+    seen: set[str] = set()
+    repeats: set[int] = set()  # an event id given again in this batch: a duplicate, no claim needed
     for index, event in enumerate(batch.events):
+        if event.event_id in seen:
+            repeats.add(index)
+        seen.add(event.event_id)
         by_customer[event.customer_id].append(index)
     results: list[EventAccepted | None] = [None] * len(batch.events)
     gate = asyncio.Semaphore(BATCH_CONCURRENCY)
@@ -117,6 +122,13 @@ async def post_events(
     async def customer(indices: list[int]) -> None:
         async with gate:
             for index in indices:
+                if index in repeats:
+                    repeat = batch.events[index].event_id
+                    results[index] = EventAccepted(
+                        event_id=repeat, duplicate=True, started=[], signalled=[], skipped=[]
+                    )
+                    metrics.events_accepted.labels("duplicate").inc()
+                    continue
                 try:
                     results[index] = await deliver(batch.events[index], events, metrics)
                 except EventInFlight as busy:  # not a failure of the batch: the other customers go on

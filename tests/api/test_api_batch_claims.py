@@ -158,3 +158,21 @@ async def test_a_409_for_an_abandoned_claim_says_when_it_can_be_taken_over(
     await claimed_ago(sandbox, payload, STALE_CLAIM + timedelta(seconds=1))
     taken_over = await api.post("/v1/events", json=payload)
     assert taken_over.status_code == 202 and taken_over.json()["duplicate"] is False
+
+
+async def test_an_event_id_repeated_within_a_batch_is_delivered_once_and_the_rest_are_duplicates(
+    api: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    first = event("signed_up", "rio", traits={"email": "rio@example.com"})
+    batch = [first, event("page_viewed", "rio"), *([first] * 500)]
+
+    answer = await api.post("/v1/events/batch", json={"events": batch})
+
+    body = answer.json()
+    assert answer.status_code == 202
+    assert (body["accepted"], body["duplicates"]) == (2, 500)
+    assert body["results"][0]["started"] == ["onboarding"]
+    assert all(r["duplicate"] and r["event_id"] == first["event_id"] for r in body["results"][2:])
+    async with sandbox.store.engine.connect() as conn:
+        claimed = await conn.scalar(sa.select(sa.func.count()).select_from(processed_events))
+    assert claimed == 2
