@@ -64,6 +64,11 @@ def open_journey(page: Page, name: str) -> None:
     page.wait_for_selector("#diagram[data-drawn=true]")
 
 
+def scroll_to(page: Page, selector: str) -> None:
+    """Scroll the page so ``selector`` starts at the top of the window (for screenshots)."""
+    page.locator(selector).evaluate("e => window.scrollTo(0, e.getBoundingClientRect().top + scrollY - 8)")
+
+
 def node_numbers(page: Page) -> dict[str, dict[str, int]]:
     found: dict[str, dict[str, int]] = page.evaluate(NODE_NUMBERS)
     return found

@@ -9,7 +9,7 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from tests.ui.live_server import LiveServer
-from tests.ui.reading import current_step, node_numbers, open_journey, until
+from tests.ui.reading import current_step, node_numbers, open_journey, scroll_to, until
 
 # What the diagram shows for a step, from /v1 stats: waiting, entered, completed; sends and points.
 WAIT_FOR_NUMBERS = """(expected) => {
@@ -79,5 +79,9 @@ def test_numbers_follow_three_customers_without_a_reload(
     listed = page.locator('#step-list [data-list-step="wait_purchase"] [data-count="waiting"]')
     expect(listed).to_have_text("1")
     page.screenshot(path=artifacts / "onboarding-with-counts.png")
-    page.locator(".journey-diagram [data-step=wait_profile]").scroll_into_view_if_needed()
-    page.screenshot(path=artifacts / "onboarding-with-counts-middle.png")
+    scroll_to(page, ".summary-row")
+    page.locator("#diagram").evaluate(
+        "d => { d.scrollTop += d.querySelector('[data-step=wait_profile]').getBoundingClientRect().top"
+        " - d.getBoundingClientRect().top - 16; }"
+    )
+    page.screenshot(path=artifacts / "onboarding-with-counts-branches.png")

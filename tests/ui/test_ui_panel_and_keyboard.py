@@ -8,7 +8,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from tests.ui.live_server import LiveServer
-from tests.ui.reading import current_step, open_journey, until
+from tests.ui.reading import current_step, open_journey, scroll_to, until
 
 ACTIVE_STEP = "() => document.activeElement && document.activeElement.getAttribute('data-step')"
 
@@ -28,6 +28,7 @@ def test_the_welcome_panel_shows_the_rendered_email(page: Page, artifacts: Path)
     expect(panel.locator("[data-locale=id] > summary")).to_have_text("Locale: id")
     expect(panel.locator("pre.yaml")).to_contain_text("email: welcome")
     expect(panel.locator("[data-panel-step=welcome] [data-count=entered]")).to_have_text("0")
+    scroll_to(page, "#workspace")
     page.wait_for_timeout(300)  # let the email's frame paint before the picture (not an assertion)
     page.screenshot(path=artifacts / "node-panel.png")
 

@@ -78,9 +78,8 @@ function drawNode(layer, node, box, measure, index) {
     group.setAttribute('aria-expanded', 'false');
   }
   // The name read out is the text drawn, in order (ids below); the whole text, never shortened, is
-  // the description and the tooltip.
+  // the description, and the tooltip (on hover and focus) where the drawing had to shorten it.
   const whole = `${node.kind_label} ${node.title}${node.summary ? `: ${node.summary}` : ''}`;
-  el('title', {}, group).textContent = whole;
   const id = (part) => `node-${index}-${part}`;
   el('desc', { id: id('whole') }, group).textContent = whole;
   group.appendChild(shape(node.kind, box.width, box.height, 'shape'));
@@ -100,9 +99,14 @@ function drawNode(layer, node, box, measure, index) {
   icon.innerHTML = ICONS[node.kind] || '';
   const room = box.width - 2 * x;
   text(group, { class: 'kind', x: x + 28, y: 24.5, id: id('kind'), 'data-kind-label': '' }, node.kind_label);
-  text(group, { class: 'title', x, y: 48, id: id('title'), 'data-title': '' }, fit(measure.title, node.title, room));
+  const title = fit(measure.title, node.title, room);
   const summary = fit(measure.summary, node.summary, room);
+  text(group, { class: 'title', x, y: 48, id: id('title'), 'data-title': '' }, title);
   text(group, { class: 'summary', x, y: 65, id: id('summary'), 'data-summary': '' }, summary);
+  if (title !== node.title || summary !== node.summary) {
+    group.setAttribute('data-full-label', whole);
+    if (isEntry) group.setAttribute('tabindex', '0'); // so the keyboard reaches the whole audience too
+  }
   const parts = ['kind', 'title', 'summary', 'counts'];
   el('line', { class: 'divider', x1: x, x2: box.width - x, y1: 74, y2: 74 }, group);
   if (isEntry) {

@@ -1,4 +1,5 @@
-// The whole text of a shortened edge label (a branch condition, say), on hover and on focus.
+// The whole text of whatever the drawing shortened (a branch condition, a long audience), on hover
+// and on focus.
 export function setupTooltips(host) {
   const tip = document.createElement('div');
   tip.className = 'tooltip';
@@ -13,11 +14,18 @@ export function setupTooltips(host) {
     const frame = host.getBoundingClientRect();
     tip.style.left = `${box.left - frame.left + host.scrollLeft}px`;
     tip.style.top = `${box.bottom - frame.top + host.scrollTop + 6}px`;
+    if (!label.hasAttribute('data-described-by')) {
+      label.setAttribute('data-described-by', label.getAttribute('aria-describedby') || '');
+    }
     label.setAttribute('aria-describedby', tip.id);
   };
   const hide = (label) => {
     tip.hidden = true;
-    if (label) label.removeAttribute('aria-describedby');
+    if (!label || !label.hasAttribute('data-described-by')) return;
+    const before = label.getAttribute('data-described-by');
+    label.removeAttribute('data-described-by');
+    if (before) label.setAttribute('aria-describedby', before);
+    else label.removeAttribute('aria-describedby');
   };
   const labelOf = (event) => event.target.closest && event.target.closest('[data-full-label]');
   host.addEventListener('mouseover', (event) => { const l = labelOf(event); if (l) show(l); });

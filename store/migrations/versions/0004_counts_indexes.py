@@ -22,7 +22,9 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_index(
-        "ix_step_events_journey_version_counts", "step_events", ["journey", "version", "step", "kind", "detail"]
+        "ix_step_events_journey_version_counts",
+        "step_events",
+        ["journey", "version", "step", "kind", "detail"],
     )
     op.create_index("ix_deliveries_journey_step_status", "deliveries", ["journey", "step", "status"])
     op.drop_index("ix_deliveries_journey_step", table_name="deliveries")
