@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
+from itertools import islice
 from pathlib import Path
 
 from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError, UndefinedError
 
 from engine import expressions, templates
 from engine.graph import edges, loops_without_wait, unreachable
+from engine.limits import MAX_ERRORS
+from engine.sandbox import BudgetSpent, budget
 from engine.schema import BranchStep, ExitStep, Journey, SendStep, WaitForStep
 from engine.source import Path as SourcePath
 
@@ -38,9 +41,10 @@ def check_step_ids(journey: Journey) -> Iterator[Problem]:
 
 def check_targets(journey: Journey) -> Iterator[Problem]:
     ids = [step.id for step in journey.steps]
+    known = set(ids)
     index_of = {step.id: i for i, step in reversed(list(enumerate(journey.steps)))}
     for edge in edges(journey):
-        if edge.target is not None and edge.target not in ids:
+        if edge.target is not None and edge.target not in known:
             yield (
                 ("steps", index_of[edge.source], *edge.field),
                 f'goes to step "{edge.target}", which does not exist' + did_you_mean(edge.target, ids),
@@ -86,28 +90,50 @@ def check_expressions(journey: Journey) -> Iterator[Problem]:
 
 
 def check_templates(journey: Journey, templates_dir: Path) -> Iterator[Problem]:
+    """Render every email (once per template, each locale) and every webhook payload.
+
+    All the payloads of a journey render within one budget (``engine.sandbox``): they come with
+    the journey, and together do no more work than one rendering may.
+    """
     context = templates.sample_context(
         journey.journey, journey.sample.customer, journey.sample.event, journey.sample.data
     )
+    emails: dict[str, str | None] = {}  # template name -> its problem, or None
     for i, step in enumerate(journey.steps):
-        if not isinstance(step, SendStep):
-            continue
-        if step.send.email is not None:
-            path: SourcePath = ("steps", i, "send", "email")
-            try:
-                sources = templates.read_email_sources(templates_dir, step.send.email)
-                locales = sorted({f.split(".")[1] for f in sources if f.count(".") == 2 and "/" in f})
-                for locale in [None, *locales]:
-                    templates.render_email(sources, step.send.email, context, locale)
-            except templates.TemplateMissing as exc:
-                yield path, exc.message  # names templates/<name>, never the server's own path
-            except TemplateError as exc:
-                yield path, _template_message(step.send.email, exc)
-        elif step.send.payload is not None:
-            try:
-                templates.render_value(step.send.payload, context)
-            except TemplateError as exc:
-                yield ("steps", i, "send", "payload"), _template_message("payload", exc)
+        if isinstance(step, SendStep) and step.send.email is not None:
+            if step.send.email not in emails:
+                emails[step.send.email] = _email_problem(templates_dir, step.send.email, context)
+            problem = emails[step.send.email]
+            if problem is not None:
+                yield ("steps", i, "send", "email"), problem
+    payloads: list[Problem] = []
+    with budget():  # collected, not yielded, inside: the budget must end with this block
+        for i, step in enumerate(journey.steps):
+            if isinstance(step, SendStep) and step.send.payload is not None:
+                try:
+                    templates.render_value(step.send.payload, context)
+                except BudgetSpent as exc:
+                    message = f"{exc.message}; a journey's payloads share this budget when validated"
+                    payloads.append(
+                        (("steps", i, "send", "payload"), f'template "payload" does not render: {message}')
+                    )
+                    break  # the payloads after it would say the same
+                except TemplateError as exc:
+                    payloads.append((("steps", i, "send", "payload"), _template_message("payload", exc)))
+    yield from payloads
+
+
+def _email_problem(templates_dir: Path, name: str, context: dict[str, object]) -> str | None:
+    try:
+        sources = templates.read_email_sources(templates_dir, name)
+        locales = sorted({f.split(".")[1] for f in sources if f.count(".") == 2 and "/" in f})
+        for locale in [None, *locales]:
+            templates.render_email(sources, name, context, locale)
+    except templates.TemplateMissing as exc:
+        return exc.message  # names templates/<name>, never the server's own path
+    except TemplateError as exc:
+        return _template_message(name, exc)
+    return None
 
 
 def _template_message(name: str, exc: TemplateError) -> str:
@@ -139,10 +165,16 @@ def semantic_problems(
     ``graph=False`` skips reachability and loops (some steps are stand-ins for broken ones);
     ``render=False`` skips rendering templates (the sample data is not the author's).
     """
-    problems = [*check_step_ids(journey), *check_targets(journey), *check_exit_next(journey)]
+    # Each check stops after MAX_ERRORS problems: no more would be listed (did-you-mean is not free).
+    problems = [*_first(check_step_ids(journey)), *_first(check_targets(journey))]
+    problems += _first(check_exit_next(journey))
     if graph and not problems:  # reachability and loops need a well-formed graph
-        problems += [*check_reachability(journey), *check_loops(journey)]
-    problems += check_expressions(journey)
+        problems += [*_first(check_reachability(journey)), *_first(check_loops(journey))]
+    problems += _first(check_expressions(journey))
     if render:
-        problems += check_templates(journey, templates_dir)
+        problems += _first(check_templates(journey, templates_dir))
     return problems
+
+
+def _first(problems: Iterator[Problem]) -> list[Problem]:
+    return list(islice(problems, MAX_ERRORS))

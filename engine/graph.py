@@ -63,20 +63,20 @@ def unreachable(journey: Journey) -> list[str]:
     for edge in edges(journey):
         if edge.target in outgoing:
             outgoing[edge.source].append(edge.target)
-    seen = [ids[0]]
+    seen = {ids[0]}
     frontier = [ids[0]]
     while frontier:
         current = frontier.pop()
         for target in outgoing[current]:
             if target not in seen:
-                seen.append(target)
+                seen.add(target)
                 frontier.append(target)
     return [step_id for step_id in ids if step_id not in seen]
 
 
 def loops_without_wait(journey: Journey) -> list[list[str]]:
     """Cycles made only of steps that do not wait: a customer would spin there forever."""
-    waiting = [s.id for s in journey.steps if isinstance(s, WaitStep | WaitForStep)]
+    waiting = {s.id for s in journey.steps if isinstance(s, WaitStep | WaitForStep)}
     ids = [s.id for s in journey.steps if s.id not in waiting]
     outgoing: dict[str, list[str]] = {step_id: [] for step_id in ids}
     for edge in edges(journey):
@@ -86,34 +86,46 @@ def loops_without_wait(journey: Journey) -> list[list[str]]:
 
 
 def _components(ids: list[str], outgoing: dict[str, list[str]]) -> list[list[str]]:
-    """Strongly connected components (Tarjan), each in list order of the journey."""
+    """Strongly connected components (Tarjan's, without recursion: a journey may have thousands of
+    steps in a row), each in list order of the journey."""
+    position = {step_id: i for i, step_id in reversed(list(enumerate(ids)))}
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
-    on_stack: dict[str, bool] = {}
+    on_stack: set[str] = set()
     found: list[list[str]] = []
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack[node] = True
-        for target in outgoing[node]:
-            if target not in index:
-                visit(target)
-                low[node] = min(low[node], low[target])
-            elif on_stack.get(target):
-                low[node] = min(low[node], index[target])
-        if low[node] == index[node]:
-            component = []
-            while True:
-                member = stack.pop()
-                on_stack[member] = False
-                component.append(member)
-                if member == node:
-                    break
-            found.append(sorted(component, key=ids.index))
-
-    for node in ids:
-        if node not in index:
-            visit(node)
+    for root in ids:
+        if root in index:
+            continue
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        work: list[tuple[str, int]] = [(root, 0)]  # (node, how many of its targets were looked at)
+        while work:
+            node, next_target = work[-1]
+            targets = outgoing[node]
+            if next_target < len(targets):
+                work[-1] = (node, next_target + 1)
+                target = targets[next_target]
+                if target not in index:
+                    index[target] = low[target] = len(index)
+                    stack.append(target)
+                    on_stack.add(target)
+                    work.append((target, 0))
+                elif target in on_stack:
+                    low[node] = min(low[node], index[target])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                found.append(sorted(component, key=position.__getitem__))
     return found

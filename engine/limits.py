@@ -16,6 +16,10 @@ MAX_DEPTH = 32
 """Deepest nesting of mappings and lists in a journey or story file (the top mapping is level 1)."""
 MAX_TEMPLATE_FILES = 64
 """Most files in one email template's folder (locale variants included)."""
+MAX_STEPS = 200
+"""Most steps in one journey."""
+MAX_ERRORS = 100
+"""Most problems listed for one file; past that, one more line says that there are more."""
 
 # Names.
 MAX_ID_LENGTH = 64
@@ -49,7 +53,9 @@ MAX_WIDTH = 1000
 MAX_TEMPLATE_OUTPUT = 500_000
 """Most characters one rendering may output (one email part, one string of a payload)."""
 MAX_TEMPLATE_OPERATIONS = 50_000
-"""Most loop iterations, calls and range items one rendering may go through."""
+"""Most operations one rendering may do: loop iterations, calls and range items count one each,
+a value of n items n // 1000 more, a payload string that is a template 20 (compiling it).
+At validation, all the webhook payloads of a journey render within one such budget."""
 MAX_TEMPLATE_CALL_DEPTH = 20
 """Deepest nesting of macro (and other) calls: a macro that calls itself stops there."""
 MAX_TEMPLATE_DEPTH = 50

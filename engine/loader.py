@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from engine.checks import did_you_mean, semantic_problems
 from engine.compiler import compile_journey
 from engine.errors import JourneyError, JourneyValidationError
-from engine.limits import MAX_ID_LENGTH
+from engine.limits import MAX_ERRORS, MAX_ID_LENGTH
 from engine.plan import Plan
 from engine.schema import (
     SLUG,
@@ -61,8 +61,10 @@ def compile_text(text: str, file: str, templates_dir: Path) -> Plan:
     if errors or journey is None:
         raise JourneyValidationError(errors)
     sources: dict[str, str] = {}
+    read: set[str] = set()
     for index, step in enumerate(journey.steps):
-        if isinstance(step, SendStep) and step.send.email is not None:
+        if isinstance(step, SendStep) and step.send.email is not None and step.send.email not in read:
+            read.add(step.send.email)
             try:
                 sources.update(read_email_sources(templates_dir, step.send.email))
             except TemplateMissing as exc:  # changed since it was checked
@@ -126,7 +128,30 @@ def load_directory(path: Path) -> list[Plan]:
 
 
 def validate_text(text: str, file: str, templates_dir: Path) -> tuple[Journey | None, list[JourneyError]]:
-    """Every problem of one journey text, each positioned; the journey when there are none."""
+    """Every problem of one journey text, each positioned; the journey when there are none.
+
+    At most ``MAX_ERRORS`` are listed, then one more that says there are more.
+    """
+    journey, errors = _validate_text(text, file, templates_dir)
+    return journey, _at_most(errors, MAX_ERRORS)
+
+
+def _at_most(errors: list[JourneyError], most: int) -> list[JourneyError]:
+    if len(errors) <= most:
+        return errors
+    ordered = sorted(errors)
+    first_left_out = ordered[most]
+    more = JourneyError(
+        first_left_out.file,
+        first_left_out.line,
+        first_left_out.column,
+        "",
+        f"{len(ordered) - most} more problem(s) from here on are not listed; fix the first {most} first",
+    )
+    return [*ordered[:most], more]
+
+
+def _validate_text(text: str, file: str, templates_dir: Path) -> tuple[Journey | None, list[JourneyError]]:
     try:
         source = parse_source(text, file)
     except SourceSyntaxError as exc:
@@ -198,7 +223,8 @@ def _error(source: Source, path: SourcePath, message: str, *, key: bool = False)
 
 def _pydantic_errors(source: Source, exc: ValidationError) -> list[JourneyError]:
     found: list[tuple[SourcePath, str, str, bool]] = []
-    for err in exc.errors(include_url=False):
+    # Only the first few hundred: more would not be listed, and sorting out union noise is quadratic.
+    for err in exc.errors(include_url=False)[: MAX_ERRORS * 5]:
         path = _real_path(source.data, _without_step_tag(err["loc"]), keep_last=err["type"] == "missing")
         message, key = _message(err, path, source.data)
         found.append((path, err["type"], message, key))

@@ -53,6 +53,10 @@ class LimitExceeded(SecurityError):
     """A condition or a template went past one of the limits of ``engine.limits``."""
 
 
+class BudgetSpent(LimitExceeded):
+    """A rendering went past ``MAX_TEMPLATE_OPERATIONS``."""
+
+
 # --- The budget of one rendering ---------------------------------------------------------------
 
 
@@ -66,9 +70,8 @@ class Budget:
     def spend(self, count: int = 1) -> None:
         self.operations -= count
         if self.operations < 0:
-            raise LimitExceeded(
-                f"the template does more than {MAX_TEMPLATE_OPERATIONS} loop iterations and calls"
-            )
+            most = MAX_TEMPLATE_OPERATIONS
+            raise BudgetSpent(f"the template does more than {most} operations (loop iterations, calls...)")
 
 
 _BUDGET: ContextVar[Budget | None] = ContextVar("journeys_template_budget", default=None)
@@ -428,8 +431,8 @@ class BoundedTemplate(Template):
             return super().render(*args, **kwargs)
 
     def generate(self, *args: Any, **kwargs: Any) -> Iterator[str]:
-        with budget():
-            yield from super().generate(*args, **kwargs)
+        # Rendered whole, within its budget: a budget must not outlive a generator left unfinished.
+        yield self.render(*args, **kwargs)
 
 
 class BoundedSandbox(ImmutableSandboxedEnvironment):
@@ -517,6 +520,7 @@ __all__ = [
     "INTERCEPTED_BINOPS",
     "BoundedSandbox",
     "Budget",
+    "BudgetSpent",
     "LimitExceeded",
     "bound_filters",
     "bounded_binop",

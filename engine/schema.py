@@ -20,7 +20,7 @@ from pydantic import (
 )
 
 from engine.durations import parse_duration, parse_time_of_day
-from engine.limits import MAX_EVENT_NAME_LENGTH, MAX_ID_LENGTH, TEMPLATE_NAME
+from engine.limits import MAX_EVENT_NAME_LENGTH, MAX_ID_LENGTH, MAX_STEPS, TEMPLATE_NAME
 from engine.stages import Stage
 
 SLUG = r"^[a-z][a-z0-9_]*$"
@@ -54,6 +54,13 @@ def _event_length(value: str) -> str:
         shown = value[:MAX_ID_LENGTH]
         most = MAX_EVENT_NAME_LENGTH
         raise ValueError(f'"{shown}..." is too long: an event name has at most {most} characters')
+    return value
+
+
+def _step_count(value: Any) -> Any:
+    """Checked before the steps themselves: a journey of ten thousand steps is not validated one by one."""
+    if isinstance(value, list) and len(value) > MAX_STEPS:
+        raise ValueError(f"a journey has at most {MAX_STEPS} steps; this one has {len(value)}")
     return value
 
 
@@ -283,7 +290,7 @@ class Journey(Model):
     )
     exit_on: list[EventName] = Field(default_factory=list, description="events that end the journey")
     goal: Goal | None = None
-    steps: list[Step] = Field(min_length=1)
+    steps: Annotated[list[Step], BeforeValidator(_step_count)] = Field(min_length=1)
     sample: Sample = Field(default_factory=Sample)
 
 

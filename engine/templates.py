@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import DictLoader, StrictUndefined, TemplateError, select_autoescape
+from jinja2.lexer import newline_re
 
 from engine.limits import MAX_FILE_BYTES, MAX_TEMPLATE_FILES, TEMPLATE_NAME
-from engine.sandbox import BoundedSandbox, budget
+from engine.sandbox import BoundedSandbox, Budget, budget
 
 EMAIL_PARTS = ("subject.txt", "body.html", "body.txt")
 
@@ -155,18 +156,33 @@ def render_value(value: Any, context: Mapping[str, Any]) -> Any:
     Raises a ``jinja2.TemplateError`` (and nothing else) on any problem, like ``render_email``;
     the whole payload renders within one budget.
     """
-    with _template_errors(), budget():
-        return _render_value(environment({}), value, context)
+    with _template_errors(), budget() as current:
+        return _render_value(environment({}), value, context, current)
 
 
-def _render_value(env: BoundedSandbox, value: Any, context: Mapping[str, Any]) -> Any:
+# Compiling a template is work too: a payload of thousands of template strings stops.
+COMPILE_OPERATIONS = 20
+
+
+def _render_value(env: BoundedSandbox, value: Any, context: Mapping[str, Any], current: Budget) -> Any:
     if isinstance(value, str):
+        if "{" not in value:  # no {{, {% or {#: what Jinja would give, without compiling it
+            return _as_rendered(value)
+        current.spend(COMPILE_OPERATIONS)
         return env.from_string(value).render(context)
     if isinstance(value, list):
-        return [_render_value(env, item, context) for item in value]
+        return [_render_value(env, item, context, current) for item in value]
     if isinstance(value, dict):
-        return {key: _render_value(env, item, context) for key, item in value.items()}
+        return {key: _render_value(env, item, context, current) for key, item in value.items()}
     return value
+
+
+def _as_rendered(text: str) -> str:
+    """A text without template syntax as Jinja renders it: line breaks as \n, one final one dropped."""
+    lines = newline_re.split(text)[::2]
+    if lines[-1] == "":
+        del lines[-1]
+    return "\n".join(lines)
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import JourneyValidationError
-from engine.limits import MAX_DEPTH, MAX_FILE_BYTES, MAX_ID_LENGTH
+from engine.limits import MAX_DEPTH, MAX_ERRORS, MAX_FILE_BYTES, MAX_ID_LENGTH, MAX_STEPS
 from engine.loader import compile_bytes, compile_file, compile_text
 from engine.source import SourceSyntaxError, parse_source
 
@@ -309,3 +309,42 @@ def test_the_source_parser_raises_only_its_own_error() -> None:
         parse_source("a: &x 1\nb: *x\n", "x.yaml")
     error = info.value
     assert (error.line, error.column, error.path, error.message) == (1, 4, ("a",), ANCHORS)
+
+
+def test_a_journey_has_at_most_two_hundred_steps() -> None:
+    steps = "".join(f"  - {{id: s{i}, wait: 1d}}\n" for i in range(9000)) + "  - {id: done, exit: done}\n"
+    message = f"a journey has at most {MAX_STEPS} steps; this one has 9001"
+    assert problems_of(HEAD + steps) == [("broken.yaml", 5, 3, "steps", message)]
+
+
+def test_two_hundred_steps_are_fine() -> None:
+    steps = (
+        "".join(f"  - {{id: s{i}, wait: 1d}}\n" for i in range(MAX_STEPS - 1))
+        + "  - {id: done, exit: done}\n"
+    )
+    assert len(compile_text(HEAD + steps, "ok.yaml", TEMPLATES).nodes) == MAX_STEPS
+
+
+def test_at_most_a_hundred_problems_are_listed_then_how_many_more() -> None:
+    text = HEAD + FINE_STEP + "".join(f"k{i}: 1\n" for i in range(150))
+    found = problems_of(text)
+    assert len(found) == MAX_ERRORS + 1
+    assert found[0] == ("broken.yaml", 6, 1, "k0", 'unknown key "k0"')
+    assert found[-1] == (
+        "broken.yaml",
+        106,
+        1,
+        "",
+        "50 more problem(s) from here on are not listed; fix the first 100 first",
+    )
+
+
+def test_a_step_chain_longer_than_the_recursion_limit_is_checked() -> None:
+    # Two hundred steps that never wait, in a loop: found without recursing once per step.
+    steps = "".join(f"  - {{id: s{i}, award: {{points: 1, reason: r}}}}\n" for i in range(MAX_STEPS - 1))
+    text = HEAD + steps + "  - {id: back, set_stage: reach, next: s0}\n"
+    [(_, line, column, path, message)] = problems_of(text)
+    assert (line, column, path) == (5, 5, "steps[0]")
+    assert message.startswith("loop s0 -> s1 -> ") and message.endswith(
+        "-> back -> s0 never waits; add a wait or wait_for so a customer cannot spin forever"
+    )

@@ -15,7 +15,7 @@ from jinja2 import TemplateError, TemplateSyntaxError
 from engine.errors import JourneyValidationError
 from engine.loader import compile_text
 from engine.sandbox import LimitExceeded
-from engine.templates import TemplateRenderError, render_email, render_value, sample_context
+from engine.templates import TemplateRenderError, environment, render_email, render_value, sample_context
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "journeys" / "templates"
 JOURNEY = "journey: demo\nstage: reach\ntrigger: {event: signed_up}\nsteps:\n  - {id: a, send: {email: x}}\n"
@@ -36,7 +36,7 @@ CASES = [
     ("{{ 7 ** (10 ** 7) }}", "7 ** 10000000 is larger than 4096 bits, the most an operation may make"),
     (
         "{% for a in range(10000) %}{% for b in range(10000) %}{% endfor %}{% endfor %}",
-        "the template does more than 50000 loop iterations and calls",
+        "the template does more than 50000 operations (loop iterations, calls...)",
     ),
     ("{{ '{:>999999999}'.format(1) }}", "a width or precision of 999999999 in a format is over 1000"),
     ("{{ '{:{w}}'.format(1, w=5) }}", "a format may not take its width or precision from an argument"),
@@ -169,7 +169,7 @@ def test_a_hostile_webhook_payload_is_refused_at_its_step(payload: str, message:
 def test_a_payload_renders_within_one_budget() -> None:
     loop = "{% for i in range(5000) %}{% endfor %}"
     assert render_value({"a": loop * 4}, {}) == {"a": ""}  # 40,000 operations: within 50,000
-    with pytest.raises(LimitExceeded, match="more than 50000 loop iterations and calls"):
+    with pytest.raises(LimitExceeded, match=r"more than 50000 operations \(loop iterations, calls\.\.\.\)"):
         render_value({"a": loop * 4, "b": loop * 4}, {})
 
 
@@ -184,3 +184,37 @@ def test_what_templates_usually_do_still_works() -> None:
     context: dict[str, Any] = sample_context("demo", {}, {}, {})
     email = render_email({"x/subject.txt": "Hi", "x/body.html": body, "x/body.txt": "Hi"}, "x", context)
     assert email.html == "3.14     a 1024 ababab 0,1,2,3,4 123    Ada    6 a\n  b 50000 [1, 2][3, 0]"
+
+
+def test_the_payloads_of_a_journey_share_one_budget_when_validated() -> None:
+    loop = "{% for i in range(5000) %}{% endfor %}"
+    steps = "".join(
+        f'  - {{id: s{i}, send: {{webhook: sms, payload: {{text: "{loop * 4}"}}}}}}\n' for i in range(3)
+    )
+    text = "journey: demo\nstage: reach\ntrigger: {event: signed_up}\nsteps:\n" + steps
+    with pytest.raises(JourneyValidationError) as info:
+        compile_text(text, "broken.yaml", TEMPLATES)
+    assert [(e.line, e.path, e.message) for e in info.value.errors] == [
+        (
+            6,
+            "steps[1].send.payload",
+            'template "payload" does not render: the template does more than 50000 operations (loop'
+            " iterations, calls...); a journey's payloads share this budget when validated",
+        )
+    ]
+    # When sent, each payload has a budget of its own.
+    assert render_value({"text": loop * 4}, {}) == {"text": ""}
+
+
+@pytest.mark.parametrize(
+    "text", ["abc", "abc\n", "abc\n\n", "a\r\nb\r\n", "a\rb", "", "\n", "a\u2028b", "}}", "%} #}", "a\n\r\n"]
+)
+def test_a_payload_string_without_template_syntax_renders_as_jinja_would(text: str) -> None:
+    assert render_value([text], {}) == [environment({}).from_string(text).render()]
+
+
+def test_thousands_of_template_strings_in_a_payload_stop_at_the_budget() -> None:
+    payload = {"t": [f"{{{{ {i} }}}}" for i in range(3000)]}
+    with pytest.raises(LimitExceeded, match="more than 50000 operations"):
+        render_value(payload, {})
+    assert render_value({"t": [f"{{{{ {i} }}}}" for i in range(100)]}, {})["t"][99] == "99"
