@@ -14,6 +14,9 @@ MAX_FILE_BYTES = 256 * 1024
 """Largest journey (or story, or template) file, in bytes."""
 MAX_DEPTH = 32
 """Deepest nesting of mappings and lists in a journey or story file (the top mapping is level 1)."""
+MAX_NODES = 20_000
+"""Most values (scalars, mappings and lists, keys included) in one file: a 200-step journey holds a
+few thousand; this keeps the worst 256 KB file to a fraction of a second."""
 MAX_TEMPLATE_FILES = 64
 """Most files in one email template's folder (locale variants included)."""
 MAX_STEPS = 200

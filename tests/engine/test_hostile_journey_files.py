@@ -312,8 +312,8 @@ def test_the_source_parser_raises_only_its_own_error() -> None:
 
 
 def test_a_journey_has_at_most_two_hundred_steps() -> None:
-    steps = "".join(f"  - {{id: s{i}, wait: 1d}}\n" for i in range(9000)) + "  - {id: done, exit: done}\n"
-    message = f"a journey has at most {MAX_STEPS} steps; this one has 9001"
+    steps = "".join(f"  - {{id: s{i}, wait: 1d}}\n" for i in range(1000)) + "  - {id: done, exit: done}\n"
+    message = f"a journey has at most {MAX_STEPS} steps; this one has 1001"
     assert problems_of(HEAD + steps) == [("broken.yaml", 5, 3, "steps", message)]
 
 
@@ -348,3 +348,17 @@ def test_a_step_chain_longer_than_the_recursion_limit_is_checked() -> None:
     assert message.startswith("loop s0 -> s1 -> ") and message.endswith(
         "-> back -> s0 never waits; add a wait or wait_for so a customer cannot spin forever"
     )
+
+
+def test_a_file_of_more_values_than_any_journey_needs_is_refused_where_the_limit_is_passed() -> None:
+    items = ", ".join(["[1]"] * 50_000)  # 250 KB of tiny lists: seconds to build with PyYAML's parser
+    found = problems_of(f"{HEAD}x: [{items}]\n")
+    assert found == [
+        (
+            "broken.yaml",
+            5,
+            49_971,
+            "x[9993][0]",
+            "the file holds more than 20,000 values, more than any journey needs",
+        )
+    ]

@@ -50,7 +50,7 @@ def test_syntax_error_has_a_position() -> None:
     assert (info.value.line, info.value.column) == (2, 2)
     assert (
         info.value.message
-        == "YAML syntax error: expected ',' or ']', but got ':' (while parsing a flow sequence)"
+        == "YAML syntax error: did not find expected ',' or ']' (while parsing a flow sequence)"
     )
 
 

@@ -27,7 +27,7 @@ def test_yaml_syntax_error_names_the_spot(problems: Problems) -> None:
         """
     )
     assert found == [
-        (4, 6, "", "YAML syntax error: expected ',' or '}', but got ':' (while parsing a flow mapping)")
+        (4, 6, "", "YAML syntax error: did not find expected ',' or '}' (while parsing a flow mapping)")
     ]
 
 
@@ -38,7 +38,7 @@ def test_yaml_mapping_value_in_a_plain_scalar(problems: Problems) -> None:
         description: a: b
         """
     )
-    assert found == [(2, 15, "", "YAML syntax error: mapping values are not allowed here")]
+    assert found == [(2, 15, "", "YAML syntax error: mapping values are not allowed in this context")]
 
 
 def test_error_prints_as_an_editor_reads_it(write: WriteJourney) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ from simulate.simulation import simulate
 from simulate.story import Story, StoryEvent
 from simulate.timeline import Timeline
 from tests.simulate.conftest import ONBOARDING
+
+MARK = "JOURNEYS_TEST_SHARD_MARK"
 
 
 def test_stories_are_dealt_round_robin() -> None:
@@ -56,7 +59,11 @@ async def test_two_shards_give_each_customer_what_one_sandbox_gives() -> None:
     assert emails(sharded.timelines) == emails(alone.timelines)
 
 
-async def test_a_failing_shard_stops_the_others_and_leaves_no_server_behind() -> None:
+async def test_a_failing_shard_stops_the_others_and_leaves_no_server_behind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    mark = uuid.uuid4().hex
+    monkeypatch.setenv(MARK, mark)  # inherited by the shards and their test servers
     plan = compile_file(ONBOARDING)
     stories = generate(Story(), default_chances(plan), 300, seed=4)  # the others play for a while
     late = StoryEvent(at="200d", event="profile_completed")  # after the 90-day horizon
@@ -65,7 +72,7 @@ async def test_a_failing_shard_stops_the_others_and_leaves_no_server_behind() ->
     with pytest.raises(ShardFailed, match=r"shard 1 failed: ValueError: story .* is after the horizon"):
         await simulate(plan, [plan], stories, processes=3)
 
-    assert await gone_within(seconds=5) == set()  # shards and their test servers, all stopped
+    assert await gone_within(5, mark) == set()  # shards and their test servers, all stopped
 
 
 def test_two_stories_with_one_customer_id_are_refused_before_any_shard_starts() -> None:
@@ -76,27 +83,30 @@ def test_two_stories_with_one_customer_id_are_refused_before_any_shard_starts() 
         asyncio.run(simulate(plan, [plan], twins, processes=2))
 
 
-async def gone_within(seconds: float) -> set[int]:
-    """Wait for shard processes and test servers not started by this process to be gone."""
+async def gone_within(seconds: float, mark: str) -> set[int]:
+    """Wait for the shard processes and test servers this test started to be gone."""
     for _ in range(int(seconds * 10)):
-        left = simulation_processes_not_ours()
+        left = simulation_processes_marked(mark)
         if not left:
             break
         await asyncio.sleep(0.1)
     return left
 
 
-def simulation_processes_not_ours() -> set[int]:
-    """Shard processes, and time-skipping test servers whose parent is not this test process."""
+def simulation_processes_marked(mark: str) -> set[int]:
+    """Shard processes and time-skipping test servers (not this test process's own) whose
+    environment carries ``mark``: started by this test, whatever else runs on the machine."""
     found = set()
+    needle = f"{MARK}={mark}".encode()
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
             command = (stat.parent / "cmdline").read_bytes()
+            environment = (stat.parent / "environ").read_bytes().split(b"\0")
         except OSError:
             continue
-        if fields[0] == "Z":
-            continue  # exited, only waiting to be reaped
+        if fields[0] == "Z" or needle not in environment:
+            continue  # exited (only waiting to be reaped), or not started by this test
         shard = b"simulate.shard_process" in command
         stray_server = b"temporal-test-server" in command and int(fields[1]) != os.getpid()
         if shard or stray_server:
