@@ -120,7 +120,7 @@ def _counts_query(journey: str, version: str | None, since: datetime | None) -> 
     if since is not None:
         parts.append(
             sa.select(sa.literal_column("'r'"), sa.null(), blank, blank, count).where(
-                *of_journey, e.kind == "journey_entered", e.at >= since
+                *of_journey, e.step.is_(None), e.kind == "journey_entered", e.at >= since
             )
         )
     return sa.union_all(*parts)
@@ -239,8 +239,9 @@ class StepRepository:
             .order_by(e.customer_id)
             .limit(limit)
         )
-        if after is not None:
-            query = query.where(e.customer_id > after)
+        # Always bounded below: the planner then walks the journey's customers in order and stops
+        # after ``limit`` of them (one step's many entries are not all grouped first).
+        query = query.where(e.customer_id > (after or ""))
         async with reading(self._engine).connect() as conn:
             return list(await conn.scalars(query))
 

@@ -57,7 +57,9 @@ async def step_panel(
     emails = previews(view.plan, node, written.sample) if isinstance(node, SendEmailNode) else []
     found = await store.steps.counts(name, view.plan.version)
     numbers = live_counts(diagram(view.plan), found, versions=len(view.versions))
-    waiting, next_after = await _waiting(store, view, step, None)
+    # Nobody there (the counts say so): no need to look for them among everyone who passed.
+    nobody = numbers.nodes[step].waiting == 0
+    waiting, next_after = ([], None) if nobody else await _waiting(store, view, step, None)
     context = {
         "plan": view.plan,
         "view": view,
