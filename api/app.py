@@ -62,6 +62,7 @@ def create_app(
             the_router = router
             if the_router is None:
                 the_router = EventRouter(the_client, the_store, config.task_queue)
+                owned.push_async_callback(the_router.close)  # its last writes, before the store closes
                 await the_router.reload()
             app.state.store, app.state.client, app.state.router = the_store, the_client, the_router
             yield

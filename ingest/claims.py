@@ -60,6 +60,11 @@ class _GroupCommit(Generic[Item, Answer]):
     async def submit(self, item: Item) -> Answer:
         return await self.enqueue(item)
 
+    async def drain(self) -> None:
+        """Wait until every item queued so far is written (or its write has failed)."""
+        while self._flusher is not None and not self._flusher.done():
+            await asyncio.wait([self._flusher])  # a cancelled drain leaves the write going on
+
     async def _flush(self) -> None:
         await asyncio.sleep(0)  # let the items that arrived together join the first write
         while self._waiting:
@@ -168,6 +173,12 @@ class EventClaims:
         """Undo a claim whose delivery failed, so the sender's retry runs it. The write goes on if
         the caller is cancelled meanwhile."""
         await asyncio.shield(self.release_soon(event_id))
+
+    async def drain(self) -> None:
+        """Wait for the claims, completions and releases queued so far to be written: call it before
+        closing the store, or a write still in flight holds a connection the store no longer closes
+        (and a completion not yet written leaves its event pending until ``STALE_CLAIM``)."""
+        await self._queue.drain()
 
     def release_soon(self, event_id: str) -> asyncio.Future[ClaimState | None]:
         """Queue the release of a claim now; the future resolves once it is written."""

@@ -116,6 +116,13 @@ class EventRouter:
         self._paused = {plan.journey for plan in plans if await deployments.is_paused(plan.journey)}
         self._loaded_at = time.monotonic()
 
+    async def close(self) -> None:
+        """Write what is still queued (event completions are written after ``route`` answers).
+
+        Call it once nothing routes any more (the worker has stopped) and before closing the store.
+        """
+        await self._claims.drain()
+
     async def emit(self, event: CustomerEvent) -> None:
         await self.route(event)
 

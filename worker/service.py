@@ -91,5 +91,6 @@ async def serve(settings: Settings) -> None:
             log.info("worker stopping: letting activities in flight finish")
     finally:
         await activities.close()
+        await router.close()  # the events activities emitted: their last writes, before the store closes
         await store.close()
     log.info("worker stopped")

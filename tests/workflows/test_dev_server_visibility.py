@@ -63,6 +63,7 @@ async def test_running_journeys_are_listed_by_journey_customer_and_step(
             by_customer = [w.id async for w in env.client.list_workflows("CustomerId = 'cust-42'")]
             staged = [w.id async for w in env.client.list_workflows("LifecycleStage = 'acquisition'")]
         await activities.close()
+        await router.close()
     finally:
         await store.close()
         outbox.stop()
