@@ -15,6 +15,19 @@ from tests.support import free_port
 from tests.support.mail import plain_message
 
 
+async def idle_connections_seen_closed(connections: SmtpConnections, within: float = 5.0) -> None:
+    """Wait until the client has noticed that the server closed the connection kept idle (it does once
+    its event loop reads the end of the stream), so the next send must replace it."""
+    idle = connections._idle  # the pool's idle connections: what the next send would take
+    assert idle, "a connection was kept for the next send"
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while any(client.is_connected for client, _ in idle):
+        if loop.time() > deadline:
+            raise AssertionError(f"the client still sees its idle connection open after {within}s")
+        await asyncio.sleep(0.01)
+
+
 async def test_sends_share_one_connection(settings: Settings, outbox: OutboxServer) -> None:
     connections = SmtpConnections(settings)
     for n in range(3):
@@ -33,7 +46,7 @@ async def test_a_connection_the_server_closed_while_idle_is_replaced(
     outbox.stop()  # closes every connection, including the idle one kept for the next send
     restarted = OutboxServer("127.0.0.1", outbox.port, outbox.directory)
     restarted.start()
-    await asyncio.sleep(0.2)  # idle a moment: the client sees the server's close
+    await idle_connections_seen_closed(connections)
     try:
         await connections.send(plain_message("After the restart"))
         await connections.close()
