@@ -105,8 +105,7 @@ class Sandbox:
             stack.push_async_callback(store.close)
             for plan in plans:
                 await store.deployments.deploy(plan, source="")
-            # Cooldowns are measured on the test server's clock, which simulated time moves.
-            router = EventRouter(env.client, store, config.task_queue, clock=env.get_current_time)
+            router = EventRouter(env.client, store, config.task_queue)
             stack.push_async_callback(router.close)  # its last writes, before the store closes
             await router.reload()
             activities = JourneyActivities(store, config, router, fail_after=fail_after)
