@@ -53,6 +53,7 @@ from contracts.ids import derived_id
 from contracts.records import StepRecord
 from engine.templates import render_email, render_value
 from store import Store
+from store.deliveries import SentBody
 
 log = logging.getLogger("journeys.activities")
 
@@ -144,7 +145,8 @@ class JourneyActivities:
             await self._failed(req, "email", exc)
             raise
         self._committed(EMAIL_ACCEPTED)
-        return await self._record(req, result.model_copy(update={"reason": RESENT}) if earlier else result)
+        sent = result.model_copy(update={"reason": RESENT}) if earlier else result
+        return await self._record(req, sent, SentBody(html=rendered.html, text=rendered.text))
 
     @activity.defn(name="send_webhook")
     async def send_webhook(self, req: SendWebhookRequest) -> DeliveryResult:
@@ -199,6 +201,7 @@ class JourneyActivities:
             req.points,
             req.reason,
             journey=req.journey,
+            version=req.version,
             step=req.step,
             at=req.at,
             badge=req.badge,
@@ -248,15 +251,19 @@ class JourneyActivities:
         await self.store.steps.record(records)
         self._committed("record_steps")
 
-    async def _record(self, req: StepContext, result: DeliveryResult) -> DeliveryResult:
+    async def _record(
+        self, req: StepContext, result: DeliveryResult, message: SentBody | None = None
+    ) -> DeliveryResult:
         stored = await self.store.deliveries.record(
             req.key,
             result,
             customer_id=req.customer_id,
             journey=req.journey,
+            version=req.version,
             step=req.step,
             at=req.at,
             records=req.records,
+            message=message,
         )
         self._committed(f"send_{result.channel}")
         return stored

@@ -174,7 +174,8 @@ class CustomerRepository:
         """Erase the customer's personal data (right to erasure); False if the id was unknown.
 
         The customer row goes; ledger, deliveries, step events and processed events stay for the
-        books and the counts, under a random id that cannot be traced back, without the address.
+        books and the counts, under a random id that cannot be traced back, without the address
+        or the emails' bodies.
         """
         alias = f"forgotten-{uuid.uuid4().hex}"
         async with self._engine.begin() as conn:
@@ -186,6 +187,6 @@ class CustomerRepository:
             await conn.execute(
                 deliveries.update()
                 .where(deliveries.c.customer_id == customer_id)
-                .values(customer_id=alias, recipient=None)
+                .values(customer_id=alias, recipient=None, html=None, text=None)
             )
         return deleted.rowcount > 0

@@ -7,6 +7,7 @@ changes nothing and returns what the first call returned. Balances never go nega
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from contracts.activities import AwardResult
 from contracts.records import StepRecord
+from store import counters
 from store.customers import ensure_customer
 from store.inserts import insert_ignore
 from store.reading import reading
@@ -32,6 +34,15 @@ class Overdraw(Exception):
         self.customer_id = customer_id
         self.requested = requested
         self.balance = balance
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """The journey step an award comes from (all None for one made through the API)."""
+
+    journey: str | None
+    version: str | None
+    step: str | None
 
 
 class _Raced(Exception):
@@ -96,16 +107,26 @@ class PointsRepository:
         badge: str | None = None,
         tiers: Mapping[str, int] | None = None,
         records: Sequence[StepRecord] = (),
+        version: str | None = None,
     ) -> AwardResult:
         """Add ``points`` (a negative award stops at zero), update tier and badges, all at once
-        (with the step ``records`` that led here).
+        (with the step ``records`` that led here). An award of a journey's step (``journey``,
+        ``version`` and ``step`` given) adds to that step's points counter.
 
         A second call with the same ``key`` changes nothing and returns the first result with
         ``duplicate=True``.
         """
         try:
             return await self._award(
-                key, customer_id, points, reason, journey, step, at or utcnow(), badge, tiers, records
+                key,
+                customer_id,
+                points,
+                reason,
+                _Origin(journey, version, step),
+                at or utcnow(),
+                badge,
+                tiers,
+                records,
             )
         except _Raced:
             return await self._duplicate(key)
@@ -116,13 +137,13 @@ class PointsRepository:
         customer_id: str,
         points: int,
         reason: str,
-        journey: str | None,
-        step: str | None,
+        origin: _Origin,
         at: datetime,
         badge: str | None,
         tiers: Mapping[str, int] | None,
         records: Sequence[StepRecord],
     ) -> AwardResult:
+        journey, step = origin.journey, origin.step
         async with self._engine.begin() as conn:
             await insert_records(conn, records)
             existing = await self._entry(conn, key)
@@ -162,6 +183,16 @@ class PointsRepository:
                 "created_at": at,
             }
             await _book(conn, entry)
+            if journey is not None and step is not None and origin.version is not None and delta:
+                awarded = counters.CounterKey(
+                    journey=journey,
+                    version=origin.version,
+                    step=step,
+                    kind=counters.POINTS,
+                    detail="",
+                    shard=counters.shard_of(customer_id),
+                )
+                await counters.add(conn, {awarded: delta})
             await conn.execute(
                 customers.update()
                 .where(customers.c.id == customer_id)

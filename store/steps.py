@@ -14,9 +14,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from contracts.records import StepRecord
+from store import counters
 from store.inserts import insert_ignore
 from store.reading import reading
-from store.tables import deliveries, points_ledger, step_events
+from store.tables import send_retries, step_counters, step_events
 
 
 def _record_key(record: StepRecord) -> str:
@@ -32,26 +33,31 @@ def _record_key(record: StepRecord) -> str:
 
 
 async def insert_records(conn: AsyncConnection, records: Sequence[StepRecord]) -> None:
-    """Add step events inside the caller's transaction; records already added are skipped.
+    """Add step events inside the caller's transaction, and to their counters; records already
+    added are skipped (and not counted again).
 
-    One statement, compiled once and run with many parameter sets.
+    One statement, compiled once and run with many parameter sets, answering the keys it inserted.
     """
     if not records:
         return
     unique = {_record_key(record): record.model_dump() for record in records}
     rows = [{"key": key, **row} for key, row in unique.items()]
     dialect = conn.dialect.name
-    if dialect not in ("sqlite", "postgresql"):
-        for row in rows:
-            await insert_ignore(conn, step_events, row)
-        return
-    await conn.execute(_insert_ignoring_duplicates(dialect), rows)
+    if dialect in ("sqlite", "postgresql"):
+        inserted = set((await conn.execute(_insert_ignoring_duplicates(dialect), rows)).scalars())
+    else:
+        inserted = {row["key"] for row in rows if await insert_ignore(conn, step_events, row)}
+    await counters.add(conn, counters.tally((counters.record_key(unique[key]), 1) for key in inserted))
 
 
 @functools.cache
 def _insert_ignoring_duplicates(dialect: str) -> sa.Insert:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(step_events).on_conflict_do_nothing(index_elements=[step_events.c.key])
+    return (
+        insert(step_events)
+        .on_conflict_do_nothing(index_elements=[step_events.c.key])
+        .returning(step_events.c.key)
+    )
 
 
 class StepStats(BaseModel):
@@ -81,13 +87,13 @@ class StepTally(BaseModel):
     waiting: int = 0  # entered and not yet completed: customers at this step right now
     outcomes: dict[str, int] = Field(default_factory=dict)  # completed, by where they went ("end", "left: …")
     conversions: int = 0  # goals reached while at this step
-    deliveries: dict[str, int] = Field(default_factory=dict)  # sends by status: sent, skipped, failed, held
+    deliveries: dict[str, int] = Field(default_factory=dict)  # sends logged, by status
+    retrying: int = 0  # sends failing now that will be tried again
     points: int = 0
 
 
 class JourneyCounts(BaseModel):
-    """The live counts of a journey: of one version, or of all when ``version`` is None. Deliveries and
-    points carry no version, so they are always the journey's, across versions."""
+    """The live counts of a journey: of one version, or of all when ``version`` is None."""
 
     journey: str
     version: str | None
@@ -99,31 +105,27 @@ class JourneyCounts(BaseModel):
     steps: dict[str, StepTally] = Field(default_factory=dict)
 
 
+RECENT = "recent"  # the detail the counts query gives journey entries since ``since``
+RETRYING = "retrying"  # the kind it gives the sends being retried now
+
+
 def _counts_query(journey: str, version: str | None, since: datetime | None) -> sa.CompoundSelect[Any]:
-    """One statement, each part read from its own index (migration 0004): step records grouped by
-    step, kind and (for one version) detail; deliveries by step and status; points by step."""
-    e, d, p = step_events.c, deliveries.c, points_ledger.c
+    """The counters of ``journey`` (one version, or all) with shards summed and journey entries
+    folded into "since" and "before", and the sends being retried now, by step: (step, kind, detail, n)."""
+    c, r = step_counters.c, send_retries.c
     blank: sa.ColumnElement[str] = sa.literal_column("''")
-    count = sa.func.count()
-    of_journey = [e.journey == journey] + ([e.version == version] if version is not None else [])
-    detail = e.detail if version is not None else blank  # outcomes are drawn for one version only
-    records = sa.select(sa.literal_column("'e'"), e.step, e.kind, detail, count).where(*of_journey)
-    parts = [
-        records.group_by(e.step, e.kind, *([e.detail] if version is not None else [])),
-        sa.select(sa.literal_column("'d'"), d.step, d.status, blank, count)
-        .where(d.journey == journey)
-        .group_by(d.step, d.status),
-        sa.select(sa.literal_column("'p'"), p.step, blank, blank, sa.func.sum(p.delta))
-        .where(p.journey == journey)
-        .group_by(p.step),
-    ]
-    if since is not None:
-        parts.append(
-            sa.select(sa.literal_column("'r'"), sa.null(), blank, blank, count).where(
-                *of_journey, e.step.is_(None), e.kind == "journey_entered", e.at >= since
-            )
-        )
-    return sa.union_all(*parts)
+    entered_recently = c.detail >= counters.hour_of(since) if since is not None else sa.false()
+    detail = sa.case(
+        (c.kind == "completed", c.detail),
+        (sa.and_(c.kind == "journey_entered", entered_recently), sa.literal(RECENT)),
+        else_=blank,
+    )
+    kept = sa.select(c.step, c.kind, detail, sa.func.sum(c.n)).where(c.journey == journey)
+    retrying = sa.select(r.step, sa.literal(RETRYING), blank, sa.func.count()).where(r.journey == journey)
+    if version is not None:
+        kept = kept.where(c.version == version)
+        retrying = retrying.where(r.version == version)
+    return sa.union_all(kept.group_by(c.step, c.kind, detail), retrying.group_by(r.step))
 
 
 class StepRepository:
@@ -139,85 +141,64 @@ class StepRepository:
 
     async def stats(self, journey: str, version: str | None = None) -> JourneyStats:
         """Counts per step of ``journey`` (all versions unless ``version`` is given)."""
-        stats = JourneyStats(journey=journey)
-
-        def step(name: str | None) -> StepStats:
-            return stats.steps.setdefault(name or "", StepStats())
-
-        events = sa.select(step_events.c.step, step_events.c.kind, sa.func.count().label("n")).where(
-            step_events.c.journey == journey
+        counts = await self.counts(journey, version)
+        stats = JourneyStats(
+            journey=journey,
+            entered=counts.entered,
+            exited=counts.exited,
+            active=counts.active,
+            conversions=counts.conversions,
         )
-        sends = sa.select(deliveries.c.step, deliveries.c.status, sa.func.count().label("n")).where(
-            deliveries.c.journey == journey
-        )
-        points = sa.select(points_ledger.c.step, sa.func.sum(points_ledger.c.delta).label("n")).where(
-            points_ledger.c.journey == journey
-        )
-        if version is not None:
-            events = events.where(step_events.c.version == version)
-        async with reading(self._engine).connect() as conn:
-            for name, kind, n in await conn.execute(events.group_by(step_events.c.step, step_events.c.kind)):
-                if kind == "journey_entered":
-                    stats.entered += n
-                elif kind == "journey_exited":
-                    stats.exited += n
-                elif kind == "converted":
-                    stats.conversions += n
-                    if name:
-                        step(name).conversions += n
-                elif kind == "entered":
-                    step(name).entered += n
-                elif kind == "completed":
-                    step(name).completed += n
-            if version is None:
-                # Deliveries and the ledger do not carry the version; they count for the journey.
-                for name, status, n in await conn.execute(
-                    sends.group_by(deliveries.c.step, deliveries.c.status)
-                ):
-                    if status == "sent":
-                        step(name).sends += n
-                    else:
-                        step(name).skips += n
-                for name, n in await conn.execute(points.group_by(points_ledger.c.step)):
-                    if name:
-                        step(name).points_awarded += int(n or 0)
-        for counts in stats.steps.values():
-            counts.waiting = max(counts.entered - counts.completed, 0)
-        stats.active = max(stats.entered - stats.exited, 0)
+        for name, tally in counts.steps.items():
+            sent = tally.deliveries.get("sent", 0)
+            stats.steps[name] = StepStats(
+                entered=tally.entered,
+                completed=tally.completed,
+                waiting=tally.waiting,
+                sends=sent,
+                skips=sum(tally.deliveries.values()) - sent,
+                conversions=tally.conversions,
+                points_awarded=tally.points,
+            )
         return stats
 
     async def counts(
         self, journey: str, version: str | None = None, *, since: datetime | None = None
     ) -> JourneyCounts:
-        """Everything the journey page draws, in one query: per step entered, completed (by outcome),
-        waiting, conversions, deliveries by status and points; for the journey entered, exited,
-        active, conversions, and entries since ``since``."""
+        """Everything the journey page draws, from the counters (store/counters.py) and the sends
+        being retried, in one query: per step entered, completed (by outcome), waiting,
+        conversions, deliveries by status, retrying and points; for the journey entered, exited,
+        active, conversions, and entries since the hour of ``since``."""
         counts = JourneyCounts(journey=journey, version=version)
         async with reading(self._engine).connect() as conn:
             rows = (await conn.execute(_counts_query(journey, version, since))).all()
-        for part, step, kind, detail, n in rows:
+        for step, kind, detail, n in rows:
             n = int(n or 0)
             tally = counts.steps.setdefault(step, StepTally()) if step else None
-            if part == "r":
-                counts.entered_since = n
-            elif part == "d" and tally is not None:
-                tally.deliveries[kind] = tally.deliveries.get(kind, 0) + n
-            elif part == "p" and tally is not None:
-                tally.points += n
-            elif kind == "journey_entered":
+            if kind == "journey_entered":
                 counts.entered += n
+                if detail == RECENT:
+                    counts.entered_since += n
             elif kind == "journey_exited":
                 counts.exited += n
             elif kind == "converted":
                 counts.conversions += n
                 if tally is not None:
                     tally.conversions += n
-            elif kind == "entered" and tally is not None:
+            elif tally is None:
+                continue
+            elif kind == "entered":
                 tally.entered += n
-            elif kind == "completed" and tally is not None:
+            elif kind == "completed":
                 tally.completed += n
-                if detail:
-                    tally.outcomes[detail] = tally.outcomes.get(detail, 0) + n
+                tally.outcomes[detail] = tally.outcomes.get(detail, 0) + n
+            elif kind.startswith(counters.SEND):
+                status = kind.removeprefix(counters.SEND)
+                tally.deliveries[status] = tally.deliveries.get(status, 0) + n
+            elif kind == counters.POINTS:
+                tally.points += n
+            elif kind == RETRYING:
+                tally.retrying += n
         for tally in counts.steps.values():
             tally.waiting = max(tally.entered - tally.completed, 0)
         counts.active = max(counts.entered - counts.exited, 0)

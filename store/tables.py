@@ -26,6 +26,8 @@ customers = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
 )
+# Find a customer by email, whatever its case.
+sa.Index("ix_customers_email_lower", sa.func.lower(customers.c.email))
 
 points_ledger = sa.Table(
     "points_ledger",
@@ -73,6 +75,11 @@ deliveries = sa.Table(
     sa.Column("subject", sa.String(1000), nullable=True),
     sa.Column("message_id", sa.String(500), nullable=True),
     sa.Column("at", UTCDateTime(), nullable=False),
+    # The journey version that sent it (rows logged before migration 0006 carry the one found then).
+    sa.Column("version", sa.String(100), nullable=True),
+    # An email as it was sent (the rendered HTML and text), for the customer page; erased with them.
+    sa.Column("html", sa.Text(), nullable=True),
+    sa.Column("text", sa.Text(), nullable=True),
     sa.UniqueConstraint("key", name="uq_deliveries_key"),
     sa.Index("ix_deliveries_journey_step_status", "journey", "step", "status"),  # sends per step and outcome
 )
@@ -125,6 +132,21 @@ step_events = sa.Table(
     sa.Index("ix_step_events_journey_customer", "journey", "customer_id", "kind"),
     # The live counts of one version (StepRepository.counts), read from this index alone.
     sa.Index("ix_step_events_journey_version_counts", "journey", "version", "step", "kind", "detail"),
+    sa.Index("ix_step_events_customer_at", "customer_id", "at"),  # a customer's timeline
+)
+
+# Live counts kept on write (store/counters.py): one row per journey, version, step, kind, detail
+# and shard, added to in the transaction that inserts the rows it counts.
+step_counters = sa.Table(
+    "step_counters",
+    metadata,
+    sa.Column("journey", sa.String(200), primary_key=True),
+    sa.Column("version", sa.String(100), primary_key=True),
+    sa.Column("step", sa.String(200), primary_key=True),
+    sa.Column("kind", sa.String(40), primary_key=True),
+    sa.Column("detail", sa.String(1000), primary_key=True),
+    sa.Column("shard", sa.SmallInteger(), primary_key=True, autoincrement=False),
+    sa.Column("n", sa.BigInteger(), nullable=False),
 )
 
 processed_events = sa.Table(

@@ -24,7 +24,7 @@ async def counts(
     """Every number the diagram shows, keyed by its node and edge ids."""
     view = await shown(store, name, version)
     found = await store.steps.counts(name, view.plan.version)
-    return live_counts(diagram(view.plan), found, versions=len(view.versions))
+    return live_counts(diagram(view.plan), found)
 
 
 @router.get("/journeys/{name}/mermaid", response_class=PlainTextResponse)

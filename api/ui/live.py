@@ -17,7 +17,8 @@ class NodeNumbers(BaseModel):
     sent: int = 0
     skipped: int = 0
     failed: int = 0
-    held: int = 0
+    uncertain: int = 0  # an earlier attempt may have delivered it; not sent again (policy: skip)
+    retrying: int = 0  # failing now, to be tried again
     points: int = 0
     conversions: int = 0
 
@@ -35,13 +36,11 @@ class LiveCounts(BaseModel):
     exited: int
     conversions: int
     conversion_rate: float
-    # Deliveries and points carry no version: with several versions deployed they are the journey's.
-    sends_all_versions: bool
     nodes: dict[str, NodeNumbers] = Field(default_factory=dict)
     edges: dict[str, EdgeNumbers] = Field(default_factory=dict)
 
 
-def live_counts(drawn: Diagram, counts: JourneyCounts, *, versions: int) -> LiveCounts:
+def live_counts(drawn: Diagram, counts: JourneyCounts) -> LiveCounts:
     nodes = {ENTRY: NodeNumbers(entered=counts.entered, completed=counts.entered)}
     for step in drawn.step_ids():
         tally = counts.steps.get(step)
@@ -56,7 +55,8 @@ def live_counts(drawn: Diagram, counts: JourneyCounts, *, versions: int) -> Live
             sent=sends.get("sent", 0),
             skipped=sends.get("skipped", 0),
             failed=sends.get("failed", 0),
-            held=sends.get("held", 0),
+            uncertain=sends.get("uncertain", 0),
+            retrying=tally.retrying,
             points=tally.points,
             conversions=tally.conversions,
         )
@@ -79,7 +79,6 @@ def live_counts(drawn: Diagram, counts: JourneyCounts, *, versions: int) -> Live
         exited=counts.exited,
         conversions=counts.conversions,
         conversion_rate=rate(counts.conversions, counts.entered),
-        sends_all_versions=versions > 1,
         nodes=nodes,
         edges=edges,
     )

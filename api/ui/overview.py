@@ -27,6 +27,7 @@ class JourneyRow(BaseModel):
     conversions: int
     conversion_rate: float
     sends_failed: int
+    sends_retrying: int  # failing now, to be tried again
 
 
 async def journey_rows(store: Store, now: datetime) -> list[JourneyRow]:
@@ -54,6 +55,7 @@ async def journey_rows(store: Store, now: datetime) -> list[JourneyRow]:
                 conversions=counts.conversions,
                 conversion_rate=rate(counts.conversions, counts.entered),
                 sends_failed=sum(t.deliveries.get("failed", 0) for t in counts.steps.values()),
+                sends_retrying=sum(t.retrying for t in counts.steps.values()),
             )
         )
     return rows

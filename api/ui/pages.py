@@ -42,7 +42,7 @@ async def journey_page(
         "plan": view.plan,
         "view": view,
         "diagram": drawn,
-        "counts": live_counts(drawn, counts, versions=len(view.versions)),
+        "counts": live_counts(drawn, counts),
         "paused": await store.deployments.is_paused(name),
         "refresh_seconds": REFRESH_SECONDS,
     }

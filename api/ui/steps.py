@@ -56,7 +56,7 @@ async def step_panel(
     written = step_source(view.plan, node, view.version.source)
     emails = previews(view.plan, node, written.sample) if isinstance(node, SendEmailNode) else []
     found = await store.steps.counts(name, view.plan.version)
-    numbers = live_counts(diagram(view.plan), found, versions=len(view.versions))
+    numbers = live_counts(diagram(view.plan), found)
     # Nobody there (the counts say so): no need to look for them among everyone who passed.
     nobody = numbers.nodes[step].waiting == 0
     waiting, next_after = ([], None) if nobody else await _waiting(store, view, step, None)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from contracts.activities import DeliveryResult
 from store import Store
+from store.deliveries import SentBody
 
 
 async def test_upsert_creates_and_merges_traits(store: Store) -> None:
@@ -71,12 +75,31 @@ async def test_unsubscribe_is_remembered_even_before_the_customer_is_known(store
 
 async def test_forget_erases_personal_data_and_keeps_anonymous_books(store: Store) -> None:
     await store.customers.upsert("cust-6", {"email": "c6@example.com", "first_name": "Alan", "phone": "+44"})
-    await store.points.award("forget-k1", "cust-6", 50, "Bonus", journey="onboarding", step="bonus")
+    await store.points.award(
+        "forget-k1", "cust-6", 50, "Bonus", journey="onboarding", version="v1", step="bonus"
+    )
+    sent = DeliveryResult(status="sent", channel="email", recipient="c6@example.com", subject="Hi Alan")
+    body = SentBody(html="<p>Hi Alan</p>", text="Hi Alan")
+    at = datetime(2030, 1, 1, tzinfo=UTC)
+    key = "journey/onboarding/cust-6/e1/welcome/1"
+    await store.deliveries.record(
+        key,
+        sent,
+        customer_id="cust-6",
+        journey="onboarding",
+        version="v1",
+        step="welcome",
+        at=at,
+        message=body,
+    )
+    assert (await store.deliveries.sent_message(key)) is not None
     assert await store.customers.forget("cust-6") is True
     assert await store.customers.get("cust-6") is None
     assert await store.points.ledger("cust-6") == []
+    assert await store.deliveries.sent_message(key) is None  # the email's bodies named them
     stats = await store.steps.stats("onboarding")
     assert stats.steps["bonus"].points_awarded == 50  # the books still add up
+    assert stats.steps["welcome"].sends == 1
     assert await store.customers.forget("cust-6") is False
 
 

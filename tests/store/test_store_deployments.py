@@ -74,7 +74,9 @@ async def test_before_send_reads_delivery_customer_and_pause_at_once(
     not_asked = await store.before_send("k1", "ada", None)
     sent = DeliveryResult(status="sent", channel="email", recipient="ada@example.com", subject="Hi")
     at = datetime(2030, 1, 1, tzinfo=UTC)
-    await store.deliveries.record("k1", sent, customer_id="ada", journey="onboarding", step="welcome", at=at)
+    await store.deliveries.record(
+        "k1", sent, customer_id="ada", journey="onboarding", version="v1", step="welcome", at=at
+    )
     done = await store.before_send("k1", "ada", "onboarding")
     stranger = await store.before_send("k2", "nobody", "onboarding")
 

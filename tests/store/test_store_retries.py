@@ -39,7 +39,9 @@ async def test_a_logged_or_abandoned_send_is_no_longer_retrying(store: Store) ->
     await _note(store, "a", "welcome", 3)
     await _note(store, "b", "welcome", 1)
     sent = DeliveryResult(status="sent", channel="email", recipient="a@example.com")
-    await store.deliveries.record("a", sent, customer_id="a", journey="onboarding", step="welcome", at=T0)
+    await store.deliveries.record(
+        "a", sent, customer_id="a", journey="onboarding", version="v1", step="welcome", at=T0
+    )
     await store.retries.clear("b")
 
     assert await store.retries.by_step("onboarding") == {}

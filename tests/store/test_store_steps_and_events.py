@@ -39,11 +39,16 @@ async def test_stats_count_entries_completions_sends_skips_conversions_and_point
             DeliveryResult(status=status, channel="email"),
             customer_id=customer,
             journey="onboarding",
+            version="v1",
             step="welcome",
             at=T0,
         )
-    await store.points.award("pa", "a", 100, "Sign-up", journey="onboarding", step="signup_bonus")
-    await store.points.award("pb", "b", 100, "Sign-up", journey="onboarding", step="signup_bonus")
+    await store.points.award(
+        "pa", "a", 100, "Sign-up", journey="onboarding", version="v1", step="signup_bonus"
+    )
+    await store.points.award(
+        "pb", "b", 100, "Sign-up", journey="onboarding", version="v1", step="signup_bonus"
+    )
 
     stats = await store.steps.stats("onboarding")
 
@@ -80,7 +85,7 @@ async def test_deliveries_keep_the_first_record_per_key(store: Store) -> None:
     again = DeliveryResult(status="skipped", channel="email", reason="late duplicate")
     for result in (sent, again):
         recorded = await store.deliveries.record(
-            "k", result, customer_id="a", journey="onboarding", step="welcome", at=T0
+            "k", result, customer_id="a", journey="onboarding", version="v1", step="welcome", at=T0
         )
         assert recorded == sent
     assert await store.deliveries.get("k") == sent

@@ -12,12 +12,25 @@ function fill(scope, numbers) {
   }
 }
 
+// The retrying badge of a send: sized to its text, drawn only while sends are being retried.
+function showBadge(badge, retrying) {
+  badge.setAttribute('visibility', retrying > 0 ? 'visible' : 'hidden');
+  if (retrying <= 0) return;
+  const label = badge.querySelector('text');
+  const rect = badge.querySelector('rect');
+  const width = label.getComputedTextLength() + 16;
+  rect.setAttribute('x', String(Number(rect.getAttribute('data-right')) - width));
+  rect.setAttribute('width', String(width));
+}
+
 export function apply(root, diagram, counts) {
   for (const group of root.querySelectorAll('.journey-diagram [data-step]')) {
     const id = group.getAttribute('data-step');
     const numbers = counts.nodes[id];
     if (!numbers) continue;
     fill(group, numbers); // the node's name is its drawn text (aria-labelledby), so it follows
+    const badge = group.querySelector('[data-retrying]');
+    if (badge) showBadge(badge, numbers.retrying || 0);
   }
   const entry = root.querySelector('.journey-diagram [data-entry]');
   if (entry && counts.nodes.__entry) fill(entry, counts.nodes.__entry);
