@@ -303,6 +303,7 @@ class JourneyActivities:
                     reason=str(exc),
                     # Called directly (tests, tools), a send has no Temporal attempt: count it as one.
                     attempt=activity.info().attempt if activity.in_activity() else 1,
+                    records=req.records,
                 )
         except SQLAlchemyError as trouble:
             log.warning("could not note the retry of %s: %s", req.key, trouble)

@@ -4,13 +4,16 @@ is logged (``DeliveryRepository.record``) or fails for good. What the journey st
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from contracts.records import StepRecord
 from store.inserts import insert_ignore
 from store.reading import reading
+from store.steps import insert_records
 from store.tables import send_retries
 from store.types import utcnow
 
@@ -33,11 +36,15 @@ class RetryRepository:
         reason: str,
         attempt: int,
         at: datetime | None = None,
+        records: Sequence[StepRecord] = (),
     ) -> None:
-        """Note that attempt ``attempt`` of the send under ``key`` failed and will be retried."""
+        """Note that attempt ``attempt`` of the send under ``key`` failed and will be retried, with
+        the step ``records`` that led here (the step was entered: its counts show the customer
+        waiting there while the send is retried)."""
         now = at or utcnow()
         reason = reason[:REASON_LENGTH]
         async with self._engine.begin() as conn:
+            await insert_records(conn, records)
             row = {
                 "key": key,
                 "channel": channel,

@@ -43,5 +43,5 @@ async def test_a_send_waiting_on_a_down_smtp_server_shows_retrying_with_the_reas
     assert welcome.recipients == ["uma@example.com"]
 
     assert during["retrying"] == 1
-    assert [s["retrying"] for s in during["steps"] if s["step"] == "welcome"] == [1]
+    assert [(s["retrying"], s["waiting"]) for s in during["steps"] if s["step"] == "welcome"] == [(1, 1)]
     assert after["retrying"] == 0

@@ -19,6 +19,7 @@ import uvicorn
 
 from api.app import create_app
 from engine.loader import compile_file, journey_files
+from outbox.server import OutboxServer
 from simulate.sandbox import Sandbox
 from tests.support.ports import free_port
 
@@ -42,6 +43,7 @@ START_TIMEOUT = 120.0
 class LiveServer:
     url: str
     api: httpx.Client  # over HTTP, with the plain API key
+    outbox: OutboxServer  # the SMTP server the worker sends to (stop it to make sends retry)
 
     def event(self, name: str, customer_id: str, **extra: Any) -> dict[str, Any]:
         body = {"event_id": uuid.uuid4().hex, "customer_id": customer_id, "name": name, **extra}
@@ -68,6 +70,7 @@ class _Serving(threading.Thread):
         self.failure: BaseException | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None
+        self.outbox: OutboxServer | None = None
 
     def run(self) -> None:
         try:
@@ -82,6 +85,7 @@ class _Serving(threading.Thread):
         self._stopping = asyncio.Event()
         async with Sandbox.open([], workdir=self.workdir, settings=SETTINGS) as sandbox:
             await _deploy_files(sandbox)
+            self.outbox = sandbox.outbox
             app = create_app(
                 sandbox.settings, client=sandbox.client, store=sandbox.store, router=sandbox.router
             )
@@ -114,9 +118,10 @@ def live_server(workdir: Path) -> Iterator[LiveServer]:
     if serving.failure is not None:
         raise serving.failure
     url = f"http://127.0.0.1:{serving.port}"
+    assert serving.outbox is not None
     try:
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=30) as api:
-            yield LiveServer(url=url, api=api)
+            yield LiveServer(url=url, api=api, outbox=serving.outbox)
     finally:
         serving.stop()
         if serving.failure is not None:
