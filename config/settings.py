@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import AliasChoices, BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_API_KEY = "dev-key-change-me"
@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     task_queue: str = "journeys"
     temporal_ui_port: int = 8233
+    temporal_ui_url: str = Field(
+        "",
+        description="the Temporal web UI the customer page links runs to; empty means "
+        "http://127.0.0.1:<temporal_ui_port>",
+    )
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
     smtp_username: str | None = None
@@ -87,6 +92,13 @@ class Settings(BaseSettings):
         default_factory=lambda: {"bronze": 100, "silver": 500, "gold": 1000},
         description="tier name -> lifetime points needed",
     )
+
+    @model_validator(mode="after")
+    def _temporal_ui_default(self) -> Self:
+        self.temporal_ui_url = (self.temporal_ui_url or f"http://127.0.0.1:{self.temporal_ui_port}").rstrip(
+            "/"
+        )
+        return self
 
     def keys(self) -> list[ApiKey]:
         """Every API key with its name and role; a plain key is an editor named after its first

@@ -1,15 +1,15 @@
-"""The ``/ui`` router (pages, their data, step panels) and where its static files are served."""
+"""The ``/ui`` router (pages, their data, step panels, customers) and where its static files are served."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.staticfiles import StaticFiles
 
-from api.ui import data, pages, steps
+from api.ui import customer_pages, data, pages, steps
 from api.ui.templating import STATIC_DIR, STATIC_URL
 
 router = APIRouter(include_in_schema=False)
-for module in (pages, data, steps):
+for module in (pages, data, steps, customer_pages):
     router.include_router(module.router)
 
 

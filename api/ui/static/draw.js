@@ -1,7 +1,9 @@
 // Draws a laid-out journey in SVG: one focusable group per node (shape, icon, kind, title, summary,
 // counts), edges with arrowheads, and edge labels (text and share). Numbers are filled in by live.js.
+// The compact mode (``draw(..., {compact: true})``) draws the customer page's small diagrams: one
+// picture, icon and title per node, the path a customer took, and where they are marked.
 import { ICONS } from './icons.js';
-import { LABEL, NODE, textMeasurer } from './layout.js';
+import { COMPACT, LABEL, NODE, textMeasurer } from './layout.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const SENDS = new Set(['send_email', 'send_webhook']);
@@ -172,8 +174,79 @@ function drawEdgeLabel(layer, edge, box) {
   return group;
 }
 
-// Draws into ``host`` and returns the SVG element.
-export function draw(host, diagram, laid) {
+// The marker of the node a customer is at (or left from): a pin, drawn with its words.
+const PIN = '<path class="solid" d="M8 1.2a4.9 4.9 0 0 0-4.9 4.9c0 3.6 4.9 8.7 4.9 8.7s4.9-5.1 4.9-8.7A4.9 4.9 0 0 0 8 1.2z"/><circle class="hole" cx="8" cy="6.1" r="1.9"/>';
+
+function drawCompactNode(layer, node, box, measure, mark) {
+  const isHere = node.id === mark.here;
+  const classes = ['node', 'compact', `k-${node.kind}`];
+  if (mark.visited.has(node.id)) classes.push('visited');
+  if (isHere) classes.push('here');
+  const group = el('g', { class: classes.join(' '), transform: `translate(${box.x},${box.y})`, 'data-kind': node.kind }, layer);
+  if (node.kind === 'trigger') group.setAttribute('data-entry', '');
+  else if (node.kind === 'end') group.setAttribute('data-end', '');
+  else group.setAttribute('data-step', node.id);
+  if (isHere) group.setAttribute('data-here', mark.label);
+  const whole = `${node.kind_label} ${node.title}${node.summary ? `: ${node.summary}` : ''}`;
+  el('title', {}, group).textContent = isHere ? `${whole} (${mark.label})` : whole;
+  if (isHere) {
+    const ring = shape(node.kind, box.width + 10, box.height + 10, 'here-ring');
+    ring.setAttribute('transform', 'translate(-5,-5)');
+    group.appendChild(ring);
+  }
+  group.appendChild(shape(node.kind, box.width, box.height, 'shape'));
+  const x = COMPACT.padX;
+  const row = Math.min(box.height, COMPACT.height); // the first row: icon and title
+  const icon = el('g', { class: 'icon', transform: `translate(${x},${(row - 16) / 2})`, 'aria-hidden': 'true' }, group);
+  icon.innerHTML = ICONS[node.kind] || '';
+  const title = node.kind === 'end' ? 'End' : fit(measure, node.title, box.width - x - 22 - 8);
+  text(group, { class: 'title', x: x + 22, y: row / 2 + 4.5, 'data-title': '' }, title);
+  if (isHere) {
+    el('line', { class: 'divider', x1: 6, x2: box.width - 6, y1: row, y2: row }, group);
+    const pin = el('g', { class: 'pin', transform: `translate(${x},${row + 3})`, 'aria-hidden': 'true' }, group);
+    pin.innerHTML = PIN;
+    text(group, { class: 'here-text', x: x + 22, y: row + 16, 'data-here-text': '' }, mark.label);
+  }
+  return group;
+}
+
+// The compact mode: a picture (role img, named by ``label``), nothing focusable inside; ids start
+// with ``idPrefix`` so several can share a page.
+function drawCompact(host, diagram, laid, { here = null, hereLabel = 'here now', visited = [], idPrefix = 'mini-', label = '' }) {
+  const measure = textMeasurer('node compact', 'title');
+  const svg = el('svg', {
+    width: laid.width,
+    height: laid.height,
+    viewBox: `0 0 ${laid.width} ${laid.height}`,
+    role: 'img',
+    'aria-label': label || `Diagram of journey ${diagram.journey}, version ${diagram.version}`,
+    class: 'mini-diagram',
+  });
+  const arrow = `${idPrefix}arrow`;
+  const marker = el('marker', {
+    id: arrow, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 6, markerHeight: 6, orient: 'auto-start-reverse',
+  }, el('defs', {}, svg));
+  el('path', { class: 'arrow', d: 'M0,0 L10,5 L0,10 z' }, marker);
+  const entry = diagram.nodes.find((node) => node.kind === 'trigger');
+  const seen = new Set([...(entry ? [entry.id] : []), ...visited]);
+  const reached = new Set([...seen, ...(here ? [here] : [])]);
+  const mark = { here, label: hereLabel, visited: reached };
+  const edgeLayer = el('g', { class: 'edges' }, svg);
+  for (const edge of diagram.edges) {
+    const taken = seen.has(edge.source) && reached.has(edge.target);
+    const group = el('g', { class: `edge e-${edge.kind}${taken ? ' taken' : ''}`, 'data-edge-line': edge.id }, edgeLayer);
+    el('path', { class: 'line', d: routePath(laid.edges[edge.id].points), 'marker-end': `url(#${arrow})` }, group);
+  }
+  const nodeLayer = el('g', { class: 'things' }, svg);
+  for (const node of diagram.nodes) drawCompactNode(nodeLayer, node, laid.nodes[node.id], measure, mark);
+  measure.dispose();
+  host.replaceChildren(svg);
+  return svg;
+}
+
+// Draws into ``host`` and returns the SVG element (``options.compact``: the small picture).
+export function draw(host, diagram, laid, options = {}) {
+  if (options.compact) return drawCompact(host, diagram, laid, options);
   const measure = {
     title: textMeasurer('node', 'title'),
     summary: textMeasurer('node', 'summary'),

@@ -14,6 +14,16 @@ export function nodeSize(node) {
   return { width: NODE.width, height: TALL_KINDS.has(node.kind) ? NODE.tall : NODE.height };
 }
 
+// The compact mode (the customer page's small diagrams): icon and title only, no counts, no edge
+// labels, left to right; the node marked (``here``) is taller, for its words.
+export const COMPACT = { width: 184, height: 34, here: 58, end: { width: 68, height: 30 }, padX: 10 };
+
+export function compactSize(node, here) {
+  const height = node.id === here ? COMPACT.here : COMPACT.height;
+  if (node.kind === 'end') return node.id === here ? { width: COMPACT.end.width + 44, height } : { ...COMPACT.end };
+  return { width: COMPACT.width, height };
+}
+
 // Width of text as the page draws it (same font and classes), from an off-screen SVG.
 export function textMeasurer(groupClass, textClass = '') {
   const svg = document.createElementNS(SVG_NS, 'svg');
@@ -76,21 +86,34 @@ const OPTIONS = {
   'elk.separateConnectedComponents': 'false',
 };
 
+const COMPACT_OPTIONS = {
+  ...OPTIONS,
+  'elk.direction': 'RIGHT',
+  'elk.padding': '[top=12,left=12,bottom=12,right=12]',
+  'elk.spacing.nodeNode': '12',
+  'elk.layered.spacing.nodeNodeBetweenLayers': '26',
+  'elk.spacing.edgeNode': '10',
+  'elk.layered.spacing.edgeNodeBetweenLayers': '10',
+  'elk.spacing.edgeEdge': '7',
+  'elk.layered.spacing.edgeEdgeBetweenLayers': '7',
+};
+
 // The diagram (api/ui/graph.py) in, positions out: {width, height, nodes: {id: {x, y, width, height}},
-// edges: {id: {points: [[x, y], ...], label: {x, y, width, height} | null}}}.
-export async function layout(diagram) {
+// edges: {id: {points: [[x, y], ...], label: {x, y, width, height} | null}}}. With ``compact``, the
+// small version without labels (``here``: the step drawn taller, for its marker).
+export async function layout(diagram, { compact = false, here = null } = {}) {
   const ELK = globalThis.ELK;
   if (!ELK) throw new Error('the layout engine (elk.bundled.js) did not load');
-  const measure = textMeasurer('edge-label');
+  const measure = compact ? null : textMeasurer('edge-label');
   const graph = {
     id: 'journey',
-    layoutOptions: OPTIONS,
-    children: diagram.nodes.map((node) => ({ id: node.id, ...nodeSize(node) })),
+    layoutOptions: compact ? COMPACT_OPTIONS : OPTIONS,
+    children: diagram.nodes.map((node) => ({ id: node.id, ...(compact ? compactSize(node, here) : nodeSize(node)) })),
     edges: diagram.edges.map((edge) => ({
       id: edge.id,
       sources: [edge.source],
       targets: [edge.target],
-      labels: edge.kind === 'entry' ? [] : [{
+      labels: edge.kind === 'entry' || compact ? [] : [{
         id: `${edge.id}:label`,
         text: labelLines(edge).join('\n'),
         layoutOptions: LABEL_OPTIONS,
@@ -98,7 +121,7 @@ export async function layout(diagram) {
       }],
     })),
   };
-  measure.dispose();
+  if (measure) measure.dispose();
   const laid = await new ELK().layout(graph);
   const nodes = {};
   for (const child of laid.children) {
