@@ -32,9 +32,12 @@ import sqlalchemy as sa
 
 from api.app import create_app
 from config.settings import Settings
+from contracts.records import StepRecord
 from engine.loader import compile_file
 from engine.plan import Plan, SplitNode, WaitForNode
+from store import counters
 from store.database import Store
+from store.steps import insert_records
 from store.tables import deliveries, points_ledger, step_events
 from workflows.timing import pick_variant
 
@@ -106,6 +109,7 @@ def rows_for(plan: Plan, version: str, index: int, rng: random.Random) -> Iterat
                     "step": step,
                     "status": status,
                     "at": at,
+                    "version": version,
                 },
             )
         if node.kind == "award" and following is not None:
@@ -121,6 +125,7 @@ def rows_for(plan: Plan, version: str, index: int, rng: random.Random) -> Iterat
                     "balance_after": 0,
                     "lifetime_after": 0,
                     "created_at": at,
+                    "version": version,  # not a ledger column: which counter the award adds to
                 },
             )
     if any(step == "wait_purchase" and following == "first_purchase_bonus" for step, following in taken):
@@ -130,8 +135,9 @@ def rows_for(plan: Plan, version: str, index: int, rng: random.Random) -> Iterat
 
 
 async def fill(store: Store, plan: Plan, customers: int) -> int:
+    """Write the customers' rows as the activities do: step records through ``insert_records``
+    (which adds to the counters), deliveries and awards with their counters, in batches."""
     rng = random.Random(12)
-    tables = {"e": step_events, "d": deliveries, "p": points_ledger}
     written = 0
     for start in range(0, customers, BATCH):
         batch: dict[str, list[dict[str, Any]]] = {"e": [], "d": [], "p": []}
@@ -139,12 +145,39 @@ async def fill(store: Store, plan: Plan, customers: int) -> int:
             version = plan.version if index % 5 else "0ldversion00"  # a fifth on an earlier version
             for part, row in rows_for(plan, version, index, rng):
                 batch[part].append(row)
+        records = [
+            StepRecord.model_validate({k: v for k, v in row.items() if k != "key"}) for row in batch["e"]
+        ]
+        sends = counters.tally((_counter(row, counters.SEND + row["status"]), 1) for row in batch["d"])
+        points = counters.tally((_counter(row, counters.POINTS), row["delta"]) for row in batch["p"])
         async with store.engine.begin() as conn:
-            for part, rows in batch.items():
-                if rows:
-                    await conn.execute(sa.insert(tables[part]), rows)
-        written += len(batch["e"])
+            await insert_records(conn, records)
+            await conn.execute(sa.insert(deliveries), batch["d"])
+            await conn.execute(sa.insert(points_ledger), [_ledger_row(row) for row in batch["p"]])
+            await counters.add(conn, {**sends, **points})
+        written += len(records)
     return written
+
+
+def _counter(row: dict[str, Any], kind: str) -> counters.CounterKey:
+    shard = counters.shard_of(row["key"].rsplit("/", 3)[0])
+    return counters.CounterKey(row["journey"], row["version"], row["step"], kind, "", shard)
+
+
+def _ledger_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k != "version"}
+
+
+async def full_count(store: Store, version: str) -> None:
+    """What the counts request did before the counters: group every step record of the version."""
+    e = step_events.c
+    query = (
+        sa.select(e.step, e.kind, e.detail, sa.func.count())
+        .where(e.journey == "onboarding", e.version == version)
+        .group_by(e.step, e.kind, e.detail)
+    )
+    async with store.engine.connect() as conn:
+        (await conn.execute(query)).all()
 
 
 async def timed(probe: Any, requests: int) -> list[float]:
@@ -197,8 +230,17 @@ async def main(customers: int, requests: int, database_url: str | None, reuse: b
                 async def store_query() -> None:
                     await store.steps.counts("onboarding", plan.version)
 
+                async def journeys_page() -> None:
+                    answer = await browser.get("/ui/journeys")
+                    assert answer.status_code == 200, answer.text
+
                 report("GET /ui/journeys/onboarding/counts", await timed(page_request, requests))
                 report("  of which the store query", await timed(store_query, requests))
+                report("GET /ui/journeys (the journeys page)", await timed(journeys_page, requests))
+                report(
+                    "  a full count of the rows (before counters)",
+                    await timed(lambda: full_count(store, plan.version), min(requests, 5)),
+                )
         finally:
             await store.close()
 

@@ -61,6 +61,18 @@ function countsLine(group, y, parts, id) {
   return line;
 }
 
+// Sends failing now that will be tried again: a badge in the top row, shown while there are any
+// (live.js), its words in the node's name either way.
+function retryingBadge(group, right, id) {
+  const badge = el('g', { class: 'retrying-badge', 'data-retrying': '', visibility: 'hidden' }, group);
+  const rect = el('rect', { y: 10, height: 20, rx: 10 }, badge);
+  const label = text(badge, { x: right - 8, y: 24, 'text-anchor': 'end', id }, '');
+  el('tspan', { 'data-count': 'retrying' }, label).textContent = '0';
+  el('tspan', {}, label).textContent = ' retrying';
+  rect.setAttribute('data-right', String(right));
+  return badge;
+}
+
 function drawNode(layer, node, box, measure, index) {
   const isEntry = node.kind === 'trigger';
   const isEnd = node.kind === 'end';
@@ -118,7 +130,8 @@ function drawNode(layer, node, box, measure, index) {
   countsLine(group, 91, [['waiting', 'waiting'], ['entered', 'entered'], ['completed', 'done']], id('counts'));
   if (SENDS.has(node.kind)) {
     countsLine(group, 109, [['sent', 'sent'], ['skipped', 'skipped'], ['failed', 'failed']], id('more'));
-    parts.push('more');
+    retryingBadge(group, box.width - x, id('retrying'));
+    parts.push('more', 'retrying');
   }
   if (node.kind === 'award') {
     countsLine(group, 109, [['points', 'points given']], id('more'));
