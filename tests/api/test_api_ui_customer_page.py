@@ -129,6 +129,10 @@ async def test_a_customer_in_onboarding_has_ledger_badges_runs_timeline_and_link
     assert kinds[0] == "step" and {"journey", "step", "email", "points"} <= set(kinds)
     assert "Welcome aboard, Ida!" in text
     assert "data-timeline-more" not in answer.text  # everything fits
+    panel = await editor.get("/ui/journeys/onboarding/steps/wait_purchase")
+    waiting = re.search(r'<a href="(/ui/customers/ida)">ida</a>', panel.text)
+    assert waiting, "the step panel links the customers waiting there"
+    assert (await editor.get(waiting.group(1))).status_code == 200
 
 
 async def test_an_email_opens_as_it_was_sent_in_a_sandboxed_frame(
