@@ -59,6 +59,13 @@ vendor:
 	cp $(NPM_DIR)/node_modules/axe-core/axe.min.js $(VENDOR)/axe.min.js
 	cp $(NPM_DIR)/node_modules/axe-core/LICENSE $(VENDOR)/axe.LICENSE
 	cp $(NPM_DIR)/node_modules/axe-core/LICENSE-3RD-PARTY.txt $(VENDOR)/axe.LICENSE-3RD-PARTY.txt
+	cp api/ui/vendor_src/codemirror.js $(NPM_DIR)/codemirror.entry.js
+	cd $(NPM_DIR) && ./node_modules/.bin/esbuild codemirror.entry.js --bundle \
+		--format=esm --minify --legal-comments=none --target=es2020 --log-level=warning \
+		--outfile=$(CURDIR)/$(VENDOR)/codemirror.js
+	cd $(NPM_DIR)/node_modules && for package in @codemirror/* @lezer/* @marijn/* crelt style-mod w3c-keyname; do \
+		printf '%s %s\n\n' "$$package" "$$(node -p "require('./$$package/package.json').version")"; \
+		cat $$package/LICENSE*; printf '\n'; done > $(CURDIR)/$(VENDOR)/codemirror.LICENSE
 
 # CI: rebuild the vendored files and fail if they differ from the committed ones (or are new).
 vendor-check: vendor

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -66,10 +67,21 @@ def page(
     context: Mapping[str, Any],
     *,
     status_code: int = 200,
+    style_nonce: bool = False,
 ) -> HTMLResponse:
-    """Render template ``name`` for the signed-in ``principal``, with the CSRF token in its head."""
+    """Render template ``name`` for the signed-in ``principal``, with the CSRF token in its head.
+
+    ``style_nonce``: the page's scripts add a ``<style>`` element (the editor's CodeMirror does);
+    it may, with the nonce the page is given (``style_nonce`` in the template), and nothing else may.
+    """
     full = {"principal": principal, "csrf_token": csrf_token(request), **context}
+    headers = PAGE_HEADERS
+    if style_nonce:
+        nonce = secrets.token_urlsafe(18)
+        full["style_nonce"] = nonce
+        policy = PAGE_POLICY.replace("style-src 'self'", f"style-src 'self' 'nonce-{nonce}'")
+        headers = {**PAGE_HEADERS, "Content-Security-Policy": policy}
     response: HTMLResponse = templates.TemplateResponse(
-        request, name, full, status_code=status_code, headers=PAGE_HEADERS
+        request, name, full, status_code=status_code, headers=headers
     )
     return response

@@ -1,0 +1,86 @@
+"""What the editor shows after each pause in typing: the same bounded validation as ``journeys
+validate`` (same thread pool, time limit and words), each problem placed at its line and column and
+on the step it belongs to, and, when the text is valid, the diagram of its plan."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from api.routes.journeys import compile_body, off_loop
+from api.ui.graph import Diagram, diagram
+from engine.errors import JourneyError, JourneyValidationError
+from engine.source import SourceSyntaxError, parse_source
+
+_STEP_PATH = re.compile(r"^steps\[(\d+)\]")
+
+
+class Problem(BaseModel):
+    line: int
+    column: int
+    path: str
+    message: str
+    step: str | None  # the step (diagram node id) the problem belongs to, when it is in one
+    text: str  # as the CLI prints it: ``file:line:column path: message``
+
+
+class Checked(BaseModel):
+    valid: bool
+    journey: str | None = None
+    version: str | None = None  # the content hash a deploy of this text would create
+    problems: list[Problem] = []
+    diagram: Diagram | None = None  # of the text when valid
+
+
+def _step_ids(text: str, file: str) -> list[str | None]:
+    """The id of each step in ``text`` by position (None where a step has none), if it parses."""
+    try:
+        data = parse_source(text, file).data
+    except SourceSyntaxError:
+        return []
+    steps = data.get("steps") if isinstance(data, dict) else None
+    if not isinstance(steps, list):
+        return []
+    return [str(s["id"]) if isinstance(s, dict) and isinstance(s.get("id"), str) else None for s in steps]
+
+
+def _problems(errors: list[JourneyError], text: str, file: str) -> list[Problem]:
+    ids = _step_ids(text, file) if any(_STEP_PATH.match(e.path) for e in errors) else []
+    found = []
+    for error in errors:
+        match = _STEP_PATH.match(error.path)
+        index = int(match.group(1)) if match else -1
+        step = ids[index] if 0 <= index < len(ids) else None
+        found.append(
+            Problem(
+                line=error.line,
+                column=error.column,
+                path=error.path,
+                message=error.message,
+                step=step,
+                text=str(error),
+            )
+        )
+    return found
+
+
+def _renamed(text: str, file: str, expected: str, found: str) -> JourneyError:
+    line, column = parse_source(text, file).position(("journey",))
+    message = f'this editor changes journey "{expected}": the text names "{found}" (rename it in git instead)'
+    return JourneyError(file, line, column, "journey", message)
+
+
+async def check(data: bytes, file: str, journeys_dir: Path, *, journey: str) -> Checked:
+    """Validate ``data`` (the YAML as typed) as ``journeys validate`` would, off the event loop;
+    a valid text must still name ``journey``, the one being edited."""
+    text = data.decode("utf-8", errors="replace")
+    try:
+        text, plan = await off_loop(file, lambda: compile_body(data, file, journeys_dir))
+        if plan.journey != journey:
+            raise JourneyValidationError([_renamed(text, file, journey, plan.journey)])
+    except JourneyValidationError as exc:
+        errors = exc.errors
+        return Checked(valid=False, problems=await off_loop(file, lambda: _problems(errors, text, file)))
+    return Checked(valid=True, journey=plan.journey, version=plan.version, diagram=diagram(plan))

@@ -1,0 +1,282 @@
+// The editor page: the journey's YAML in CodeMirror beside its diagram. After each pause in typing
+// the text goes to the server's check (the same validation as `journeys validate`); its problems
+// show inline at their line and column, in the problems list and on their diagram node; a valid
+// text redraws the diagram. Save deploys it (editors only), Review shows what it does first.
+import {
+  EditorState, EditorView, keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter, drawSelection,
+  defaultKeymap, history, historyKeymap, indentWithTab, syntaxHighlighting, defaultHighlightStyle,
+  indentOnInput, bracketMatching, yaml, linter, lintGutter, lintKeymap, autocompletion, completionKeymap,
+  searchKeymap, highlightSelectionMatches,
+} from './vendor/codemirror.js';
+import { draw } from './draw.js';
+import { layout } from './layout.js';
+import { completions } from './editor-completions.js';
+import { setupReview } from './editor-review.js';
+import { csrfToken, getJson } from './http.js';
+import { apply } from './live.js';
+import { setupTooltips } from './tooltip.js';
+
+const data = (id) => JSON.parse(document.getElementById(id).textContent);
+
+// A problem's line and column (1-based) as a range of the text: the word there, else one character.
+function range(state, problem) {
+  const line = state.doc.line(Math.min(Math.max(problem.line, 1), state.doc.lines));
+  const from = Math.min(line.from + Math.max(problem.column, 1) - 1, line.to);
+  const word = state.wordAt(from);
+  const to = word && word.from === from ? word.to : Math.min(line.to, from + 1);
+  return { from, to: Math.max(to, from) };
+}
+
+// What a diagram looks like, ignoring its words: the same shape keeps the same layout.
+const shapeOf = (diagram) => JSON.stringify([
+  diagram.nodes.map((n) => [n.id, n.kind, n.title, n.summary]),
+  diagram.edges.map((e) => [e.id, e.label]),
+]);
+
+function main() {
+  const root = document.getElementById('editor-workspace');
+  const host = document.getElementById('diagram');
+  const canSave = root.dataset.canSave === 'true';
+  const saveButton = document.getElementById('save');
+  const reviewButton = document.getElementById('review');
+  const status = document.getElementById('check-status');
+  const statusText = status.querySelector('[data-status-text]');
+  const note = document.getElementById('diagram-note');
+  const list = document.getElementById('problem-list');
+  const none = document.getElementById('no-problems');
+  const count = document.getElementById('problem-count');
+  const result = document.getElementById('save-result');
+  const deployed = { source: data('source-data'), version: root.dataset.version };
+  const state = { checked: null, text: deployed.source, drawnShape: null, svg: null, drawing: Promise.resolve() };
+  // Where customers of the current version are now, drawn on the steps the text still has: what
+  // a change would touch. Read once; the journey page is the live view.
+  const counts = getJson(root.dataset.countsUrl).catch(() => null);
+
+  function setStatus(kind, words) {
+    status.dataset.state = kind;
+    statusText.textContent = words;
+  }
+
+  function updateButtons() {
+    const valid = state.checked ? state.checked.valid : true;
+    const changed = state.text !== deployed.source;
+    if (saveButton) saveButton.disabled = !canSave || !valid || !changed || !state.checked;
+    if (reviewButton) reviewButton.disabled = !canSave || !valid || !changed || !state.checked;
+  }
+
+  async function redraw(diagram) {
+    const shape = shapeOf(diagram);
+    if (shape === state.drawnShape) return;
+    const laid = await layout(diagram);
+    state.svg = draw(host, diagram, laid);
+    state.drawnShape = shape;
+    const now = await counts;
+    if (now) apply(host, diagram, now);
+    host.setAttribute('data-drawn', 'true');
+    host.dataset.version = diagram.version;
+    setupTooltips(host);
+  }
+
+  function markNodes(problems) {
+    if (!state.svg) return;
+    for (const node of state.svg.querySelectorAll('[data-problem]')) {
+      node.removeAttribute('data-problem');
+      node.classList.remove('has-problem');
+      node.querySelector('.problem-mark')?.remove();
+    }
+    const byStep = new Map();
+    for (const problem of problems) {
+      if (problem.step) byStep.set(problem.step, [...(byStep.get(problem.step) || []), problem]);
+    }
+    for (const [step, found] of byStep) {
+      const node = state.svg.querySelector(`[data-step="${CSS.escape(step)}"]`);
+      if (!node) continue;
+      node.classList.add('has-problem');
+      node.setAttribute('data-problem', String(found.length));
+      const width = Number(node.querySelector('.shape').getBBox().width);
+      const mark = document.createElementNS('http://www.w3.org/2000/svg', 'g');
+      mark.setAttribute('class', 'problem-mark');
+      mark.setAttribute('transform', `translate(${width - 4},-6)`);
+      const words = `${found.length} problem${found.length > 1 ? 's' : ''}: ${found.map((p) => p.message).join('; ')}`;
+      mark.innerHTML = '<circle r="11"/><text y="4.5" text-anchor="middle">!</text>';
+      const title = document.createElementNS('http://www.w3.org/2000/svg', 'title');
+      title.textContent = words;
+      mark.prepend(title);
+      node.appendChild(mark);
+      node.setAttribute('aria-description', words);
+    }
+  }
+
+  function listProblems(problems, view) {
+    list.replaceChildren();
+    count.textContent = String(problems.length);
+    none.hidden = problems.length > 0;
+    for (const problem of problems) {
+      const item = document.createElement('li');
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'problem';
+      button.dataset.line = String(problem.line);
+      button.dataset.step = problem.step || '';
+      const where = document.createElement('span');
+      where.className = 'where';
+      where.textContent = `Line ${problem.line}:${problem.column}`;
+      const words = document.createElement('span');
+      words.className = 'words';
+      words.textContent = problem.path ? `${problem.path}: ${problem.message}` : problem.message;
+      button.append(where, words);
+      button.addEventListener('click', () => {
+        const { from } = range(view.state, problem);
+        view.dispatch({ selection: { anchor: from }, scrollIntoView: true });
+        view.focus();
+      });
+      item.appendChild(button);
+      list.appendChild(item);
+    }
+  }
+
+  async function checkText(view) {
+    const text = view.state.doc.toString();
+    if (text === state.text && state.checked) return diagnosticsOf(view.state, state.checked);
+    setStatus('checking', 'Checking…');
+    const response = await fetch(root.dataset.checkUrl, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/yaml', Accept: 'application/json', 'X-CSRF-Token': csrfToken() },
+      body: text,
+    });
+    if (!response.ok) {
+      let detail = `${response.status} ${response.statusText}`;
+      try { detail = (await response.json()).detail || detail; } catch (_) { /* not JSON */ }
+      setStatus('failed', `Could not check the text: ${typeof detail === 'string' ? detail : JSON.stringify(detail)}`);
+      return [];
+    }
+    const checked = await response.json();
+    if (view.state.doc.toString() !== text) return []; // typed on meanwhile: the next check answers
+    state.checked = checked;
+    state.text = text;
+    show(view, checked);
+    return diagnosticsOf(view.state, checked);
+  }
+
+  function show(view, checked) {
+    listProblems(checked.problems, view);
+    if (checked.valid) {
+      note.textContent = `Drawn from the text as it is: version ${checked.version}.`;
+      state.drawing = state.drawing.then(() => redraw(checked.diagram)).then(() => markNodes([]));
+      const changed = state.text !== deployed.source;
+      setStatus(changed ? 'valid' : 'unchanged', changed ? 'Valid · not deployed yet' : 'No changes');
+    } else {
+      note.textContent = 'Drawn from the last text without problems; the marked steps have problems.';
+      state.drawing = state.drawing.then(() => markNodes(checked.problems));
+      const n = checked.problems.length;
+      setStatus('invalid', `${n} problem${n > 1 ? 's' : ''} · cannot be saved`);
+    }
+    state.drawing.then(() => host.setAttribute('data-checked', String(Date.now())));
+    updateButtons();
+  }
+
+  function diagnosticsOf(editorState, checked) {
+    return checked.problems.map((problem) => ({
+      ...range(editorState, problem),
+      severity: 'error',
+      message: problem.message,
+      source: problem.path || undefined,
+    }));
+  }
+
+  const vocabulary = data('vocabulary-data');
+  const extensions = [
+    lineNumbers(),
+    highlightActiveLineGutter(),
+    history(),
+    drawSelection(),
+    indentOnInput(),
+    bracketMatching(),
+    highlightActiveLine(),
+    highlightSelectionMatches(),
+    syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+    yaml(),
+    lintGutter(),
+    EditorView.contentAttributes.of({ 'aria-label': document.getElementById('source').dataset.label }),
+    EditorView.lineWrapping,
+    // CodeMirror's own styles come as a <style> element: the page's policy lets in this nonce's only.
+    EditorView.cspNonce.of(document.querySelector('meta[name="style-nonce"]').getAttribute('content')),
+    keymap.of([...defaultKeymap, ...historyKeymap, ...searchKeymap, ...lintKeymap, ...completionKeymap, indentWithTab]),
+  ];
+  if (canSave) {
+    extensions.push(
+      linter((view) => checkText(view), { delay: Number(root.dataset.delayMs) || 300 }),
+      autocompletion({ override: [completions(vocabulary)], activateOnTyping: true }),
+      EditorView.updateListener.of((update) => {
+        if (update.docChanged) {
+          setStatus('editing', 'Editing…');
+          if (saveButton) saveButton.disabled = true;
+          if (reviewButton) reviewButton.disabled = true;
+        }
+      }),
+    );
+  } else {
+    extensions.push(EditorState.readOnly.of(true));
+  }
+  const view = new EditorView({
+    parent: document.getElementById('source'),
+    state: EditorState.create({ doc: deployed.source, extensions }),
+  });
+
+  state.drawing = redraw(data('diagram-data')).catch((failure) => {
+    const message = document.createElement('p');
+    message.className = 'alert';
+    message.setAttribute('role', 'alert');
+    message.textContent = `The diagram could not be drawn (${failure.message}).`;
+    host.replaceChildren(message);
+    host.setAttribute('data-drawn', 'failed');
+  });
+
+  async function save() {
+    saveButton.disabled = true;
+    setStatus('saving', 'Deploying…');
+    const text = view.state.doc.toString();
+    const response = await fetch(root.dataset.saveUrl, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/yaml', Accept: 'application/json', 'X-CSRF-Token': csrfToken() },
+      body: text,
+    });
+    const body = await response.json().catch(() => ({}));
+    result.hidden = false;
+    if (!response.ok) {
+      result.className = 'alert';
+      result.textContent = `Not deployed: ${typeof body.detail === 'string' ? body.detail : response.statusText}`;
+      setStatus('failed', 'Not deployed');
+      updateButtons();
+      return;
+    }
+    deployed.source = text;
+    deployed.version = body.version;
+    root.dataset.version = body.version;
+    result.className = 'alert success';
+    result.replaceChildren(
+      document.createTextNode(body.created ? `Deployed version ${body.version}. ` : `Version ${body.version} is current again. `),
+    );
+    const link = document.createElement('a');
+    link.href = `/ui/journeys/${encodeURIComponent(root.dataset.journey)}`;
+    link.textContent = 'See it live';
+    result.appendChild(link);
+    setStatus('unchanged', 'No changes');
+    updateButtons();
+  }
+
+  if (saveButton) saveButton.addEventListener('click', save);
+  if (reviewButton) {
+    setupReview({
+      button: reviewButton,
+      url: `/v1/journeys/${encodeURIComponent(root.dataset.journey)}/review`,
+      text: () => view.state.doc.toString(),
+    });
+  }
+  window.journeysEditor = view; // for tests and benchmarks: the CodeMirror view
+}
+
+if (globalThis.ELK) main();
+else window.addEventListener('load', main, { once: true });

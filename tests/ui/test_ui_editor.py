@@ -1,0 +1,117 @@
+"""The editor in Chromium: typing `on_timeout:` to a missing step shows the CLI's error at its line,
+marks the node and disables Save; fixing it clears the error and redraws; saving deploys a new
+version the journey page offers; a viewer gets the editor read-only and cannot save (nor can the API)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page, expect
+
+from tests.ui.conftest import open_page
+from tests.ui.live_server import VIEWER_KEY, LiveServer
+
+ROOT = Path(__file__).resolve().parents[2]
+TYPO = "on_timeout: nudge_profile"
+
+
+def open_editor(page: Page, name: str) -> None:
+    page.goto(f"/ui/journeys/{name}/edit")
+    page.wait_for_selector("#diagram[data-drawn=true]")
+    expect(page.locator("#check-status")).to_have_attribute("data-state", "unchanged")
+
+
+def put_cursor_after(page: Page, text: str) -> None:
+    """The cursor right after ``text`` in the editor (then the test types with the keyboard)."""
+    page.locator(".cm-content").click()
+    page.evaluate(
+        """(text) => { const view = window.journeysEditor; const at = view.state.doc.toString().indexOf(text);
+        view.dispatch({ selection: { anchor: at + text.length } }); view.focus(); }""",
+        text,
+    )
+
+
+def cli_problems(source: str, tmp_path: Path) -> list[str]:
+    """What `journeys validate` prints for ``source`` (saved as onboarding.yaml beside the templates)."""
+    folder = tmp_path / "journeys"
+    folder.mkdir(exist_ok=True)
+    (folder / "templates").symlink_to(ROOT / "journeys" / "templates")
+    (folder / "onboarding.yaml").write_text(source, "utf-8")
+    run = subprocess.run(
+        [sys.executable, "-m", "cli", "validate", str(folder / "onboarding.yaml")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    return [line for line in (run.stdout + run.stderr).splitlines() if "onboarding.yaml:" in line]
+
+
+def test_a_typo_shows_the_cli_error_at_its_line_marks_the_node_and_blocks_save(
+    page: Page, artifacts: Path, tmp_path: Path
+) -> None:
+    open_editor(page, "onboarding")
+    put_cursor_after(page, TYPO)
+
+    page.keyboard.press("Backspace")  # nudge_profile -> nudge_profil
+
+    expect(page.locator("#check-status")).to_have_attribute("data-state", "invalid")
+    problem = page.locator("#problem-list .problem")
+    expect(problem).to_have_count(1)
+    source = page.evaluate("window.journeysEditor.state.doc.toString()")
+    [printed] = cli_problems(source, tmp_path)
+    line, column = printed.split("onboarding.yaml:")[1].split(" ")[0].split(":")
+    expect(problem.locator(".where")).to_have_text(f"Line {line}:{column}")
+    assert printed.endswith(problem.locator(".words").inner_text())  # the CLI's exact words
+    expect(page.locator(".cm-lintRange-error")).to_have_count(1)
+    gutter_line = page.locator(".cm-gutterElement .cm-lint-marker-error").locator("..").locator("..")
+    expect(gutter_line).to_have_count(1)
+    expect(page.locator('.journey-diagram [data-step="wait_profile"]')).to_have_attribute("data-problem", "1")
+    expect(page.locator("#save")).to_be_disabled()
+    page.locator('.journey-diagram [data-step="wait_profile"]').scroll_into_view_if_needed()
+    page.screenshot(path=artifacts / "editor-error.png")
+
+    page.keyboard.type("e")  # fixed again
+
+    expect(page.locator("#check-status")).to_have_attribute("data-state", "unchanged")
+    expect(page.locator("#problem-list .problem")).to_have_count(0)
+    expect(page.locator("[data-problem]")).to_have_count(0)
+    expect(page.locator(".cm-lintRange-error")).to_have_count(0)
+
+
+def test_a_valid_change_redraws_the_diagram(page: Page) -> None:
+    open_editor(page, "onboarding")
+    before = page.locator(".journey-diagram [data-step]").count()
+    put_cursor_after(page, "- {id: welcome, send: {email: welcome}}")
+
+    page.keyboard.type("\n- {id: breather, wait: 1h}")
+
+    expect(page.locator("#check-status")).to_have_attribute("data-state", "valid")
+    expect(page.locator(".journey-diagram [data-step]")).to_have_count(before + 1)
+    expect(page.locator('.journey-diagram [data-step="breather"]')).to_be_visible()
+    expect(page.locator("#save")).to_be_enabled()
+
+
+def test_a_viewer_reads_the_editor_but_cannot_change_or_save(browser: Browser, server: LiveServer) -> None:
+    page, errors = open_page(browser, server, VIEWER_KEY)
+    try:
+        page.goto("/ui/journeys/onboarding/edit")
+        page.wait_for_selector("#diagram[data-drawn=true]")
+        expect(page.locator("#read-only")).to_contain_text("Vera Viewer is a viewer")
+        expect(page.locator("#save")).to_have_count(0)
+        before = page.evaluate("window.journeysEditor.state.doc.toString()")
+        page.locator(".cm-content").click()
+        page.keyboard.type("typing changes nothing")
+        assert page.evaluate("window.journeysEditor.state.doc.toString()") == before
+        assert errors == []
+        # The server refuses too, with the session's own CSRF token.
+        refused = page.evaluate(
+            """async () => (await fetch('/ui/journeys/onboarding/save', { method: 'POST', body: 'x',
+            headers: { 'X-CSRF-Token': document.querySelector('meta[name=csrf-token]').content } })).status"""
+        )
+        assert refused == 403
+    finally:
+        page.context.close()
