@@ -17,7 +17,7 @@ from api.auth import SignInRequired, require_principal
 from api.errors import install_handlers
 from api.limits import BodyLimitMiddleware
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import customers, events, health, journeys, outbox, points, sign_in, unsubscribe
+from api.routes import customers, events, health, journeys, outbox, points, sign_in, unsubscribe, versions
 from api.ui.routes import STATIC_URL, static_files
 from api.ui.routes import router as ui_router
 from config.exposure import is_loopback
@@ -76,7 +76,10 @@ def create_app(
             {"name": "events", "description": "What customers do; starts and moves journeys"},
             {"name": "customers", "description": "Traits, consent, journeys in flight, erasure"},
             {"name": "points", "description": "The loyalty points ledger"},
-            {"name": "journeys", "description": "Deploy, inspect, pause and measure journeys"},
+            {
+                "name": "journeys",
+                "description": "Deploy, review, roll back, inspect, pause and measure journeys",
+            },
             {"name": "unsubscribe", "description": "Links in every email (RFC 8058)"},
             {"name": "health", "description": "For load balancers and Prometheus"},
         ],
@@ -87,7 +90,7 @@ def create_app(
     app.state.store, app.state.client, app.state.router = store, client, router
     install_handlers(app)
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_principal)])
-    for module in (events, customers, points, journeys):
+    for module in (events, customers, points, journeys, versions):
         v1.include_router(module.router)
     app.include_router(v1)
     app.include_router(unsubscribe.router)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from cli.versions import register as register_version_commands
 from engine.diagram import mermaid
 from engine.errors import JourneyValidationError
 from engine.loader import compile_file, journey_files
@@ -146,7 +147,7 @@ def deploy() -> None:
     from provision.deploy import deploy_directory
 
     settings = get_settings()
-    _run_deploy(deploy_directory(settings.journeys_dir, settings.store_url()))
+    _run_deploy(deploy_directory(settings.journeys_dir, settings.store_url(), deployed_by="cli"))
 
 
 @app.command()
@@ -175,6 +176,7 @@ def _register_simulation_commands() -> None:
 
 
 _register_simulation_commands()
+register_version_commands(app)
 
 # Commands that serve until stopped: they end the normal way, running every exit handler.
 SERVICES = {"up", "worker", "api", "smtp"}

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import AliasChoices, BaseModel, Field, model_validator
+from pydantic import AliasChoices, BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_API_KEY = "dev-key-change-me"
@@ -88,10 +88,26 @@ class Settings(BaseSettings):
     stop_grace_seconds: float = Field(
         30.0, gt=0, description="journeys up: how long each part may take to stop before it is killed"
     )
+    journeys_save_dir: Path | None = Field(
+        None,
+        validation_alias=AliasChoices("JOURNEYS_SAVE_DIR", "journeys_save_dir"),
+        description="a deploy through the API also writes the journey's YAML to <dir>/<name>.yaml "
+        "(atomically), so git diff shows it; unset writes nothing; journeys up sets the journeys folder",
+    )
+    ui_edit: bool = Field(
+        True,
+        description="the browser editor may save (and roll back); false makes the UI read-only, for "
+        "teams that deploy only from git (the API's PUT and rollback answer as before)",
+    )
     tiers: dict[str, int] = Field(
         default_factory=lambda: {"bronze": 100, "silver": 500, "gold": 1000},
         description="tier name -> lifetime points needed",
     )
+
+    @field_validator("journeys_save_dir", mode="before")
+    @classmethod
+    def _empty_save_dir_is_none(cls, value: object) -> object:
+        return None if value == "" else value
 
     @model_validator(mode="after")
     def _temporal_ui_default(self) -> Self:

@@ -79,6 +79,18 @@ def outbox_page_on(settings: Settings) -> bool:
     return wanted and is_loopback(settings.api_host)
 
 
+def save_dir_env(settings: Settings) -> dict[str, str]:
+    """A deploy through the API (or the UI's save) writes the journey into the folder ``journeys up``
+    deploys from, so ``git diff`` shows it, unless ``journeys_save_dir`` was set."""
+    if "journeys_save_dir" in settings.model_fields_set:
+        return {}
+    return {"JOURNEYS_SAVE_DIR": str(settings.journeys_dir.resolve())}
+
+
 def api_part(settings: Settings) -> Part:
-    env = {**app_env(settings), "JOURNEYS_OUTBOX_PAGE": str(outbox_page_on(settings)).lower()}
+    env = {
+        **app_env(settings),
+        **save_dir_env(settings),
+        "JOURNEYS_OUTBOX_PAGE": str(outbox_page_on(settings)).lower(),
+    }
     return Part("api", journeys_command("api"), env)

@@ -126,7 +126,9 @@ async def up(settings: Settings, output: Output) -> int:
         return EXIT_PORT_TAKEN
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        deployed = await deploy_directory(settings.journeys_dir, settings.store_url())
+        deployed = await deploy_directory(
+            settings.journeys_dir, settings.store_url(), deployed_by="journeys up"
+        )
     except JourneyValidationError as exc:
         for error in exc.errors:
             print(str(error), file=sys.stderr)

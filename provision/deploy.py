@@ -31,14 +31,15 @@ def compile_directory(directory: Path) -> list[tuple[Plan, str]]:
     return list(zip(plans, sources, strict=True))
 
 
-async def deploy_directory(directory: Path, store_url: str) -> list[Deployed]:
-    """Compile ``directory`` (off the event loop) and deploy it: all of it, or nothing if one is invalid."""
+async def deploy_directory(directory: Path, store_url: str, *, deployed_by: str) -> list[Deployed]:
+    """Compile ``directory`` (off the event loop) and deploy it: all of it, or nothing if one is invalid.
+    The deploy history names ``deployed_by`` (``cli``, ``journeys setup``, ``journeys up``)."""
     compiled = await asyncio.to_thread(compile_directory, directory)
     store = Store(store_url)
     try:
         await store.migrate()
         return [
-            Deployed(plan.journey, plan.version, await store.deployments.deploy(plan, source))
+            Deployed(plan.journey, plan.version, await store.deployments.deploy(plan, source, deployed_by))
             for plan, source in compiled
         ]
     finally:

@@ -12,4 +12,4 @@ from worker.connection import connect, ensure_search_attributes
 async def setup(settings: Settings) -> list[Deployed]:
     client = await connect(settings.temporal_address, settings.temporal_namespace)
     await ensure_search_attributes(client, settings.temporal_namespace)
-    return await deploy_directory(settings.journeys_dir, settings.store_url())
+    return await deploy_directory(settings.journeys_dir, settings.store_url(), deployed_by="journeys setup")

@@ -180,3 +180,17 @@ journey_state = sa.Table(
     sa.Column("name", sa.String(200), primary_key=True),
     sa.Column("paused", sa.Boolean(), nullable=False, server_default=sa.false()),
 )
+
+# Who made which version current, and when: one row per deploy or rollback (a deploy of the version
+# already current changes nothing and adds none). Rows from before migration 0007 name nobody.
+deploy_history = sa.Table(
+    "deploy_history",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("journey", sa.String(200), nullable=False),
+    sa.Column("version", sa.String(100), nullable=False),
+    sa.Column("deployed_by", sa.String(100), nullable=True),
+    sa.Column("action", sa.String(20), nullable=False),  # deploy | rollback
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Index("ix_deploy_history_journey_at", "journey", "at"),
+)

@@ -1,4 +1,5 @@
-"""Journeys: list, read (versions, plan, diagram with live counts), deploy, validate, pause, stats."""
+"""Journeys: list, read (versions, plan, diagram with live counts), validate, pause, stats; and the
+bounded compile every route that takes a journey's YAML uses (deploying and reviewing: ``versions``)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from fastapi.responses import JSONResponse
 from api.deps import RouterDep, SettingsDep, StoreDep
 from api.errors import INVALID, TOO_LARGE, UNAUTHORIZED, problem, responses
 from api.schemas import (
-    JourneyDeployed,
     JourneyDetail,
     JourneyProblem,
     JourneyProblemItem,
@@ -31,7 +31,6 @@ from engine.errors import JourneyError, JourneyValidationError
 from engine.limits import VALIDATION_SECONDS
 from engine.loader import compile_text, decode_journey
 from engine.plan import Plan
-from engine.source import parse_source
 from store.database import Store
 
 router = APIRouter(prefix="/journeys", tags=["journeys"])
@@ -160,43 +159,6 @@ async def get_journey(name: JourneyName, store: StoreDep) -> JourneyDetail:
         plan=plan,
         diagram=mermaid(plan, step_counts(stats)),
         source=next(v.source for v in versions if v.is_current),
-    )
-
-
-@router.put(
-    "/{name}",
-    response_model=JourneyDeployed,
-    responses=responses(UNAUTHORIZED, TOO_LARGE, JOURNEY_INVALID),
-    openapi_extra=YAML_BODY,
-    summary="Deploy a journey (YAML)",
-)
-async def deploy(
-    name: JourneyName, request: Request, store: StoreDep, events: RouterDep, settings: SettingsDep
-) -> JourneyDeployed | JSONResponse:
-    """Make this YAML the current version. Customers in flight keep the version they entered on."""
-    file = f"{name}.yaml"
-    data = await request.body()
-    try:
-        text, plan = await off_loop(file, lambda: compile_body(data, file, settings.journeys_dir))
-    except JourneyValidationError as exc:
-        return invalid(exc.errors)
-    if plan.journey != name:
-        line, column = await off_loop(file, lambda: parse_source(text, file).position(("journey",)))
-        return invalid(
-            [
-                JourneyError(
-                    file, line, column, "journey", f"journey is {plan.journey!r} but the URL names {name!r}"
-                )
-            ]
-        )
-    new = await store.deployments.deploy(plan, source=text)
-    await events.reload()
-    versions = await store.deployments.versions(name)
-    return JourneyDeployed(
-        name=name,
-        version=plan.version,
-        new_version=new,
-        versions=[JourneyVersionOut.model_validate(v.model_dump()) for v in versions],
     )
 
 
