@@ -27,10 +27,11 @@ function range(state, problem) {
   return { from, to: Math.max(to, from) };
 }
 
-// What a diagram looks like, ignoring its words: the same shape keeps the same layout.
-const shapeOf = (diagram) => JSON.stringify([
-  diagram.nodes.map((n) => [n.id, n.kind, n.title, n.summary]),
-  diagram.edges.map((e) => [e.id, e.label]),
+// What a diagram's layout depends on: its nodes (their sizes follow their kinds) and its edges with
+// their labels (sized by their text). The same structure keeps the same layout: only words change.
+const structureOf = (diagram) => JSON.stringify([
+  diagram.nodes.map((n) => [n.id, n.kind]),
+  diagram.edges.map((e) => [e.id, e.source, e.target, e.kind, e.label]),
 ]);
 
 function main() {
@@ -47,7 +48,9 @@ function main() {
   const count = document.getElementById('problem-count');
   const result = document.getElementById('save-result');
   const deployed = { source: data('source-data'), version: root.dataset.version };
-  const state = { checked: null, text: deployed.source, drawnShape: null, svg: null, drawing: Promise.resolve() };
+  const state = {
+    checked: null, text: deployed.source, drawn: null, structure: null, laid: null, svg: null, drawing: Promise.resolve(),
+  };
   // Where customers of the current version are now, drawn on the steps the text still has: what
   // a change would touch. Read once; the journey page is the live view.
   const counts = getJson(root.dataset.countsUrl).catch(() => null);
@@ -65,11 +68,16 @@ function main() {
   }
 
   async function redraw(diagram) {
-    const shape = shapeOf(diagram);
-    if (shape === state.drawnShape) return;
-    const laid = await layout(diagram);
+    const words = JSON.stringify(diagram);
+    if (words === state.drawn) return;
+    const structure = structureOf(diagram);
+    // A new structure is laid out again (ELK keeps the model order, so what did not change mostly
+    // stays where it was); the same structure with other words is drawn on the layout it had.
+    const laid = structure === state.structure && state.laid ? state.laid : await layout(diagram);
+    const scroll = [host.scrollLeft, host.scrollTop];
     state.svg = draw(host, diagram, laid);
-    state.drawnShape = shape;
+    [host.scrollLeft, host.scrollTop] = scroll;
+    Object.assign(state, { drawn: words, structure, laid });
     const now = await counts;
     if (now) apply(host, diagram, now);
     host.setAttribute('data-drawn', 'true');
@@ -172,7 +180,11 @@ function main() {
       const n = checked.problems.length;
       setStatus('invalid', `${n} problem${n > 1 ? 's' : ''} · cannot be saved`);
     }
-    state.drawing.then(() => host.setAttribute('data-checked', String(Date.now())));
+    // Drawn and marked: tests and bench/ui_editor.py wait for this (with the text it answers).
+    state.drawing.then(() => {
+      host.setAttribute('data-checked', String(Date.now()));
+      document.dispatchEvent(new CustomEvent('journeys:checked', { detail: { text: state.text, valid: checked.valid } }));
+    });
     updateButtons();
   }
 
