@@ -88,6 +88,16 @@ class DeploymentRepository:
                     "is_current": False,
                 },
             )
+            if not created and source:  # a version deployed without its YAML (simulations) gets it now
+                await conn.execute(
+                    journey_versions.update()
+                    .where(
+                        journey_versions.c.name == name,
+                        journey_versions.c.version == plan.version,
+                        journey_versions.c.source == "",
+                    )
+                    .values(source=source)
+                )
             action: Action = "deploy" if created else "rollback"
             return await _make_current(conn, name, plan.version, previous, action, deployed_by, at, created)
 

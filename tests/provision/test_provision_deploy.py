@@ -1,0 +1,51 @@
+"""Deploying a folder of journeys (``journeys deploy``, ``setup`` and ``up``): all or nothing, and
+the deploy history names the command that did it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from engine.errors import JourneyValidationError
+from provision.deploy import deploy_directory
+from store import Store
+from tests.support.journey_files import JOURNEYS
+
+
+async def test_the_history_names_the_command_and_a_second_run_adds_nothing(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'journeys.db'}"
+
+    first = await deploy_directory(JOURNEYS, url, deployed_by="journeys setup")
+    again = await deploy_directory(JOURNEYS, url, deployed_by="journeys up")
+
+    assert [(d.journey, d.new) for d in first] == [
+        (n, True) for n in ("engagement", "onboarding", "referral", "winback")
+    ]
+    assert not any(d.new for d in again)
+    store = Store(url)
+    try:
+        history = await store.deployments.history("onboarding")
+        stored = await store.deployments.get("onboarding")
+    finally:
+        await store.close()
+    assert [(r.deployed_by, r.action, r.is_current) for r in history] == [("journeys setup", "deploy", True)]
+    assert stored is not None and stored.source == (JOURNEYS / "onboarding.yaml").read_text("utf-8")
+
+
+async def test_a_folder_with_one_invalid_journey_deploys_none(tmp_path: Path) -> None:
+    folder = tmp_path / "journeys"
+    shutil.copytree(JOURNEYS, folder)
+    (folder / "winback.yaml").write_text("journey: winback\n", "utf-8")
+    url = f"sqlite+aiosqlite:///{tmp_path / 'journeys.db'}"
+
+    with pytest.raises(JourneyValidationError):
+        await deploy_directory(folder, url, deployed_by="cli")
+
+    store = Store(url)
+    try:
+        await store.migrate()
+        assert await store.deployments.names() == []
+    finally:
+        await store.close()
