@@ -60,6 +60,7 @@ class Impact(BaseModel):
 
 
 class Review(BaseModel):
+    valid: Literal[True] = True  # an invalid text gets the 422 of validate instead
     journey: str
     current: str | None = Field(description="the version deployed now; None for a journey not deployed yet")
     version: str = Field(description="the version this YAML compiles to")

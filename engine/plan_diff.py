@@ -12,8 +12,9 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
+from engine.durations import format_duration
 from engine.plan import (
     BranchNode,
     ExitNode,
@@ -81,8 +82,49 @@ class PlanDiff(BaseModel):
     def empty(self) -> bool:
         return self.before == self.after
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def summary(self) -> list[str]:
+        """The changes in words, a line each (edges are told by the steps they leave from)."""
+        lines = [f"adds step `{step}`" for step in self.steps_added]
+        lines += [f"removes step `{step}`" for step in self.steps_removed]
+        for change in self.steps_changed:
+            said = [_said(f) for f in change.fields]
+            if change.template_files:
+                said.append(f"email files {', '.join(change.template_files)}")
+            lines.append(f"changes step `{change.step}`: {'; '.join(said)}")
+        lines += [
+            f"changes the journey's {_said(f)}" for f in self.journey_changed if self.before is not None
+        ]
+        shared = [
+            n for n in self.templates_changed if not any(n in c.template_files for c in self.steps_changed)
+        ]
+        if shared:
+            lines.append(f"changes template files {', '.join(shared)}")
+        return lines
+
     def changed_step(self, step: str) -> StepChange | None:
         return next((change for change in self.steps_changed if change.step == step), None)
+
+
+def _said(change: FieldChange) -> str:
+    """One field's change in words: durations as journeys write them, settings key by key."""
+    name = change.field.removesuffix("_seconds")
+    before, after = change.before, change.after
+    if isinstance(before, dict) and isinstance(after, dict):
+        keys = [key for key in dict.fromkeys([*before, *after]) if before.get(key) != after.get(key)]
+        parts = [_said(FieldChange(field=key, before=before.get(key), after=after.get(key))) for key in keys]
+        return f"{name} {', '.join(parts)}"
+
+    def value(v: Any) -> str | None:
+        if v is None:
+            return "none"
+        if change.field.endswith("_seconds") and isinstance(v, int):
+            return format_duration(v)
+        return str(v) if isinstance(v, str | int | bool) else None
+
+    was, now = value(before), value(after)
+    return f"{name} {was} → {now}" if was is not None and now is not None else name
 
 
 def diff_plans(before: Plan | None, after: Plan) -> PlanDiff:

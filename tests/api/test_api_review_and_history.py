@@ -86,8 +86,15 @@ async def test_a_review_counts_the_customers_waiting_at_a_step_the_change_remove
     review = response.json()
     assert (review["journey"], review["current"], review["changed"]) == ("onboarding", v1, True)
     assert review["version"] != v1
+    assert review["valid"] is True
     assert review["plan_diff"]["steps_removed"] == ["wait_profile", "profile_bonus", "nudge_profile"]
     assert [c["step"] for c in review["plan_diff"]["steps_changed"]] == ["signup_bonus"]
+    assert review["plan_diff"]["summary"] == [
+        "removes step `wait_profile`",
+        "removes step `profile_bonus`",
+        "removes step `nudge_profile`",
+        "changes step `signup_bonus`: next wait_profile → wait_purchase",
+    ]
     assert review["yaml_diff"].startswith(f"--- onboarding.yaml@{v1}\n+++ onboarding.yaml\n")
     assert "-  - id: wait_profile\n" in review["yaml_diff"]
     sentence = (

@@ -59,6 +59,7 @@ def test_an_unchanged_journey_has_an_empty_diff(write: WriteJourney) -> None:
         "templates_added": [],
         "templates_removed": [],
         "templates_changed": [],
+        "summary": [],
     }
     assert yaml_diff(ONBOARDING, ONBOARDING, before_name="a", after_name="b") == ""
 
@@ -96,6 +97,12 @@ def test_removing_a_wait_and_changing_a_timeout(write: WriteJourney) -> None:
         PlanEdge(source="offer_free_shipping", target="not_activated", label=""),
     ]
     assert diff.journey_changed == [] and diff.templates_changed == []
+    assert diff.summary == [
+        "removes step `wait_offer`",
+        "changes step `wait_profile`: timeout 3d → 2d",
+        "changes step `offer_discount`: next wait_offer → not_activated",
+        "changes step `offer_free_shipping`: next wait_offer → not_activated",
+    ]
 
 
 def test_a_wait_fors_place_in_the_list_is_not_one_of_its_fields(write: WriteJourney) -> None:
@@ -153,6 +160,13 @@ def test_the_journeys_own_settings_and_a_changed_kind(write: WriteJourney) -> No
     assert (kind.step, kind.kind) == ("not_activated", "exit")
     assert [f.field for f in kind.fields] == ["kind", "reason", "stage"]
     assert kind.fields[0] == FieldChange(field="kind", before="set_stage", after="exit")
+    assert diff.summary == [
+        "changes step `not_activated`: kind set_stage → exit; reason none → gave up; stage at_risk → none",
+        "changes the journey's trigger event signed_up → registered",
+        "changes the journey's entry mode once → always",
+        "changes the journey's goal within 2w → 3w",
+        "changes the journey's exit_on",
+    ]
 
 
 def test_an_edited_email_changes_its_send_step(write: WriteJourney, workspace: Path) -> None:
@@ -171,6 +185,7 @@ def test_an_edited_email_changes_its_send_step(write: WriteJourney, workspace: P
     assert welcome.names() == ["email content"]
     assert diff.templates_changed == ["welcome/body.txt"]
     assert diff.templates_removed == ["welcome/subject.id.txt"]
+    assert diff.summary == ["changes step `welcome`: email files welcome/body.txt, welcome/subject.id.txt"]
 
 
 def test_a_journey_not_deployed_yet_is_all_new(write: WriteJourney) -> None:
