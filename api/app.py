@@ -18,6 +18,7 @@ from api.errors import install_handlers
 from api.limits import BodyLimitMiddleware
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import customers, events, health, journeys, outbox, points, sign_in, unsubscribe, versions
+from api.routes.edits import router as edits_router
 from api.ui.routes import STATIC_URL, static_files
 from api.ui.routes import router as ui_router
 from config.exposure import is_loopback
@@ -92,6 +93,7 @@ def create_app(
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_principal)])
     for module in (events, customers, points, journeys, versions):
         v1.include_router(module.router)
+    v1.include_router(edits_router)
     app.include_router(v1)
     app.include_router(unsubscribe.router)
     app.include_router(sign_in.router)

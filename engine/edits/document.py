@@ -15,6 +15,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedBase, CommentedMap, CommentedSeq
+from ruamel.yaml.emitter import RoundTripEmitter
 from ruamel.yaml.error import CommentMark, MarkedYAMLError, YAMLError
 from ruamel.yaml.tokens import CommentToken
 
@@ -111,6 +112,7 @@ def load(text: str, file: str) -> Document:
         if not isinstance(step, CommentedMap) or not isinstance(step.get("id"), str):
             raise document.refuse(("steps", index), "each step needs an id before the journey can be edited")
     document.data, document.steps = data, steps
+    _keep_gaps(yaml, data, text)
     _own_comments(data, steps)
     document.tail = _detach_tail(steps)
     document.baseline = document._write()
@@ -225,8 +227,8 @@ def _attach_tail(steps: CommentedSeq, tail: str) -> None:
         token.value = token.value.partition("\n")[0] + "\n" + tail
 
 
-def _reset_comments(node: Any) -> None:
-    """Forget what the last dump wrote: ruamel marks comments above a block as written."""
+def _comment_tokens(node: Any) -> list[CommentToken]:
+    found: list[CommentToken] = []
     stack = [node]
     while stack:
         current = stack.pop()
@@ -239,6 +241,37 @@ def _reset_comments(node: Any) -> None:
             if isinstance(token, list):
                 tokens.extend(token)
             elif isinstance(token, CommentToken):
-                token.reset()
+                found.append(token)
         children: Any = current.values() if isinstance(current, CommentedMap) else current
         stack.extend(children)
+    return found
+
+
+def _reset_comments(node: Any) -> None:
+    """Forget what the last dump wrote: ruamel marks comments above a block as written."""
+    for token in _comment_tokens(node):
+        token.reset()
+
+
+def _keep_gaps(yaml: YAML, data: CommentedMap, text: str) -> None:
+    """Write each end-of-line comment as many spaces after its line's text as the author did: ruamel
+    keeps its column instead, so a value that got shorter would leave a wider gap."""
+    lines = text.splitlines()
+    gaps: dict[int, int] = {}
+    for token in _comment_tokens(data):
+        mark = token.start_mark
+        line = getattr(mark, "line", None)
+        if not isinstance(line, int) or line >= len(lines) or not token.value.startswith("#"):
+            continue
+        before = lines[line][: mark.column]
+        if before.strip():
+            gaps[id(token)] = len(before) - len(before.rstrip())
+
+    class Emitter(RoundTripEmitter):
+        def write_comment(self, comment: Any, pre: bool = False) -> None:
+            gap = gaps.get(id(comment))
+            if gap is not None and not pre:
+                comment.start_mark.column = self.column + gap
+            super().write_comment(comment, pre)
+
+    yaml.Emitter = Emitter

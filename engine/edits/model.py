@@ -3,11 +3,12 @@ them (``apply`` in ``engine.edits.operations`` carries one out)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from engine.edits.routing import END, ENTRY
+from engine.edits.values import BadValue, check_value
 from engine.limits import MAX_ID_LENGTH, MAX_NODES
 from engine.schema import SLUG
 
@@ -55,7 +56,18 @@ class Edge(Model):
 
 
 EdgeRef = EdgeId | Edge
-Fields = dict[str, JsonValue]
+
+
+def _within_limits(fields: dict[str, Any]) -> dict[str, Any]:
+    """The engine's limits on a journey file hold for the fields too (checked without recursion)."""
+    try:
+        check_value(fields, "fields")
+    except BadValue as exc:
+        raise ValueError(str(exc)) from exc
+    return fields
+
+
+Fields = Annotated[dict[str, Any], AfterValidator(_within_limits)]
 
 
 class InsertStep(Model):

@@ -382,8 +382,9 @@ def _insert(
             "an exit step; insert an exit step instead",
         )
     position = best[1]
-    neighbour = steps[position - 1] if position > 0 else steps[0]
-    flow = values.is_flow(neighbour) and all(
+    # A step of plain values is written on one line where a step next to it is (as most are).
+    neighbours = [steps[p] for p in (position - 1, position) if 0 <= p < len(steps)]
+    flow = any(values.is_flow(step) for step in neighbours) and all(
         not isinstance(value, list) and not (isinstance(value, Mapping) and not _flat(value))
         for value in plain.values()
     )
