@@ -4,6 +4,7 @@ and random sequences of edits on onboarding that always round-trip and compile."
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from engine.edits.document import guess_indentation, load
 from engine.limits import MAX_DEPTH
 from engine.plan import BranchNode, ExitNode, Node, Plan, SplitNode, WaitForNode
 from engine.source import ANCHORS_MESSAGE
+from tests.engine.test_loader_fuzz import EXAMPLES, mutated_example
 
 JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
 TEMPLATES = JOURNEYS / "templates"
@@ -788,3 +790,83 @@ def test_random_edits_of_onboarding_round_trip_and_compile(data: st.DataObject) 
             }
         assert load(result.source, "onboarding.yaml").baseline == result.source  # parse, dump: the same text
         source, plan = result.source, new_plan
+
+
+# --------------------------------------------------------------------------- fuzzed
+
+FIELDS: list[dict[str, Any]] = [
+    {},
+    {"wait": "1d"},
+    {"wait": 3},
+    {"wait": {"until": "25:99"}},
+    {"send": {"email": "welcome"}},
+    {"send": {"webhook": "sms", "payload": {"text": "{{ customer.first_name }}", "n": [1, {"a": None}]}}},
+    {"award": {"points": -1}},
+    {"award": None},
+    {"branch": {"cases": [{"when": "customer.points > 1"}, "x"]}},
+    {"split": {"variants": [{"name": "a", "weight": 1}], "control": 10}},
+    {"exit": None},
+    {"id": "renamed"},
+    {"id": 7},
+    {"description": "line one\nline two", "next": "welcome"},
+    {"set_stage": "nowhere"},
+    {"wait_for": {"event": "x", "timeout": "1d"}, "on_event": "done"},
+]
+
+
+@st.composite
+def edit_of(draw: st.DrawFn, text: str) -> Any:
+    ids = re.findall(r"id: ([a-z_0-9]+)", text) or ["welcome"]
+    ids += [ENTRY, END, "nowhere"]
+    step = st.sampled_from(ids)
+    edge = st.one_of(
+        st.builds(lambda a, b, n: f"{a}>{b}#{n}", step, step, st.integers(0, 3)),
+        st.builds(
+            Edge,
+            step=st.sampled_from([i for i in ids if i != END]),
+            way=st.sampled_from(["entry", "next", "event", "timeout", "case", "else", "variant"]),
+            index=st.integers(0, 2),
+        ),
+    )
+    fields = st.sampled_from(FIELDS)
+    kind = st.sampled_from(["send", "wait", "wait_for", "branch", "split", "award", "set_stage", "exit"])
+    return draw(
+        st.one_of(
+            st.builds(
+                lambda e, k, f: lambda: insert_step(text, e, k, f, templates_dir=TEMPLATES),
+                edge,
+                kind,
+                fields,
+            ),
+            st.builds(
+                lambda s, r: lambda: delete_step(text, s, reconnect_to=r, templates_dir=TEMPLATES),
+                step,
+                st.one_of(st.none(), step),
+            ),
+            st.builds(lambda e, t: lambda: retarget_edge(text, e, t, templates_dir=TEMPLATES), edge, step),
+            st.builds(lambda s, f: lambda: set_fields(text, s, f, templates_dir=TEMPLATES), step, fields),
+        )
+    )
+
+
+@settings(
+    max_examples=150,
+    deadline=timedelta(seconds=5),
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(st.data())
+def test_any_edit_of_any_text_gives_a_result_or_a_positioned_refusal(data: st.DataObject) -> None:
+    text = data.draw(st.one_of(st.sampled_from(EXAMPLES), mutated_example()), label="source")
+    run = data.draw(edit_of(text), label="edit")
+    try:
+        result = run()
+    except EditRefused as exc:
+        errors = exc.errors
+        assert errors
+    else:
+        assert isinstance(result, EditResult)
+        assert result.valid == (result.plan is not None)
+        errors = result.problems
+    for error in errors:
+        assert error.file == "journey.yaml" and error.line >= 1 and error.column >= 1 and error.message
