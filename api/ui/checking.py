@@ -5,16 +5,23 @@ on the step it belongs to, and, when the text is valid, the diagram of its plan.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from api.routes.journeys import compile_body, off_loop
+from api.routes.journeys import off_loop
 from api.ui.graph import Diagram, diagram
+from api.ui.template_edits import TemplateEditError, check_edits, with_edits
 from engine.errors import JourneyError, JourneyValidationError
+from engine.limits import MAX_FILE_BYTES
+from engine.loader import compile_text, decode_journey
+from engine.plan import Plan
 from engine.source import SourceSyntaxError, parse_source
 
 _STEP_PATH = re.compile(r"^steps\[(\d+)\]")
+_TEMPLATE = re.compile(r'\btemplate "([a-z][a-z0-9_-]*)"')
 
 
 class Problem(BaseModel):
@@ -23,7 +30,17 @@ class Problem(BaseModel):
     path: str
     message: str
     step: str | None  # the step (diagram node id) the problem belongs to, when it is in one
+    template: str | None = None  # the email template it is about (shown in that template's tab)
     text: str  # as the CLI prints it: ``file:line:column path: message``
+
+
+class CheckRequest(BaseModel):
+    """What the editor sends to be checked: the YAML as typed and the template files edited."""
+
+    source: str = Field(max_length=MAX_FILE_BYTES, description="the journey YAML")
+    templates: dict[str, str] = Field(
+        default_factory=dict, description="edited template files by name (welcome/body.html) -> text"
+    )
 
 
 class Checked(BaseModel):
@@ -53,6 +70,7 @@ def _problems(errors: list[JourneyError], text: str, file: str) -> list[Problem]
         match = _STEP_PATH.match(error.path)
         index = int(match.group(1)) if match else -1
         step = ids[index] if 0 <= index < len(ids) else None
+        template = _TEMPLATE.search(error.message) if error.path.endswith(".send.email") else None
         found.append(
             Problem(
                 line=error.line,
@@ -60,10 +78,17 @@ def _problems(errors: list[JourneyError], text: str, file: str) -> list[Problem]
                 path=error.path,
                 message=error.message,
                 step=step,
+                template=template.group(1) if template else None,
                 text=str(error),
             )
         )
     return found
+
+
+def compile_with(data: bytes, file: str, templates_dir: Path) -> tuple[str, Plan]:
+    """Decode and compile ``data`` against the email templates in ``templates_dir``."""
+    text = decode_journey(data, file)
+    return text, compile_text(text, file, templates_dir)
 
 
 def _renamed(text: str, file: str, expected: str, found: str) -> JourneyError:
@@ -72,12 +97,23 @@ def _renamed(text: str, file: str, expected: str, found: str) -> JourneyError:
     return JourneyError(file, line, column, "journey", message)
 
 
-async def check(data: bytes, file: str, journeys_dir: Path, *, journey: str) -> Checked:
-    """Validate ``data`` (the YAML as typed) as ``journeys validate`` would, off the event loop;
+async def check(
+    data: bytes, file: str, journeys_dir: Path, *, journey: str, templates: Mapping[str, str] | None = None
+) -> Checked:
+    """Validate ``data`` (the YAML as typed) as ``journeys validate`` would, off the event loop,
+    with ``templates`` (edited email template files, api.ui.template_edits) over the saved ones;
     a valid text must still name ``journey``, the one being edited."""
     text = data.decode("utf-8", errors="replace")
+    edits = dict(templates or {})
     try:
-        text, plan = await off_loop(file, lambda: compile_body(data, file, journeys_dir))
+        check_edits(edits)
+    except TemplateEditError as exc:
+        problem = Problem(line=1, column=1, path="templates", message=str(exc), step=None, text=str(exc))
+        return Checked(valid=False, problems=[problem])
+    try:
+        text, plan = await off_loop(
+            file, lambda: with_edits(journeys_dir / "templates", edits, partial(compile_with, data, file))
+        )
         if plan.journey != journey:
             raise JourneyValidationError([_renamed(text, file, journey, plan.journey)])
     except JourneyValidationError as exc:

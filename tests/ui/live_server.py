@@ -6,6 +6,7 @@ drive Playwright's sync API and plain HTTP against it."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 import threading
 import uuid
 from collections.abc import Iterator
@@ -44,6 +45,7 @@ class LiveServer:
     url: str
     api: httpx.Client  # over HTTP, with the plain API key
     outbox: OutboxServer  # the SMTP server the worker sends to (stop it to make sends retry)
+    journeys_dir: Path  # the journeys folder the API compiles against and saves into
 
     def event(self, name: str, customer_id: str, **extra: Any) -> dict[str, Any]:
         body = {"event_id": uuid.uuid4().hex, "customer_id": customer_id, "name": name, **extra}
@@ -53,18 +55,19 @@ class LiveServer:
         return result
 
 
-async def _deploy_files(sandbox: Sandbox) -> None:
+async def _deploy_files(sandbox: Sandbox, folder: Path) -> None:
     """Every example journey with its YAML source, as ``journeys deploy`` stores it."""
-    for file in journey_files(JOURNEYS_DIR):
+    for file in journey_files(folder):
         plan = await asyncio.to_thread(compile_file, file)
         await sandbox.store.deployments.deploy(plan, source=file.read_text("utf-8"))
     await sandbox.router.reload()
 
 
 class _Serving(threading.Thread):
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, journeys_dir: Path) -> None:
         super().__init__(name="ui-live-server", daemon=True)
         self.workdir = workdir
+        self.journeys_dir = journeys_dir
         self.port = free_port()
         self.ready = threading.Event()
         self.failure: BaseException | None = None
@@ -83,8 +86,9 @@ class _Serving(threading.Thread):
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
-        async with Sandbox.open([], workdir=self.workdir, settings=SETTINGS) as sandbox:
-            await _deploy_files(sandbox)
+        settings = {**SETTINGS, "journeys_dir": self.journeys_dir}
+        async with Sandbox.open([], workdir=self.workdir, settings=settings) as sandbox:
+            await _deploy_files(sandbox, self.journeys_dir)
             self.outbox = sandbox.outbox
             app = create_app(
                 sandbox.settings, client=sandbox.client, store=sandbox.store, router=sandbox.router
@@ -110,8 +114,14 @@ class _Serving(threading.Thread):
 
 
 @contextmanager
-def live_server(workdir: Path) -> Iterator[LiveServer]:
-    serving = _Serving(workdir)
+def live_server(workdir: Path, *, own_journeys: bool = False) -> Iterator[LiveServer]:
+    """The product on a free port. ``own_journeys``: a copy of the journeys folder (templates and
+    tests too) in ``workdir``, for tests that save into it; else the repository's, read only."""
+    journeys_dir = JOURNEYS_DIR
+    if own_journeys:
+        journeys_dir = workdir / "journeys"
+        shutil.copytree(JOURNEYS_DIR, journeys_dir)
+    serving = _Serving(workdir, journeys_dir)
     serving.start()
     if not serving.ready.wait(START_TIMEOUT):
         raise AssertionError(f"the live server did not start within {START_TIMEOUT:.0f}s")
@@ -121,7 +131,7 @@ def live_server(workdir: Path) -> Iterator[LiveServer]:
     assert serving.outbox is not None
     try:
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=30) as api:
-            yield LiveServer(url=url, api=api, outbox=serving.outbox)
+            yield LiveServer(url=url, api=api, outbox=serving.outbox, journeys_dir=journeys_dir)
     finally:
         serving.stop()
         if serving.failure is not None:

@@ -109,8 +109,10 @@ def test_a_viewer_reads_the_editor_but_cannot_change_or_save(browser: Browser, s
         assert errors == []
         # The server refuses too, with the session's own CSRF token.
         refused = page.evaluate(
-            """async () => (await fetch('/ui/journeys/onboarding/save', { method: 'POST', body: 'x',
-            headers: { 'X-CSRF-Token': document.querySelector('meta[name=csrf-token]').content } })).status"""
+            """async () => (await fetch('/ui/journeys/onboarding/save', { method: 'POST',
+            body: JSON.stringify({ source: window.journeysEditor.state.doc.toString() + ' # mine' }),
+            headers: { 'Content-Type': 'application/json',
+                       'X-CSRF-Token': document.querySelector('meta[name=csrf-token]').content } })).status"""
         )
         assert refused == 403
     finally:

@@ -6,12 +6,13 @@ import {
   EditorState, EditorView, keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter, drawSelection,
   defaultKeymap, history, historyKeymap, indentWithTab, syntaxHighlighting, defaultHighlightStyle,
   indentOnInput, bracketMatching, yaml, linter, lintGutter, lintKeymap, autocompletion, completionKeymap,
-  searchKeymap, highlightSelectionMatches,
+  searchKeymap, highlightSelectionMatches, setDiagnostics,
 } from './vendor/codemirror.js';
 import { draw } from './draw.js';
 import { layout } from './layout.js';
 import { completions } from './editor-completions.js';
 import { setupReview } from './editor-review.js';
+import { setupTemplates } from './editor-templates.js';
 import { csrfToken, getJson } from './http.js';
 import { apply } from './live.js';
 import { setupTooltips } from './tooltip.js';
@@ -62,7 +63,7 @@ function main() {
 
   function updateButtons() {
     const valid = state.checked ? state.checked.valid : true;
-    const changed = state.text !== deployed.source;
+    const changed = state.text !== deployed.source || Object.keys(templateEdits()).length > 0;
     if (saveButton) saveButton.disabled = !canSave || !valid || !changed || !state.checked;
     if (reviewButton) reviewButton.disabled = !canSave || !valid || !changed || !state.checked;
   }
@@ -73,10 +74,11 @@ function main() {
     const structure = structureOf(diagram);
     // A new structure is laid out again (ELK keeps the model order, so what did not change mostly
     // stays where it was); the same structure with other words is drawn on the layout it had.
-    const laid = structure === state.structure && state.laid ? state.laid : await layout(diagram);
+    const same = structure === state.structure && state.laid;
+    const laid = same ? state.laid : await layout(diagram);
     const scroll = [host.scrollLeft, host.scrollTop];
     state.svg = draw(host, diagram, laid);
-    [host.scrollLeft, host.scrollTop] = scroll;
+    if (same) [host.scrollLeft, host.scrollTop] = scroll; // the same drawing: stay where the reader was
     Object.assign(state, { drawn: words, structure, laid });
     const now = await counts;
     if (now) apply(host, diagram, now);
@@ -145,13 +147,15 @@ function main() {
 
   async function checkText(view) {
     const text = view.state.doc.toString();
-    if (text === state.text && state.checked) return diagnosticsOf(view.state, state.checked);
+    const edits = templateEdits();
+    const asked = JSON.stringify([text, edits]);
+    if (asked === state.asked && state.checked) return diagnosticsOf(view.state, state.checked);
     setStatus('checking', 'Checking…');
     const response = await fetch(root.dataset.checkUrl, {
       method: 'POST',
       credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/yaml', Accept: 'application/json', 'X-CSRF-Token': csrfToken() },
-      body: text,
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRF-Token': csrfToken() },
+      body: JSON.stringify({ source: text, templates: edits }),
     });
     if (!response.ok) {
       let detail = `${response.status} ${response.statusText}`;
@@ -160,19 +164,21 @@ function main() {
       return [];
     }
     const checked = await response.json();
-    if (view.state.doc.toString() !== text) return []; // typed on meanwhile: the next check answers
+    if (JSON.stringify([view.state.doc.toString(), templateEdits()]) !== asked) return []; // typed on: the next check answers
     state.checked = checked;
     state.text = text;
+    state.asked = asked;
     show(view, checked);
     return diagnosticsOf(view.state, checked);
   }
 
   function show(view, checked) {
     listProblems(checked.problems, view);
+    templates.showProblems(checked.problems);
     if (checked.valid) {
       note.textContent = `Drawn from the text as it is: version ${checked.version}.`;
       state.drawing = state.drawing.then(() => redraw(checked.diagram)).then(() => markNodes([]));
-      const changed = state.text !== deployed.source;
+      const changed = state.text !== deployed.source || Object.keys(templateEdits()).length > 0;
       setStatus(changed ? 'valid' : 'unchanged', changed ? 'Valid · not deployed yet' : 'No changes');
     } else {
       note.textContent = 'Drawn from the last text without problems; the marked steps have problems.';
@@ -197,6 +203,32 @@ function main() {
     }));
   }
 
+  const nonce = document.querySelector('meta[name="style-nonce"]').getAttribute('content');
+  let view = null;
+  let templateTimer = null;
+  const templates = setupTemplates({
+    tabs: data('templates-data'),
+    sample: data('sample-data'),
+    readOnly: !canSave,
+    previewUrl: root.dataset.previewUrl,
+    nonce,
+    onEdit: () => {
+      setStatus('editing', 'Editing…');
+      if (saveButton) saveButton.disabled = true;
+      if (reviewButton) reviewButton.disabled = true;
+      clearTimeout(templateTimer);
+      templateTimer = setTimeout(recheck, Number(root.dataset.delayMs) || 200);
+    },
+  });
+  const templateEdits = () => templates.edits();
+  // A template edited: the same check as typing in the YAML, its problems put in the YAML's gutter.
+  async function recheck() {
+    if (!view || !canSave) return;
+    const diagnostics = await checkText(view);
+    if (JSON.stringify([view.state.doc.toString(), templateEdits()]) === state.asked) {
+      view.dispatch(setDiagnostics(view.state, diagnostics));
+    }
+  }
   const vocabulary = data('vocabulary-data');
   const extensions = [
     lineNumbers(),
@@ -213,7 +245,7 @@ function main() {
     EditorView.contentAttributes.of({ 'aria-label': document.getElementById('source').dataset.label }),
     EditorView.lineWrapping,
     // CodeMirror's own styles come as a <style> element: the page's policy lets in this nonce's only.
-    EditorView.cspNonce.of(document.querySelector('meta[name="style-nonce"]').getAttribute('content')),
+    EditorView.cspNonce.of(nonce),
     keymap.of([...defaultKeymap, ...historyKeymap, ...searchKeymap, ...lintKeymap, ...completionKeymap, indentWithTab]),
   ];
   if (canSave) {
@@ -231,7 +263,7 @@ function main() {
   } else {
     extensions.push(EditorState.readOnly.of(true));
   }
-  const view = new EditorView({
+  view = new EditorView({
     parent: document.getElementById('source'),
     state: EditorState.create({ doc: deployed.source, extensions }),
   });
@@ -249,17 +281,18 @@ function main() {
     saveButton.disabled = true;
     setStatus('saving', 'Deploying…');
     const text = view.state.doc.toString();
+    const edits = templateEdits();
     const response = await fetch(root.dataset.saveUrl, {
       method: 'POST',
       credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/yaml', Accept: 'application/json', 'X-CSRF-Token': csrfToken() },
-      body: text,
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRF-Token': csrfToken() },
+      body: JSON.stringify({ source: text, templates: edits }),
     });
     const body = await response.json().catch(() => ({}));
     result.hidden = false;
     if (!response.ok) {
       result.className = 'alert';
-      result.textContent = `Not deployed: ${typeof body.detail === 'string' ? body.detail : response.statusText}`;
+      result.textContent = typeof body.detail === 'string' ? body.detail : `Not deployed (${response.status} ${response.statusText})`;
       setStatus('failed', 'Not deployed');
       updateButtons();
       return;
@@ -267,16 +300,19 @@ function main() {
     deployed.source = text;
     deployed.version = body.version;
     root.dataset.version = body.version;
+    templates.saved(edits);
     result.className = 'alert success';
-    result.replaceChildren(
-      document.createTextNode(body.created ? `Deployed version ${body.version}. ` : `Version ${body.version} is current again. `),
-    );
+    const words = body.created ? `Deployed version ${body.version}` : `Version ${body.version} is current again`;
+    const files = body.templates_written.length ? ` with ${body.templates_written.join(', ')}` : '';
+    const note = body.save_error ? ` (${body.save_error})` : body.saved_to ? ` and written to ${body.saved_to}` : '';
+    result.replaceChildren(document.createTextNode(`${words}${files}${note}. `));
     const link = document.createElement('a');
     link.href = `/ui/journeys/${encodeURIComponent(root.dataset.journey)}`;
     link.textContent = 'See it live';
     result.appendChild(link);
     setStatus('unchanged', 'No changes');
     updateButtons();
+    result.focus();
   }
 
   if (saveButton) saveButton.addEventListener('click', save);

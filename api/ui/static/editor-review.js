@@ -24,9 +24,19 @@ function diffBlock(text) {
   return pre;
 }
 
+// A sentence with `step` names in backticks, the names set as code.
+function words(tag, sentence) {
+  const node = element(tag);
+  sentence.split('`').forEach((piece, index) => {
+    if (!piece) return;
+    node.appendChild(index % 2 ? element('code', {}, piece) : document.createTextNode(piece));
+  });
+  return node;
+}
+
 function list(items) {
   const ul = element('ul');
-  for (const item of items) ul.appendChild(element('li', {}, item));
+  for (const item of items) ul.appendChild(words('li', item));
   return ul;
 }
 
