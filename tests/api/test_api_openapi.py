@@ -21,6 +21,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("post", "/v1/customers/{customer_id}/points/redeem"): V1 | {"200", "404", "409", "413", "422"},
     ("get", "/v1/journeys"): V1 | {"200"},
     ("post", "/v1/journeys/validate"): V1 | {"200", "413", "422"},
+    ("post", "/v1/journeys/edit"): V1 | {"200", "413", "422"},
     ("get", "/v1/journeys/{name}"): V1 | {"200", "404", "422"},
     ("put", "/v1/journeys/{name}"): V1 | {"200", "413", "422"},
     ("post", "/v1/journeys/{name}/pause"): V1 | {"200", "404", "422"},

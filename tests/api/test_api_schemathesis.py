@@ -161,7 +161,7 @@ CONFIG = schemathesis.Config.from_dict(
             # Schema can state; the body is documented as a string, and a string that is no valid
             # journey gets the documented 422 with every problem.
             {
-                "include-path-regex": "^/v1/journeys/(validate|\\{name\\}|\\{name\\}/review)$",
+                "include-path-regex": "^/v1/journeys/(validate|edit|\\{name\\}|\\{name\\}/review)$",
                 "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "422"]}},
             },
             # An unsubscribe token is valid when its HMAC signature is: no schema can state that, so

@@ -13,6 +13,7 @@ import { layout } from './layout.js';
 import { completions } from './editor-completions.js';
 import { setupReview } from './editor-review.js';
 import { setupTemplates } from './editor-templates.js';
+import { setupCanvas, smallestChange } from './editor-canvas.js';
 import { csrfToken, getJson } from './http.js';
 import { apply } from './live.js';
 import { setupTooltips } from './tooltip.js';
@@ -78,6 +79,8 @@ function main() {
     const laid = same ? state.laid : await layout(diagram);
     const scroll = [host.scrollLeft, host.scrollTop];
     state.svg = draw(host, diagram, laid);
+    for (const node of state.svg.querySelectorAll('[data-step]')) node.setAttribute('aria-controls', 'canvas-panel');
+    canvas.attach(diagram);
     if (same) [host.scrollLeft, host.scrollTop] = scroll; // the same drawing: stay where the reader was
     Object.assign(state, { drawn: words, structure, laid });
     const now = await counts;
@@ -189,6 +192,7 @@ function main() {
     // Drawn and marked: tests and bench/ui_editor.py wait for this (with the text it answers).
     state.drawing.then(() => {
       host.setAttribute('data-checked', String(Date.now()));
+      window.lastChecked = state.text;
       document.dispatchEvent(new CustomEvent('journeys:checked', { detail: { text: state.text, valid: checked.valid } }));
     });
     updateButtons();
@@ -221,6 +225,17 @@ function main() {
     },
   });
   const templateEdits = () => templates.edits();
+  const canvas = setupCanvas({
+    host,
+    panel: document.getElementById('canvas-panel'),
+    editUrl: '/v1/journeys/edit',
+    vocabulary: data('vocabulary-data'),
+    text: () => view.state.doc.toString(),
+    replace: (source) => {
+      view.dispatch({ changes: smallestChange(view.state.doc.toString(), source), scrollIntoView: true });
+    },
+    enabled: canSave,
+  });
   // A template edited: the same check as typing in the YAML, its problems put in the YAML's gutter.
   async function recheck() {
     if (!view || !canSave) return;
