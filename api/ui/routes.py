@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.staticfiles import StaticFiles
 
-from api.ui import customer_pages, data, editor, editor_save, editor_templates, pages, steps
+from api.ui import customer_pages, data, editor, editor_save, editor_templates, history, pages, preview, steps
 from api.ui.templating import STATIC_DIR, STATIC_URL
 
 router = APIRouter(include_in_schema=False)
-for module in (pages, data, steps, customer_pages, editor, editor_save, editor_templates):
+for module in (pages, data, steps, customer_pages, editor, editor_save, editor_templates, preview, history):
     router.include_router(module.router)
 
 

@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 
 from tests.ui.live_server import LiveServer, live_server
 from tests.ui.reading import current_step, until
+from tests.ui.test_ui_accessibility import serious
 from tests.ui.test_ui_editor import open_editor
 
 NUDGE = "  - {id: nudge_profile, send: {email: complete_your_profile}}\n"
@@ -46,6 +47,7 @@ def test_review_names_the_waiting_customers_then_save_deploys_version_two(
 ) -> None:
     for name in ("pia", "quin"):
         server.event("signed_up", name, traits={"email": f"{name}@example.com"})
+
     def waiting(name: str) -> bool:
         return current_step(server, name, "onboarding") == "wait_profile"
 
@@ -120,3 +122,43 @@ def test_a_template_error_shows_in_its_tab_and_a_good_edit_is_saved(page: Page, 
     assert written.rstrip().endswith("Your code: {{ customer.first_name }}")
     plan = server.api.get("/v1/journeys/onboarding").json()
     assert plan["version"] in page.locator("#save-result").inner_text()
+
+
+def test_the_history_names_who_deployed_compares_versions_and_rolls_back(
+    page: Page, server: LiveServer
+) -> None:
+    versions = server.api.get("/v1/journeys/onboarding/versions").json()["history"]
+    assert len({row["version"] for row in versions}) >= 2  # the saves above made new versions
+    newest, first = versions[0]["version"], versions[-1]["version"]
+    page.goto("/ui/journeys/onboarding/history")
+
+    row = page.locator(f'#history tr[data-version="{newest}"]').first
+    expect(row).to_contain_text("Eddie Editor")
+    expect(row).to_contain_text("Current")
+    page.locator("#before").select_option(first)
+    page.locator("#after").select_option(newest)
+    page.get_by_role("button", name="Compare").click()
+    expect(page.locator("#plan-changes")).to_contain_text("removes step")
+    expect(page.locator("#yaml-diff .del").first).to_be_visible()
+    assert serious(page) == []
+
+    page.locator(f'#history tr[data-version="{first}"]').first.get_by_role(
+        "button", name="Roll back to this"
+    ).click()
+
+    expect(page.locator("#rolled-back")).to_contain_text(first)
+    assert server.api.get("/v1/journeys/onboarding").json()["version"] == first
+    top = server.api.get("/v1/journeys/onboarding/versions").json()["history"][0]
+    assert (top["version"], top["action"], top["deployed_by"]) == (first, "rollback", "Eddie Editor")
+    expect(page.locator("#history tbody tr").first).to_contain_text("Rolled back to")
+
+
+def test_the_editor_has_no_serious_accessibility_violation(page: Page) -> None:
+    open_editor(page, "onboarding")
+    assert serious(page) == []
+    page.locator("#file-tabs [data-template=welcome]").click()
+    expect(page.locator("#pane-template")).to_be_visible()
+    assert serious(page) == []
+    page.locator('.journey-diagram [data-step="welcome"]').click()
+    expect(page.locator("#canvas-panel")).to_be_visible()
+    assert serious(page) == []

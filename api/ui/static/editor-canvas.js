@@ -311,7 +311,9 @@ export function setupCanvas({ host, panel, editUrl, vocabulary, text, replace, e
         label.setAttribute('tabindex', '0');
         label.setAttribute('role', 'button');
         const to = label.dataset.target === '__end' ? 'the end' : label.dataset.target;
-        label.setAttribute('aria-label', `The way from ${label.dataset.source} to ${to}: insert a step here or point it elsewhere`);
+        // The name starts with the words drawn (WCAG 2.5.3), then says what the button does.
+        const drawn = [...label.querySelectorAll('text')].map((t) => t.textContent).join(' ');
+        label.setAttribute('aria-label', `${drawn}: the way from ${label.dataset.source} to ${to}; insert a step here or point it elsewhere`);
       }
     },
   };

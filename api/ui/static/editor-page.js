@@ -80,11 +80,11 @@ function main() {
     const scroll = [host.scrollLeft, host.scrollTop];
     state.svg = draw(host, diagram, laid);
     for (const node of state.svg.querySelectorAll('[data-step]')) node.setAttribute('aria-controls', 'canvas-panel');
-    canvas.attach(diagram);
     if (same) [host.scrollLeft, host.scrollTop] = scroll; // the same drawing: stay where the reader was
     Object.assign(state, { drawn: words, structure, laid });
     const now = await counts;
     if (now) apply(host, diagram, now);
+    canvas.attach(diagram); // after the numbers: each way's name starts with what it shows
     host.setAttribute('data-drawn', 'true');
     host.dataset.version = diagram.version;
     setupTooltips(host);
@@ -257,7 +257,8 @@ function main() {
     syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
     yaml(),
     lintGutter(),
-    EditorView.contentAttributes.of({ 'aria-label': document.getElementById('source').dataset.label }),
+    // tabindex: the text is focusable anyway (contenteditable); said so for checkers such as axe.
+    EditorView.contentAttributes.of({ 'aria-label': document.getElementById('source').dataset.label, tabindex: '0' }),
     EditorView.lineWrapping,
     // CodeMirror's own styles come as a <style> element: the page's policy lets in this nonce's only.
     EditorView.cspNonce.of(nonce),

@@ -87,7 +87,7 @@ export function setupTemplates({ tabs, sample, readOnly, previewUrl, nonce, onEd
         extensions: [
           lineNumbers(), history(), drawSelection(), highlightActiveLine(), EditorView.lineWrapping,
           EditorView.cspNonce.of(nonce),
-          EditorView.contentAttributes.of({ 'aria-label': `Template file ${file}` }),
+          EditorView.contentAttributes.of({ 'aria-label': `Template file ${file}`, tabindex: '0' }),
           keymap.of([...defaultKeymap, ...historyKeymap]),
           EditorState.readOnly.of(readOnly),
           EditorView.updateListener.of((update) => {
