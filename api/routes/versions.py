@@ -11,13 +11,14 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import PrincipalDep
+from api.auth import Principal, PrincipalDep
 from api.deploying import DeployResult, compile_for, deploy_source, rollback
 from api.deps import RouterDep, SettingsDep, StoreDep
 from api.errors import INVALID, TOO_LARGE, UNAUTHORIZED, problem, responses
 from api.review import Review, build_review, live_versions
 from api.routes.journeys import JOURNEY_INVALID, NOT_FOUND, YAML_BODY, JourneyName, current, invalid, off_loop
 from api.schemas import JourneyDeployed, JourneyVersionOut
+from config.settings import Settings
 from engine.errors import JourneyValidationError
 from engine.plan_diff import PlanDiff, diff_plans, yaml_diff
 from store.database import Store
@@ -69,6 +70,14 @@ class RollbackIn(BaseModel):
     version: str = Field(pattern=VERSION_PATTERN, max_length=100, description="a version deployed before")
 
 
+def refuse_browser_edits(principal: Principal, settings: Settings) -> None:
+    """JOURNEYS_UI_EDIT=false: a browser session deploys nothing, here either (keys still do)."""
+    if principal.csrf is not None and not settings.ui_edit:
+        raise HTTPException(
+            403, detail="editing in the browser is turned off here (JOURNEYS_UI_EDIT=false): deploy from git"
+        )
+
+
 UNKNOWN_VERSION = problem(404, "No journey with this name, or no such version of it, has been deployed")
 
 
@@ -105,6 +114,7 @@ async def deploy(
 ) -> JourneyDeployedOut | JSONResponse:
     """Make this YAML the current version, recorded in the history under the key's name (and
     written to JOURNEYS_SAVE_DIR when set). Customers in flight keep the version they entered on."""
+    refuse_browser_edits(principal, settings)
     try:
         result = await deploy_source(
             await request.body(),
@@ -205,6 +215,7 @@ async def roll_back(
 ) -> JourneyDeployedOut:
     """Deploys the stored version again, recorded in the history as a rollback under the key's name
     (and written to JOURNEYS_SAVE_DIR when set). Customers in flight keep the version they entered on."""
+    refuse_browser_edits(principal, settings)
     result = await rollback(
         name, body.version, store=store, events=events, settings=settings, deployed_by=principal.name
     )

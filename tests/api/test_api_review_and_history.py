@@ -21,6 +21,7 @@ from engine.plan import Plan
 from simulate.sandbox import Sandbox
 from tests.api.conftest import EDITOR_KEY, JOURNEYS_DIR, MAX_BODY, VIEWER_KEY, http_client
 from tests.api.support import at_step, event, eventually
+from tests.support.ui_session import sign_in
 
 YAML = {"Content-Type": "application/yaml"}
 ONBOARDING = (JOURNEYS_DIR / "onboarding.yaml").read_text("utf-8")
@@ -408,3 +409,30 @@ async def test_an_invalid_deploy_writes_no_file_and_a_folder_gone_does_not_undo_
     assert deployed["saved_to"] is None
     assert deployed["save_error"].startswith(f"could not write onboarding.yaml to {folder}: ")
     assert (await api.get("/v1/journeys/onboarding")).json()["version"] == deployed["version"]
+
+
+async def test_with_ui_edit_off_a_browser_session_deploys_nothing_but_a_key_still_does(
+    sandbox: Sandbox, saving: tuple[httpx.AsyncClient, Path]
+) -> None:
+    api, _ = saving
+    v1 = (await put(api, ONBOARDING))["version"]
+    settings = sandbox.settings.model_copy(update={"ui_edit": False})
+    app: FastAPI = create_app(settings, client=sandbox.client, store=sandbox.store, router=sandbox.router)
+    async with app.router.lifespan_context(app), http_client(app, {}) as browser:
+        token = await sign_in(browser, EDITOR_KEY)
+        headers = {"X-CSRF-Token": token}
+        put_answer = await browser.put(
+            "/v1/journeys/onboarding",
+            content=SHORTER_WAIT,
+            headers={**headers, "Content-Type": "application/yaml"},
+        )
+        rolled = await browser.post("/v1/journeys/onboarding/rollback", json={"version": v1}, headers=headers)
+        saved = await browser.post(
+            "/ui/journeys/onboarding/save", json={"source": SHORTER_WAIT}, headers=headers
+        )
+
+    for answer in (put_answer, rolled, saved):
+        assert answer.status_code == 403, answer.text
+        assert "JOURNEYS_UI_EDIT=false" in answer.json()["detail"]
+    assert (await api.get("/v1/journeys/onboarding")).json()["version"] == v1
+    assert (await put(api, SHORTER_WAIT))["version"] != v1  # the API key still deploys
