@@ -13,20 +13,20 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cli.versions import register as register_version_commands
-from engine.diagram import mermaid
-from engine.errors import JourneyValidationError
-from engine.loader import compile_file, journey_files
-from engine.schema import json_schema
 
 if TYPE_CHECKING:
     from provision.deploy import Deployed
 
+# Every command imports what it uses when it runs: `journeys --help` loads typer and no more.
 app = typer.Typer(help="Journeys: customer-lifecycle journeys as durable workflows.", no_args_is_help=True)
 
 
 @app.command()
 def validate(paths: Annotated[list[Path], typer.Argument(help="journey files or folders")]) -> None:
     """Validate journeys; list every problem with file, line, column and step path."""
+    from engine.errors import JourneyValidationError
+    from engine.loader import compile_file, journey_files
+
     problems = 0
     checked = 0
     defined: dict[str, Path] = {}  # journey id -> the file that defines it
@@ -61,6 +61,10 @@ def validate(paths: Annotated[list[Path], typer.Argument(help="journey files or 
 @app.command()
 def graph(file: Path) -> None:
     """Print a journey as a Mermaid flowchart."""
+    from engine.diagram import mermaid
+    from engine.errors import JourneyValidationError
+    from engine.loader import compile_file
+
     try:
         plan = compile_file(file)
     except JourneyValidationError as exc:
@@ -72,12 +76,17 @@ def graph(file: Path) -> None:
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of journey files (for yaml-language-server / VS Code)."""
+    from engine.schema import json_schema
+
     typer.echo(json.dumps(json_schema(), indent=2))
 
 
 @app.command()
 def plan(file: Path) -> None:
     """Print the compiled plan of a journey as JSON."""
+    from engine.errors import JourneyValidationError
+    from engine.loader import compile_file
+
     try:
         compiled = compile_file(file)
     except JourneyValidationError as exc:
@@ -129,6 +138,8 @@ def _deployed(deployed: list[Deployed]) -> None:
 
 def _run_deploy(work: Coroutine[None, None, list[Deployed]]) -> None:
     import asyncio
+
+    from engine.errors import JourneyValidationError
 
     try:
         deployed = asyncio.run(work)

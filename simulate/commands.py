@@ -6,23 +6,16 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from config.loop import run as run_loop
-from engine.errors import JourneyValidationError
-from engine.plan import Plan
-from simulate.funnel import build_funnel, funnel_text
-from simulate.generate import Chance, default_chances, generate
-from simulate.quiet import quiet_temporal
-from simulate.render import timeline_text, write_html
-from simulate.shards import ShardFailed
-from simulate.simulation import load_plans, simulate
-from simulate.story import Story, StoryFileError, parse_inline_event, parse_pairs, read_yaml
+# Only what the options need is imported here: `journeys --help` and every other command load this
+# module, and the simulator (Temporal, the store, the workflow) takes a second to import.
+if TYPE_CHECKING:
+    from engine.plan import Plan
+    from simulate.generate import Chance
+    from simulate.story import Story
 
 
 def simulate_command(
@@ -56,6 +49,11 @@ def simulate_command(
     ] = None,
 ) -> None:
     """Run a journey for a customer story over simulated weeks, on the real workflow, in seconds."""
+    from config.loop import run as run_loop
+    from simulate.quiet import quiet_temporal
+    from simulate.render import timeline_text, write_html
+    from simulate.simulation import load_plans, simulate
+
     quiet_temporal()
     with _bad_input_ends_the_command():
         main, plans = load_plans(file, with_all=with_all)
@@ -78,6 +76,9 @@ def simulate_command(
 def _story(
     file: Path | None, events: list[str], traits: list[str], horizon: str | None, variants: list[str]
 ) -> tuple[Story, dict[str, Chance]]:
+    from simulate.generate import Chance
+    from simulate.story import Story, parse_inline_event, parse_pairs, read_yaml
+
     data: dict[str, Any] = read_yaml(file) if file is not None else {}
     chances = {name: Chance.model_validate(v) for name, v in (data.pop("generate", None) or {}).items()}
     data.pop("journey", None)
@@ -110,6 +111,16 @@ def _forecast(
     as_json: bool,
     processes: int | None,
 ) -> None:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from config.loop import run as run_loop
+    from simulate.funnel import build_funnel, funnel_text
+    from simulate.generate import Chance, default_chances, generate
+    from simulate.shards import ShardFailed
+    from simulate.simulation import simulate
+    from simulate.story import parse_pairs
+
     chances = {**default_chances(main), **chances}
     for name, value in parse_pairs(overrides, "--p").items():
         if not isinstance(value, int | float) or not 0 <= value <= 1:
@@ -149,7 +160,9 @@ def test_command(
     ] = 0.0,
 ) -> None:
     """Run journey tests (stories with expectations) on the real workflow; report step coverage."""
+    from config.loop import run as run_loop
     from simulate.journey_tests import report_lines, run_tests
+    from simulate.quiet import quiet_temporal
 
     quiet_temporal()
     if not path.exists():
@@ -173,6 +186,11 @@ def test_command(
 def _bad_input_ends_the_command() -> Iterator[None]:
     """Bad input ends the command with one clear line: exit 1 for an invalid journey (its own
     positioned report), exit 2 for a story or option that does not fit."""
+    from pydantic import ValidationError
+
+    from engine.errors import JourneyValidationError
+    from simulate.story import StoryFileError
+
     try:
         yield
     except JourneyValidationError as exc:
