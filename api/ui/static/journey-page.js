@@ -3,6 +3,7 @@ import { draw } from './draw.js';
 import { layout } from './layout.js';
 import { apply, startLive } from './live.js';
 import { setupPanel } from './panel.js';
+import { setupPreview } from './preview.js';
 import { setupTooltips } from './tooltip.js';
 import { setupZoom } from './zoom.js';
 
@@ -38,6 +39,12 @@ async function main() {
     host.replaceChildren(message);
     host.setAttribute('data-drawn', 'failed');
   }
+  setupPreview({
+    root: document,
+    svg: () => host.querySelector('svg.journey-diagram'),
+    journey: diagram.journey,
+    version: host.dataset.version,
+  });
   startLive({
     root: document,
     diagram,
