@@ -1,4 +1,4 @@
-"""The editor in Chromium: typing `on_timeout:` to a missing step shows the CLI's error at its line,
+"""The editor in Chromium: typing `next:` to a missing step shows the CLI's error at its line,
 marks the node and disables Save; fixing it clears the error and redraws; saving deploys a new
 version the journey page offers; a viewer gets the editor read-only and cannot save (nor can the API)."""
 
@@ -14,7 +14,7 @@ from tests.ui.conftest import open_page
 from tests.ui.live_server import VIEWER_KEY, LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
-TYPO = "on_timeout: nudge_profile"
+TYPO = "next: wait_purchase"  # profile_bonus's way on
 
 
 def open_editor(page: Page, name: str) -> None:
@@ -56,7 +56,7 @@ def test_a_typo_shows_the_cli_error_at_its_line_marks_the_node_and_blocks_save(
     open_editor(page, "onboarding")
     put_cursor_after(page, TYPO)
 
-    page.keyboard.press("Backspace")  # nudge_profile -> nudge_profil
+    page.keyboard.press("Backspace")  # next: wait_purchas, a step that does not exist
 
     expect(page.locator("#check-status")).to_have_attribute("data-state", "invalid")
     problem = page.locator("#problem-list .problem")
@@ -69,9 +69,11 @@ def test_a_typo_shows_the_cli_error_at_its_line_marks_the_node_and_blocks_save(
     expect(page.locator(".cm-lintRange-error")).to_have_count(1)
     gutter_line = page.locator(".cm-gutterElement .cm-lint-marker-error").locator("..").locator("..")
     expect(gutter_line).to_have_count(1)
-    expect(page.locator('.journey-diagram [data-step="wait_profile"]')).to_have_attribute("data-problem", "1")
+    expect(page.locator('.journey-diagram [data-step="profile_bonus"]')).to_have_attribute(
+        "data-problem", "1"
+    )
     expect(page.locator("#save")).to_be_disabled()
-    page.locator('.journey-diagram [data-step="wait_profile"]').scroll_into_view_if_needed()
+    page.locator('.journey-diagram [data-step="profile_bonus"]').scroll_into_view_if_needed()
     page.screenshot(path=artifacts / "editor-error.png")
 
     page.keyboard.type("e")  # fixed again
@@ -117,3 +119,20 @@ def test_a_viewer_reads_the_editor_but_cannot_change_or_save(browser: Browser, s
         assert refused == 403
     finally:
         page.context.close()
+
+
+def test_fit_shows_the_whole_diagram_and_holds_across_redraws(page: Page) -> None:
+    open_editor(page, "onboarding")
+    fits = "() => { const h = document.getElementById('diagram'); const s = h.querySelector('svg');"
+    fits += " return Number(s.getAttribute('width')) <= h.clientWidth; }"
+    assert page.evaluate(fits) is False  # onboarding is wider than the editor's half of the page
+    page.locator("#zoom [data-zoom=fit]").click()
+    assert page.evaluate(fits) is True
+    level = page.locator("#zoom [data-zoom-level]").inner_text()
+    put_cursor_after(page, "- {id: welcome, send: {email: welcome}}")
+
+    page.keyboard.type("\n- {id: breather, wait: 1h}")
+
+    expect(page.locator('.journey-diagram [data-step="breather"]')).to_be_visible()
+    assert page.locator("#zoom [data-zoom-level]").inner_text() == level
+    assert page.evaluate(fits) is True

@@ -36,6 +36,33 @@ const structureOf = (diagram) => JSON.stringify([
   diagram.edges.map((e) => [e.id, e.source, e.target, e.kind, e.label]),
 ]);
 
+// Zoom that holds across redraws: each new drawing is shown at the scale the reader chose.
+const STEPS = [0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.15, 1.3];
+function editorZoom(bar, host) {
+  let scale = 1;
+  let svg = null;
+  const level = bar.querySelector('[data-zoom-level]');
+  const show = () => {
+    if (!svg) return;
+    const [, , width, height] = svg.getAttribute('viewBox').split(' ').map(Number);
+    svg.setAttribute('width', String(Math.round(width * scale)));
+    svg.setAttribute('height', String(Math.round(height * scale)));
+    level.textContent = `${Math.round(scale * 100)}%`;
+  };
+  bar.addEventListener('click', (event) => {
+    const button = event.target.closest('[data-zoom]');
+    if (!button || !svg) return;
+    const [, , width, height] = svg.getAttribute('viewBox').split(' ').map(Number);
+    const action = button.dataset.zoom;
+    if (action === 'in') scale = STEPS.find((s) => s > scale + 0.001) ?? scale;
+    if (action === 'out') scale = [...STEPS].reverse().find((s) => s < scale - 0.001) ?? scale;
+    if (action === 'fit') scale = Math.max(STEPS[0], Math.min(1, host.clientWidth / width, host.clientHeight / height));
+    if (action === 'reset') scale = 1;
+    show();
+  });
+  return { apply: (drawn) => { svg = drawn; show(); } };
+}
+
 function main() {
   const root = document.getElementById('editor-workspace');
   const host = document.getElementById('diagram');
@@ -50,6 +77,7 @@ function main() {
   const count = document.getElementById('problem-count');
   const result = document.getElementById('save-result');
   const deployed = { source: data('source-data'), version: root.dataset.version };
+  const zoom = editorZoom(document.getElementById('zoom'), host);
   const state = {
     checked: null, text: deployed.source, drawn: null, structure: null, laid: null, svg: null, drawing: Promise.resolve(),
   };
@@ -79,6 +107,7 @@ function main() {
     const laid = same ? state.laid : await layout(diagram);
     const scroll = [host.scrollLeft, host.scrollTop];
     state.svg = draw(host, diagram, laid);
+    zoom.apply(state.svg);
     for (const node of state.svg.querySelectorAll('[data-step]')) node.setAttribute('aria-controls', 'canvas-panel');
     if (same) [host.scrollLeft, host.scrollTop] = scroll; // the same drawing: stay where the reader was
     Object.assign(state, { drawn: words, structure, laid });
