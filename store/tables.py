@@ -66,7 +66,7 @@ deliveries = sa.Table(
     sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
     sa.Column("key", sa.String(500), nullable=False),
     sa.Column("channel", sa.String(20), nullable=False),
-    sa.Column("customer_id", sa.String(200), nullable=False, index=True),
+    sa.Column("customer_id", sa.String(200), nullable=False),
     sa.Column("journey", sa.String(200), nullable=False),
     sa.Column("step", sa.String(200), nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
@@ -82,6 +82,7 @@ deliveries = sa.Table(
     sa.Column("text", sa.Text(), nullable=True),
     sa.UniqueConstraint("key", name="uq_deliveries_key"),
     sa.Index("ix_deliveries_journey_step_status", "journey", "step", "status"),  # sends per step and outcome
+    sa.Index("ix_deliveries_customer_at", "customer_id", "at"),  # a customer's emails, newest first
 )
 
 # An email on its way: written (committed) before the SMTP exchange, deleted with the delivery log
