@@ -136,3 +136,30 @@ def test_fit_shows_the_whole_diagram_and_holds_across_redraws(page: Page) -> Non
     expect(page.locator('.journey-diagram [data-step="breather"]')).to_be_visible()
     assert page.locator("#zoom [data-zoom-level]").inner_text() == level
     assert page.evaluate(fits) is True
+
+
+def server_version_unchanged(page: Page) -> bool:
+    """The preview deployed nothing: the page's version is still the current one."""
+    shown = page.locator("#editor-workspace").get_attribute("data-version")
+    current: str = page.evaluate(
+        "async () => (await (await fetch('/ui/journeys/onboarding/counts')).json()).version"
+    )
+    return shown == current
+
+
+def test_preview_runs_the_unsaved_text_on_the_real_workflow(page: Page) -> None:
+    open_editor(page, "onboarding")
+    put_cursor_after(page, "- {id: welcome, send: {email: welcome}}")
+    page.keyboard.type("\n- {id: breather, wait: 1h}")
+    expect(page.locator('.journey-diagram [data-step="breather"]')).to_be_visible()
+
+    page.locator("#preview-open").click()
+    page.locator("#pv-events").fill("2d profile_completed")
+    page.locator("[data-pv-run]").click()
+
+    expect(page.locator("[data-pv-result]")).to_be_visible(timeout=180_000)
+    path = page.locator(".journey-diagram .node.pv-path[data-step]").evaluate_all(
+        "ns => ns.map(n => n.dataset.step)"
+    )
+    assert "breather" in path and "welcome" in path  # the step only the unsaved text has
+    assert server_version_unchanged(page)

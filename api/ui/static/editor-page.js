@@ -16,6 +16,7 @@ import { setupTemplates } from './editor-templates.js';
 import { setupCanvas, smallestChange } from './editor-canvas.js';
 import { csrfToken, getJson } from './http.js';
 import { apply } from './live.js';
+import { setupPreview } from './preview.js';
 import { setupTooltips } from './tooltip.js';
 
 const data = (id) => JSON.parse(document.getElementById(id).textContent);
@@ -368,6 +369,13 @@ function main() {
       text: () => view.state.doc.toString(),
     });
   }
+  // Preview the text as it is in the editor (saved or not) on the real workflow.
+  setupPreview({
+    root: document,
+    svg: () => host.querySelector('svg.journey-diagram'),
+    journey: root.dataset.journey,
+    sourceText: () => view.state.doc.toString(),
+  });
   window.journeysEditor = view; // for tests and benchmarks: the CodeMirror view
 }
 
