@@ -22,7 +22,8 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -198,7 +199,10 @@ def report(label: str, millis: list[float]) -> None:
     )
 
 
-async def main(customers: int, requests: int, database_url: str | None, reuse: bool) -> None:
+@asynccontextmanager
+async def bench_store(database_url: str | None) -> AsyncIterator[tuple[Store, Plan, Settings]]:
+    """A migrated store (a fresh SQLite file unless ``database_url`` names another) with onboarding
+    deployed, the settings of an app on it, and its plan; closed after."""
     with tempfile.TemporaryDirectory(prefix="journeys-bench-") as folder:
         url = database_url or f"sqlite+aiosqlite:///{Path(folder) / 'journeys.db'}"
         settings = Settings(_env_file=None, data_dir=Path(folder), database_url=url, api_keys=[KEY])
@@ -207,42 +211,59 @@ async def main(customers: int, requests: int, database_url: str | None, reuse: b
             await store.migrate()
             plan = await asyncio.to_thread(compile_file, ONBOARDING)
             await store.deployments.deploy(plan, source=ONBOARDING.read_text("utf-8"))
-            if not reuse:
-                started = time.perf_counter()
-                await fill(store, plan, customers)
-                print(f"filled {customers:,} customers in {time.perf_counter() - started:.0f} s")
-                if store.dialect == "sqlite":
-                    async with store.engine.begin() as conn:
-                        await conn.execute(sa.text("ANALYZE"))
-            async with store.engine.connect() as conn:
-                total = await conn.scalar(sa.select(sa.func.count()).select_from(step_events))
-            print(f"the store holds {total:,} step records")
-            app = create_app(settings, store=store)
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://bench.local") as browser:
-                signed = await browser.post("/ui/sign-in", data={"key": KEY, "next": "/ui/journeys"})
-                assert signed.status_code == 303, signed.text
-
-                async def page_request() -> None:
-                    answer = await browser.get("/ui/journeys/onboarding/counts")
-                    assert answer.status_code == 200, answer.text
-
-                async def store_query() -> None:
-                    await store.steps.counts("onboarding", plan.version)
-
-                async def journeys_page() -> None:
-                    answer = await browser.get("/ui/journeys")
-                    assert answer.status_code == 200, answer.text
-
-                report("GET /ui/journeys/onboarding/counts", await timed(page_request, requests))
-                report("  of which the store query", await timed(store_query, requests))
-                report("GET /ui/journeys (the journeys page)", await timed(journeys_page, requests))
-                report(
-                    "  a full count of the rows (before counters)",
-                    await timed(lambda: full_count(store, plan.version), min(requests, 5)),
-                )
+            yield store, plan, settings
         finally:
             await store.close()
+
+
+async def analyze(store: Store) -> None:
+    """Fresh planner statistics after a fill (SQLite keeps none by itself)."""
+    if store.dialect == "sqlite":
+        async with store.engine.begin() as conn:
+            await conn.execute(sa.text("ANALYZE"))
+
+
+@asynccontextmanager
+async def signed_in(settings: Settings, store: Store) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app in process, and a browser signed in to it with the bench's key."""
+    app = create_app(settings, store=store)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench.local") as browser:
+        signed = await browser.post("/ui/sign-in", data={"key": KEY, "next": "/ui/journeys"})
+        assert signed.status_code == 303, signed.text
+        yield browser
+
+
+async def main(customers: int, requests: int, database_url: str | None, reuse: bool) -> None:
+    async with bench_store(database_url) as (store, plan, settings):
+        if not reuse:
+            started = time.perf_counter()
+            await fill(store, plan, customers)
+            print(f"filled {customers:,} customers in {time.perf_counter() - started:.0f} s")
+            await analyze(store)
+        async with store.engine.connect() as conn:
+            total = await conn.scalar(sa.select(sa.func.count()).select_from(step_events))
+        print(f"the store holds {total:,} step records")
+        async with signed_in(settings, store) as browser:
+
+            async def page_request() -> None:
+                answer = await browser.get("/ui/journeys/onboarding/counts")
+                assert answer.status_code == 200, answer.text
+
+            async def store_query() -> None:
+                await store.steps.counts("onboarding", plan.version)
+
+            async def journeys_page() -> None:
+                answer = await browser.get("/ui/journeys")
+                assert answer.status_code == 200, answer.text
+
+            report("GET /ui/journeys/onboarding/counts", await timed(page_request, requests))
+            report("  of which the store query", await timed(store_query, requests))
+            report("GET /ui/journeys (the journeys page)", await timed(journeys_page, requests))
+            report(
+                "  a full count of the rows (before counters)",
+                await timed(lambda: full_count(store, plan.version), min(requests, 5)),
+            )
 
 
 def cli() -> None:

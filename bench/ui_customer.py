@@ -19,21 +19,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import httpx
 import sqlalchemy as sa
 
-from api.app import create_app
 from api.ui.customer_reads import by_email
 from api.ui.customer_view import customer_view
-from bench.ui_counts import KEY, ONBOARDING, fill, timed
+from bench.ui_counts import analyze, bench_store, fill, signed_in, timed
 from config.settings import Settings
-from engine.loader import compile_file
 from engine.plan import Plan
 from store.database import Store
 from store.tables import customers, deliveries, points_balances, points_ledger, step_events
@@ -174,63 +169,48 @@ async def plans(store: Store, settings: Settings, who: str) -> None:
 async def main(
     count: int, requests: int, heavy: int, database_url: str | None, reuse: bool, show_plans: bool
 ) -> None:
-    with tempfile.TemporaryDirectory(prefix="journeys-bench-") as folder:
-        url = database_url or f"sqlite+aiosqlite:///{Path(folder) / 'journeys.db'}"
-        settings = Settings(_env_file=None, data_dir=Path(folder), database_url=url, api_keys=[KEY])
-        store = Store(settings.store_url())
-        try:
-            await store.migrate()
-            plan = await asyncio.to_thread(compile_file, ONBOARDING)
-            await store.deployments.deploy(plan, source=ONBOARDING.read_text("utf-8"))
-            if not reuse:
-                started = time.perf_counter()
-                await fill(store, plan, count)
-                await add_customers(store, count)
-                await add_heavy(store, plan, heavy)
-                took = time.perf_counter() - started
-                print(f"filled {count:,} customers and one with {heavy:,} records in {took:.0f} s")
-                if store.dialect == "sqlite":
-                    async with store.engine.begin() as conn:
-                        await conn.execute(sa.text("ANALYZE"))
-            async with store.engine.connect() as conn:
-                total = await conn.scalar(sa.select(sa.func.count()).select_from(step_events))
-                people = await conn.scalar(sa.select(sa.func.count()).select_from(customers))
-            print(f"the store holds {people:,} customers and {total:,} step records")
-            middle = customer_id(count // 2)
-            if show_plans and store.dialect == "sqlite":
-                await plans(store, settings, middle)
-            app = create_app(settings, store=store)
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://bench.local") as browser:
-                signed = await browser.post("/ui/sign-in", data={"key": KEY, "next": "/ui/journeys"})
-                assert signed.status_code == 303, signed.text
+    async with bench_store(database_url) as (store, plan, settings):
+        if not reuse:
+            started = time.perf_counter()
+            await fill(store, plan, count)
+            await add_customers(store, count)
+            await add_heavy(store, plan, heavy)
+            took = time.perf_counter() - started
+            print(f"filled {count:,} customers and one with {heavy:,} records in {took:.0f} s")
+            await analyze(store)
+        async with store.engine.connect() as conn:
+            total = await conn.scalar(sa.select(sa.func.count()).select_from(step_events))
+            people = await conn.scalar(sa.select(sa.func.count()).select_from(customers))
+        print(f"the store holds {people:,} customers and {total:,} step records")
+        middle = customer_id(count // 2)
+        if show_plans and store.dialect == "sqlite":
+            await plans(store, settings, middle)
+        async with signed_in(settings, store) as browser:
 
-                def page(who: str) -> Any:
-                    async def request() -> None:
-                        answer = await browser.get(f"/ui/customers/{who}")
-                        assert answer.status_code == 200, answer.text
+            def page(who: str) -> Any:
+                async def request() -> None:
+                    answer = await browser.get(f"/ui/customers/{who}")
+                    assert answer.status_code == 200, answer.text
 
-                    return request
+                return request
 
-                async def find() -> None:
-                    answer = await browser.get("/ui/customers", params={"q": f"{middle.upper()}@example.com"})
-                    assert answer.status_code == 303, answer.text
+            async def find() -> None:
+                answer = await browser.get("/ui/customers", params={"q": f"{middle.upper()}@example.com"})
+                assert answer.status_code == 303, answer.text
 
-                def reads(who: str) -> Any:
-                    async def view() -> None:
-                        customer = await store.customers.get(who)
-                        assert customer is not None
-                        await customer_view(store, settings, customer, ledger_before=None)
+            def reads(who: str) -> Any:
+                async def view() -> None:
+                    customer = await store.customers.get(who)
+                    assert customer is not None
+                    await customer_view(store, settings, customer, ledger_before=None)
 
-                    return view
+                return view
 
-                report(f"GET /ui/customers/{middle}", await timed(page(middle), requests))
-                report("  of which the store reads (customer_view)", await timed(reads(middle), requests))
-                report(f"GET /ui/customers/{HEAVY} ({heavy:,} records)", await timed(page(HEAVY), requests))
-                report("  of which the store reads (customer_view)", await timed(reads(HEAVY), requests))
-                report("GET /ui/customers?q=<email> (find, redirect)", await timed(find, requests))
-        finally:
-            await store.close()
+            report(f"GET /ui/customers/{middle}", await timed(page(middle), requests))
+            report("  of which the store reads (customer_view)", await timed(reads(middle), requests))
+            report(f"GET /ui/customers/{HEAVY} ({heavy:,} records)", await timed(page(HEAVY), requests))
+            report("  of which the store reads (customer_view)", await timed(reads(HEAVY), requests))
+            report("GET /ui/customers?q=<email> (find, redirect)", await timed(find, requests))
 
 
 def cli() -> None:

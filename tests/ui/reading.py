@@ -27,14 +27,20 @@ BOXES = """() => {
   return nodes.concat(labels);
 }"""
 
-# Every text inside a node must stay inside its shape (long names are shortened, not spilled).
-TEXT_SPILLS = """() => [...document.querySelectorAll('.journey-diagram .node')].flatMap((g) => {
+# Every text inside a node of the diagrams ``selector`` finds must stay inside its shape.
+SPILLS_IN = """(selector) => [...document.querySelectorAll(`${selector} .node`)].flatMap((g) => {
   const s = g.querySelector('.shape').getBoundingClientRect();
   return [...g.querySelectorAll('text')].filter((t) => {
     const r = t.getBoundingClientRect();
     return r.left < s.left || r.right > s.right || r.top < s.top || r.bottom > s.bottom;
   }).map((t) => `${g.dataset.step || g.dataset.kind}: ${t.textContent}`);
 })"""
+
+
+def text_spills(page: Page, selector: str = ".journey-diagram") -> list[str]:
+    """Texts of the nodes drawn under ``selector`` that spill out of their shape (none expected)."""
+    found: list[str] = page.evaluate(SPILLS_IN, selector)
+    return found
 
 
 def until(probe: Callable[[], T | None], *, seconds: float = 30.0, what: str = "it") -> T:

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.ui.live_server import LiveServer
-from tests.ui.reading import current_step, overlaps, until
+from tests.ui.reading import current_step, overlaps, text_spills, until
 from tests.ui.test_ui_accessibility import serious
 
 CUSTOMER = "nia"
@@ -23,13 +23,6 @@ MINI_BOXES = """() => [...document.querySelectorAll('.mini-diagram')].map((svg) 
     const r = g.querySelector('.shape').getBoundingClientRect();
     return { what: `node ${g.dataset.step || g.dataset.kind}`, box: [r.left, r.top, r.right, r.bottom] };
   }))"""
-MINI_SPILLS = """() => [...document.querySelectorAll('.mini-diagram .node')].flatMap((g) => {
-  const s = g.querySelector('.shape').getBoundingClientRect();
-  return [...g.querySelectorAll('text')].filter((t) => {
-    const r = t.getBoundingClientRect();
-    return r.left < s.left || r.right > s.right || r.top < s.top || r.bottom > s.bottom;
-  }).map((t) => `${g.dataset.step || g.dataset.kind}: ${t.textContent}`);
-})"""
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +84,7 @@ def test_the_page_shows_the_ledger_and_marks_the_current_step(
     expect(page.locator(".timeline li").first).to_contain_text("wait_purchase")
     for boxes in page.evaluate(MINI_BOXES):
         assert overlaps(boxes) == []
-    assert page.evaluate(MINI_SPILLS) == []
+    assert text_spills(page, ".mini-diagram") == []
     page.wait_for_timeout(200)  # let the scrolled diagram paint before the picture (not an assertion)
     page.screenshot(path=artifacts / "customer-page.png")
 

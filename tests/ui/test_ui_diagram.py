@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.ui.live_server import LiveServer
-from tests.ui.reading import BOXES, TEXT_SPILLS, open_journey, overlaps
+from tests.ui.reading import BOXES, open_journey, overlaps, text_spills
 
 KIND_WORDS = {
     "send_email": "Email",
@@ -93,7 +93,7 @@ def test_no_two_nodes_or_labels_overlap_and_no_text_spills(page: Page, journey: 
     boxes = page.evaluate(BOXES)
     assert len(boxes) > 3
     assert overlaps(boxes) == []
-    assert page.evaluate(TEXT_SPILLS) == []
+    assert text_spills(page) == []
 
 
 def test_a_shortened_condition_reads_in_full_on_hover_and_on_focus(page: Page) -> None:
