@@ -54,7 +54,9 @@ def open_preview(page: Page) -> None:
     open_journey(page, "onboarding")
     page.locator("#preview-open").click()
     expect(page.locator("#preview-panel")).to_be_visible()
-    expect(page.locator("[data-pv-trigger]")).to_have_text("signed_up")  # the form is filled in
+    expect(page.locator("[data-pv-trigger]")).to_have_text(
+        "signed_up", timeout=RUN_MS
+    )  # the form is filled in
 
 
 def run_story(page: Page, events: list[str], name: str = NAME) -> dict[str, Any]:
@@ -173,7 +175,7 @@ def test_a_story_saved_from_the_page_passes_journeys_test(browser: Browser, serv
         page.locator("[data-pv-save-button]").click()
 
         expect(page.locator("[data-pv-saved]")).to_have_text(
-            "Saved as “buys on day 3 in the evening” in tests/onboarding.yaml."
+            "Saved as “buys on day 3 in the evening” in tests/onboarding.yaml.", timeout=RUN_MS
         )
         assert tests.read_text("utf-8").startswith(before)
         passed = cli("test", str(tests))
@@ -181,7 +183,8 @@ def test_a_story_saved_from_the_page_passes_journeys_test(browser: Browser, serv
         assert "PASS  buys on day 3 in the evening" in passed.stdout
         page.locator("[data-pv-save-button]").click()  # the same name again
         expect(page.locator("[data-pv-saved]")).to_contain_text(
-            'Not saved: tests/onboarding.yaml already has a story named "buys on day 3 in the evening"'
+            'Not saved: tests/onboarding.yaml already has a story named "buys on day 3 in the evening"',
+            timeout=RUN_MS,
         )
         # The browser logs the refused request (409) itself; the page's scripts log nothing.
         assert [e for e in errors if "409 (Conflict)" not in e] == []
@@ -217,7 +220,8 @@ def test_a_bad_line_is_named_and_the_panel_has_no_serious_violation(
         page.locator("#pv-events").fill("2d profile_completed\n3 days purchase_completed")
         page.locator("[data-pv-run]").click()
         expect(page.locator("[data-pv-error]")).to_have_text(
-            'Not run: events line 2 "3 days purchase_completed": "3 days" is not a duration; write 3d'
+            'Not run: events line 2 "3 days purchase_completed": "3 days" is not a duration; write 3d',
+            timeout=RUN_MS,  # the runner reads the story in its own process
         )
         assert serious(page) == []
         # The browser logs the refused request (422) itself; the page's scripts log nothing.

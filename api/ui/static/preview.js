@@ -278,7 +278,20 @@ export function setupPreview({ root = document, svg, journey, sourceText = null,
     return version ? { version } : {};
   };
 
+  // A page that draws a new <svg> (the editor, after each valid change) gets the drawing back.
+  let watched = null;
+  function watch() {
+    const host = svgNow() && svgNow().parentNode;
+    if (!host || host === watched) return;
+    watched = host;
+    new MutationObserver(() => {
+      const current = svgNow();
+      if (drawn && current && !current.classList.contains(drawn.path ? 'pv-on' : 'pv-forecast-on')) redraw();
+    }).observe(host, { childList: true });
+  }
+
   function redraw() {
+    watch();
     const current = svgNow();
     if (!current) return;
     if (!drawn) clearDrawing(current);
@@ -292,12 +305,7 @@ export function setupPreview({ root = document, svg, journey, sourceText = null,
     redraw();
   }
 
-  // A page that draws a new <svg> (the editor, after each valid change) gets the drawing back.
-  const host = svgNow() && svgNow().parentNode;
-  if (host) {
-    new MutationObserver(() => { if (drawn && svgNow() && !svgNow().classList.contains(drawn.path ? 'pv-on' : 'pv-forecast-on')) redraw(); })
-      .observe(host, { childList: true });
-  }
+  watch();
 
   function showError(words) {
     const box = $('[data-pv-error]');
