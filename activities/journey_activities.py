@@ -33,6 +33,7 @@ from activities.email import (
 )
 from activities.email import unsubscribe_mailto as mailto_for
 from activities.events import EventSink
+from activities.plans import StoredPlans
 from activities.smtp_connections import SmtpConnections
 from activities.unsubscribe_tokens import make_token
 from activities.webhook import post_webhook
@@ -75,9 +76,11 @@ class JourneyActivities:
         self.events = events
         self.fail_after = fail_after
         self.smtp = SmtpConnections(settings)
+        self.plans = StoredPlans(store)
 
     async def close(self) -> None:
-        """Close the SMTP connections kept open between sends."""
+        """Close the SMTP connections kept open between sends; read no more plans."""
+        self.plans.close()
         await self.smtp.close()
 
     def definitions(self) -> list[Callable[..., Any]]:
@@ -111,8 +114,9 @@ class JourneyActivities:
             mailto=mailto_for(self.settings, token),
         )
         context = template_context(req, customer, req.event, req.data, unsubscribe.url)
+        templates = req.templates if req.templates is not None else await self._templates(req)
         try:
-            rendered = render_email(req.templates, req.template, context, locale=customer.locale)
+            rendered = render_email(templates, req.template, context, locale=customer.locale)
         except Exception as exc:  # whatever a template raises, a retry renders the same: permanent
             raise _render_failed(f'email template "{req.template}"', exc) from exc
         message_id = message_id_for(req.key, sender_domain(self.settings))
@@ -250,6 +254,15 @@ class JourneyActivities:
     async def record_steps(self, records: list[StepRecord]) -> None:
         await self.store.steps.record(records)
         self._committed("record_steps")
+
+    async def _templates(self, req: StepContext) -> dict[str, str]:
+        """The templates of the plan the request sends for (the run resolved that plan: it is stored)."""
+        plan = await self.plans.get(req.journey, req.version)
+        if plan is None:  # a store that lost it, or cannot be read yet: retried, not failed
+            raise ApplicationError(
+                f"plan {req.journey} version {req.version} is not in the store", type="PlanMissing"
+            )
+        return plan.templates
 
     async def _record(
         self, req: StepContext, result: DeliveryResult, message: SentBody | None = None

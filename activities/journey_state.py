@@ -7,7 +7,7 @@ from typing import Any
 
 from temporalio import activity
 
-from engine.plan import Plan
+from contracts.plans import PlanRef
 from store.database import Store
 
 
@@ -25,6 +25,8 @@ class JourneyStateActivities:
         return await self._store.deployments.is_paused(journey)
 
     @activity.defn(name="current_plan")
-    async def current_plan(self, journey: str) -> Plan | None:
-        """The version a new entry gets (None once the journey is no longer deployed)."""
-        return await self._store.deployments.current(journey)
+    async def current_plan(self, journey: str) -> PlanRef | None:
+        """The version a new entry gets (None once the journey is no longer deployed): named, not
+        the whole plan, since a local activity's answer is kept in the run's history."""
+        plan = await self._store.deployments.current(journey)
+        return None if plan is None else PlanRef(journey=plan.journey, version=plan.version)

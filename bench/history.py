@@ -17,6 +17,7 @@ import asyncio
 import sqlite3
 import statistics
 import tempfile
+import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -189,12 +190,18 @@ async def measure(customers: int, server: str) -> None:
             await wait_at_step(parts.client, warm)
             before = DatabaseSize.of(parts.database) if parts.database else None
             names = [f"customer-{n:05d}" for n in range(customers)]
+            started = time.perf_counter()
             await sign_up(parts.router, names)
+            signed_up = time.perf_counter()
             await wait_at_step(parts.client, names)
+            waiting = time.perf_counter()
             after = DatabaseSize.of(parts.database) if parts.database else None
             runs = [await read_history(parts.client, name) for name in names]
 
     print(f"{customers} customers waiting at {JOURNEY}/{WAITING_STEP} on the {server} server")
+    print(
+        f"  signed up in {signed_up - started:.1f} s, all waiting {waiting - started:.1f} s after the first"
+    )
     print(f"  events per run:          {spread([r.events for r in runs])}")
     print(f"  history bytes per run:   {spread([r.event_bytes for r in runs])}  (goal < {GOAL_BYTES:,})")
     if server == "dev":

@@ -32,7 +32,9 @@ class StepContext(BaseModel):
 class SendEmailRequest(StepContext):
     hold_if_paused: bool = False  # a paused journey: send nothing, answer "held"
     template: str
-    templates: dict[str, str]
+    # None: the activity reads the templates of ``journey`` at ``version`` (the plan it sends for);
+    # requests scheduled before plans went by reference carry them here.
+    templates: dict[str, str] | None = None
     event: dict[str, Any] = Field(default_factory=dict)
     data: dict[str, Any] = Field(default_factory=dict)
 

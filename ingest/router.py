@@ -23,6 +23,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from contracts.customers import CustomerSnapshot
 from contracts.events import CustomerEvent
+from contracts.plans import PlanRef
 from contracts.visibility import CUSTOMER_ID, JOURNEY_NAME, JOURNEY_VERSION, workflow_id
 from engine import expressions
 from engine.plan import Plan
@@ -196,8 +197,12 @@ class EventRouter:
                     result.skipped.append(Skipped(plan.journey, "cooling down since the last entry"))
                     await self._signal(plan, event, result, quiet=True)
                     return
+        # The run names its plan; the worker reads it by version (history keeps no copy per customer).
         entry = JourneyInput(
-            plan=plan, customer_id=event.customer_id, trigger=event, customer=await customer.snapshot()
+            plan_ref=PlanRef(journey=plan.journey, version=plan.version),
+            customer_id=event.customer_id,
+            trigger=event,
+            customer=await customer.snapshot(),
         )
         for _ in range(START_ATTEMPTS):
             try:

@@ -38,7 +38,7 @@ class RunTracker:
             if isinstance(inp, JourneyInput):
                 tracker.by_customer[inp.customer_id].append(
                     StartedRun(
-                        journey=inp.plan.journey,
+                        journey=inp.journey,
                         customer_id=inp.customer_id,
                         workflow_id=handle.id,
                         run_id=handle.result_run_id,

@@ -22,6 +22,7 @@ from store.database import Store
 from worker.connection import connect, ensure_search_attributes
 from worker.metrics import MetricsInterceptor, process_runtime
 from workflows.journey import JourneyWorkflow
+from workflows.plans import PLANS
 
 log = logging.getLogger("journeys.worker")
 
@@ -42,7 +43,11 @@ def build_worker(
 ) -> Worker:
     """The worker for ``task_queue``. Production and the test suite run workflows in Temporal's
     sandbox, which catches non-deterministic code; a simulation, which runs only this code base's
-    workflow (replay-tested in the sandbox), may skip it for speed (``sandboxed=False``)."""
+    workflow (replay-tested in the sandbox), may skip it for speed (``sandboxed=False``).
+
+    Runs name their plan by version: the plans this process holds come from ``store`` (through
+    ``activities.plans``, which the send activities read their templates from too)."""
+    PLANS.connect(activities.plans)
     return Worker(
         client,
         task_queue=task_queue,

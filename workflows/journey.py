@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
     from contracts.customers import CustomerSnapshot
     from contracts.events import CustomerEvent
     from contracts.ids import derived_id
+    from contracts.plans import PlanRef
     from contracts.records import RecordKind, StepRecord
     from contracts.visibility import JOURNEY_STEP, LIFECYCLE_STAGE
     from engine import expressions
@@ -60,6 +61,7 @@ with workflow.unsafe.imports_passed_through():
         WaitNode,
     )
     from workflows.models import JourneyInput, JourneyResult, JourneyStatus, RunState, StepTaken
+    from workflows.plans import PLANS
     from workflows.timing import next_local_time, pick_variant
 
 
@@ -88,14 +90,17 @@ class _Leave(Exception):
 class JourneyWorkflow:
     @workflow.init
     def __init__(self, inp: JourneyInput) -> None:
-        self._plan: Plan = inp.plan
+        # The plan the input names, from this worker's plans (replay-safe: see workflows.plans), or
+        # the whole plan a run started before plans went by reference carries.
+        self._plan: Plan = inp.plan if inp.plan is not None else PLANS.resolve(inp.ref())
+        self._plan_inline = inp.plan is not None
         self._history_budget = inp.history_budget
         self._customer_id = inp.customer_id
         self._trigger = inp.trigger
         self._state: RunState = inp.state or RunState(
             entry_id="",
             entered_at=workflow.now(),
-            current=inp.plan.start,
+            current=self._plan.start,
             seen_event_ids=[*inp.carried_event_ids, inp.trigger.event_id],
             pending=list(inp.carried_events),
             data={inp.trigger.name: inp.trigger.properties},
@@ -189,7 +194,7 @@ class JourneyWorkflow:
             await self._interrupts()  # no await between this check and continue_as_new below
         workflow.continue_as_new(
             JourneyInput(
-                plan=self._plan,
+                **self._same_plan(),
                 customer_id=self._customer_id,
                 trigger=self._trigger,
                 state=self._state,
@@ -213,11 +218,12 @@ class JourneyWorkflow:
         trigger = triggers[0]
         # Only what came after the trigger carries over: older events belonged to this entry.
         later = self._state.pending[self._state.pending.index(trigger) + 1 :]
-        # A new entry gets the newest version of the journey.
-        plan: Plan | None = await workflow.execute_local_activity(
+        # A new entry gets the newest version of the journey. (Histories recorded before plans went
+        # by reference hold the whole plan as this answer: read as a PlanRef, it names that plan.)
+        plan: PlanRef | None = await workflow.execute_local_activity(
             "current_plan",
             self._plan.journey,
-            result_type=Plan,
+            result_type=PlanRef,
             start_to_close_timeout=STORE_TIMEOUT,
             retry_policy=STORE_RETRY,
             summary="current version",
@@ -227,7 +233,7 @@ class JourneyWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         workflow.continue_as_new(
             JourneyInput(
-                plan=plan,
+                plan_ref=plan,
                 customer_id=self._customer_id,
                 trigger=trigger,
                 history_budget=self._history_budget,
@@ -235,6 +241,12 @@ class JourneyWorkflow:
                 carried_event_ids=self._state.seen_event_ids,
             )
         )
+
+    def _same_plan(self) -> dict[str, Any]:
+        """The plan as this run received it, for its next run: named, or whole as it came."""
+        if self._plan_inline:
+            return {"plan": self._plan}
+        return {"plan_ref": PlanRef(journey=self._plan.journey, version=self._plan.version)}
 
     async def _execute(self, node: Node) -> str | None:
         """Run one step; returns the next step's id. A node kind added to ``engine.plan.Node`` but
@@ -293,8 +305,7 @@ class JourneyWorkflow:
                 **self._context(node.id),
                 records=records,
                 hold_if_paused=True,
-                template=node.template,
-                templates=self._plan.templates,
+                template=node.template,  # the activity reads the plan's templates by version
                 event=self._trigger.as_context(),
                 data=self._state.data,
             )

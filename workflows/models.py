@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from contracts.customers import CustomerSnapshot
 from contracts.events import CustomerEvent
+from contracts.plans import PlanRef
 from engine.plan import Plan
 
 
@@ -38,7 +39,11 @@ class RunState(BaseModel):
 
 
 class JourneyInput(BaseModel):
-    plan: Plan
+    """A run's input. It names its plan (``plan_ref``), which the run reads by reference (see
+    ``workflows.plans``); runs started before plans went by reference carry the whole ``plan``."""
+
+    plan_ref: PlanRef | None = None
+    plan: Plan | None = None
     customer_id: str
     trigger: CustomerEvent
     state: RunState | None = None
@@ -49,6 +54,27 @@ class JourneyInput(BaseModel):
     carried_event_ids: list[str] = Field(default_factory=list)
     # The customer as the router read it when it started this entry (saves the run a store read).
     customer: CustomerSnapshot | None = None
+
+    @model_validator(mode="after")
+    def _one_plan(self) -> JourneyInput:
+        if (self.plan is None) == (self.plan_ref is None):
+            raise ValueError("a journey input has either plan_ref or plan")
+        return self
+
+    @property
+    def journey(self) -> str:
+        return self.ref().journey
+
+    @property
+    def version(self) -> str:
+        return self.ref().version
+
+    def ref(self) -> PlanRef:
+        """The plan this input names, or carries."""
+        if self.plan_ref is not None:
+            return self.plan_ref
+        assert self.plan is not None  # the validator lets no input have neither
+        return PlanRef(journey=self.plan.journey, version=self.plan.version)
 
 
 class JourneyResult(BaseModel):

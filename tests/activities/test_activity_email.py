@@ -15,6 +15,7 @@ from activities.journey_activities import JourneyActivities
 from activities.unsubscribe_tokens import verify_token
 from config.settings import Settings
 from contracts.activities import SendEmailRequest
+from engine.loader import load_directory
 from engine.templates import read_email_sources
 from outbox.server import OutboxServer
 from store import Store
@@ -216,11 +217,40 @@ async def test_smtp_down_is_retried_and_the_retry_delivers(
 async def test_a_template_error_fails_for_good(activities: JourneyActivities, store: Store) -> None:
     await store.customers.upsert("cust-10", {"email": "i@example.com"})
     req = email_request("cust-10")
-    broken = dict(req.templates, **{"welcome/subject.txt": "Hi {{ customer.nickname }}"})
+    broken = dict(req.templates or {}, **{"welcome/subject.txt": "Hi {{ customer.nickname }}"})
     with pytest.raises(ApplicationError) as info:
         await activities.send_email(req.model_copy(update={"templates": broken}))
     assert info.value.non_retryable and info.value.type == "TemplateError"
     assert "nickname" in str(info.value)
+
+
+async def test_a_request_without_templates_sends_from_the_plan_it_names(
+    activities: JourneyActivities, store: Store, outbox: OutboxServer
+) -> None:
+    """Requests name their plan's version; the templates are read from the store, once per worker."""
+    plan = next(p for p in load_directory(TEMPLATES.parent) if p.journey == "onboarding")
+    await store.deployments.deploy(plan, source="")
+    await store.customers.upsert("cust-20", {"email": "t@example.com", "first_name": "Tess"})
+    req = email_request("cust-20").model_copy(update={"version": plan.version, "templates": None})
+
+    result = await activities.send_email(req)
+
+    assert (result.status, result.subject) == ("sent", "Welcome aboard, Tess!")
+    assert [m.subject for m in outbox.messages()] == ["Welcome aboard, Tess!"]
+
+
+async def test_a_plan_the_store_does_not_have_is_retried_not_failed(
+    activities: JourneyActivities, store: Store, outbox: OutboxServer
+) -> None:
+    await store.customers.upsert("cust-21", {"email": "u@example.com"})
+    req = email_request("cust-21").model_copy(update={"version": "000000000000", "templates": None})
+
+    with pytest.raises(ApplicationError) as info:
+        await activities.send_email(req)
+
+    assert info.value.type == "PlanMissing" and not info.value.non_retryable
+    assert outbox.messages() == []
+    assert await store.deliveries.get(req.key) is None  # nothing logged: the retry starts afresh
 
 
 async def test_runs_inside_temporals_activity_environment(

@@ -13,6 +13,10 @@ Generations are named after the patch lifecycle step they were recorded at (docs
 
 List the files that guard a patch in its ``histories`` in ``workflows/patches.py``. Never re-record
 to make a replay failure go away: it means customers running on the old code would break.
+
+Runs name their plan by version (the ``plans-by-reference`` generation and later ones): each plan a history
+names is kept beside them as ``plans/<journey>-<version>.json``, as the store keeps every version,
+and the replay test reads them from there.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from simulate.sandbox import Sandbox
 
 HERE = Path(__file__).resolve().parent
 HISTORIES = HERE / "histories"
+PLANS_DIR = HISTORIES / "plans"
 JOURNEYS = HERE.parents[1] / "journeys"
 DAY = timedelta(days=1)
 TRAITS = {"email": "ada@example.com", "first_name": "Ada"}
@@ -36,6 +41,11 @@ async def record(tag: str) -> None:
     plans = load_directory(JOURNEYS)
     HISTORIES.mkdir(exist_ok=True)
     suffix = f"-{tag}" if tag else ""
+    PLANS_DIR.mkdir(exist_ok=True)
+    for plan in plans:
+        path = PLANS_DIR / f"{plan.journey}-{plan.version}.json"
+        if not path.exists():  # a version is immutable: never rewritten
+            path.write_text(plan.model_dump_json(indent=1) + "\n")
     async with Sandbox.open(plans) as sandbox:
         await sandbox.event("signed_up", "converts", traits=TRAITS)
         await sandbox.event("signed_up", "quiet", traits=TRAITS)

@@ -7,6 +7,7 @@ with a patch registered in ``workflows/patches.py`` instead of re-recording (doc
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from pathlib import Path
 
@@ -15,11 +16,16 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from engine.compiler import content_version
+from engine.plan import Plan
 from worker.service import sandboxed_runner
 from workflows.journey import JourneyWorkflow
+from workflows.plans import PLANS
 
 HERE = Path(__file__).resolve().parent
 HISTORIES = sorted((HERE / "histories").glob("*.json"))
+# The plans histories name by version, as the store keeps them (recorded_histories.py writes them).
+PLAN_FILES = sorted((HERE / "histories" / "plans").glob("*.json"))
 JOURNEYS = HERE.parents[1] / "journeys"
 # The baseline generation tests/workflows/recorded_histories.py records: a run of every example
 # journey, and an entry that queued the next one and continued as new into it.
@@ -47,8 +53,35 @@ def test_the_reentry_history_continues_as_new_into_the_next_entry() -> None:
     assert events[-1]["eventType"] == "EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW"
 
 
+def recorded_plans() -> dict[str, Plan]:
+    return {path.stem: Plan.model_validate_json(path.read_text()) for path in PLAN_FILES}
+
+
+def test_each_recorded_plan_is_the_version_it_is_filed_under() -> None:
+    plans = recorded_plans()
+    assert plans, "no plan recorded beside the histories"
+    for name, plan in plans.items():
+        assert name == f"{plan.journey}-{plan.version}" and content_version(plan) == plan.version
+
+
+def test_every_plan_a_history_names_is_recorded() -> None:
+    named = set()
+    for path in HISTORIES:
+        for event in json.loads(path.read_text())["events"]:
+            started = event.get("workflowExecutionStartedEventAttributes")
+            if started is None:
+                continue
+            data = json.loads(base64.b64decode(started["input"]["payloads"][0]["data"]))
+            if data.get("plan_ref") is not None:
+                named.add(f"{data['plan_ref']['journey']}-{data['plan_ref']['version']}")
+    assert named, "no recorded history names its plan"
+    assert sorted(named - set(recorded_plans())) == []
+
+
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_recorded_history_replays(path: Path) -> None:
+    for plan in recorded_plans().values():  # what a worker's store holds: every deployed version
+        PLANS.add(plan)
     replayer = Replayer(
         workflows=[JourneyWorkflow],
         data_converter=pydantic_data_converter,
