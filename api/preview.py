@@ -232,6 +232,11 @@ class PreviewJobs:
                 raise PreviewRefused(answer.refused.message)
             raise PreviewUnavailable(f"the preview runner failed (exit code {code}): {_last(job)}")
         job.total = int(total) if total.isdigit() else 0
+        if job.state == "stopped":  # the API began shutting down meanwhile (close)
+            await self._stop_process(process)
+            errors.cancel()
+            scratch.cleanup()
+            return
         job.state = "running"
         job.follower = asyncio.create_task(self._follow(job, process, result_file, scratch, errors))
 
