@@ -33,7 +33,7 @@ import socket
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -338,6 +338,19 @@ class Answer:
     signalled: tuple[str, ...]
 
 
+async def together(*work: Coroutine[Any, Any, object]) -> None:
+    """Run ``work`` side by side; the first failure cancels the rest and is raised as it is."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            for item in work:
+                group.create_task(item)
+    except ExceptionGroup as failures:
+        first: BaseException = failures
+        while isinstance(first, BaseExceptionGroup):
+            first = first.exceptions[0]
+        raise first from None
+
+
 async def call(
     client: httpx.AsyncClient,
     method: str,
@@ -422,13 +435,13 @@ class Sender:
                 await self.post(first, event)
                 await self.post(other, event)
             case "together_both":
-                await asyncio.gather(self.post(first, event), self.post(other, event))
+                await together(self.post(first, event), self.post(other, event))
             case "together_same":
-                await asyncio.gather(self.post(first, event), self.post(first, event))
+                await together(self.post(first, event), self.post(first, event))
 
     async def story(self, story: Story, signup: Event, rest: list[Event]) -> None:
         await self.send(signup)  # the run exists before anything is signalled to it
-        await asyncio.gather(*(self.send(event) for event in rest), self.redeem_all(story))
+        await together(*(self.send(event) for event in rest), self.redeem_all(story))
 
     async def redeem_all(self, story: Story) -> None:
         """Once the sign-up bonus is in, every redemption at once, each to both APIs together."""
@@ -438,7 +451,7 @@ class Sender:
         while await self.balance(story) < POINTS[("onboarding", "signup_bonus")]:
             assert time.monotonic() < deadline, f"{story.id}: no sign-up bonus after {QUIET_SECONDS:.0f} s"
             await asyncio.sleep(POLL_SECONDS)
-        await asyncio.gather(*(self.redeem(api, story, key) for key in story.redeem_keys() for api in (0, 1)))
+        await together(*(self.redeem(api, story, key) for key in story.redeem_keys() for api in (0, 1)))
 
     async def balance(self, story: Story) -> int:
         async with self.gate:
@@ -609,7 +622,7 @@ async def start_stack(work: Path, database_url: str, processes: Processes) -> St
     def polling(worker: Started) -> Callable[[], Awaitable[bool]]:
         return lambda: worker_polling(client, TASK_QUEUE, worker.pid)
 
-    await asyncio.gather(
+    await together(
         *(until(ready(url), f"{url}/readyz ready", processes, serving) for url in urls),
         *(until(polling(w), f"{w.name} polling {TASK_QUEUE}", processes, serving) for w in workers),
     )
@@ -879,7 +892,7 @@ async def look(stack: Stack, http: list[httpx.AsyncClient], plans: list[Story]) 
         async with gate:
             ledgers[story.id] = await check_customer(stack, http, story, findings)
 
-    await asyncio.gather(*(one(story) for story in plans))
+    await together(*(one(story) for story in plans))
     await check_stats(http, plans, mail, ledgers, findings)
     await check_workflows(stack, plans, findings)
     return findings
@@ -987,7 +1000,7 @@ async def test_two_apis_and_two_workers_apply_every_event_and_every_effect_once(
         http = [first, second]
         sender = Sender(http, asyncio.Semaphore(REQUESTS_IN_FLIGHT))
         began = time.monotonic()
-        await asyncio.gather(
+        await together(
             *(sender.story(story, signup, rest) for story, (signup, rest) in zip(plans, scripts, strict=True))
         )
         sent_in = time.monotonic() - began
