@@ -19,8 +19,14 @@ async def scratch_database(server_url: str, prefix: str = "journeys_test") -> As
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
     try:
-        async with admin.connect() as conn:
-            await conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        try:
+            async with admin.connect() as conn:
+                await conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        except sa.exc.DBAPIError as exc:
+            raise RuntimeError(
+                f"cannot create a database on {make_url(server_url).render_as_string()}: {exc.orig}; "
+                "the server of JOURNEYS_TEST_POSTGRES_URL must let its user create databases (CREATEDB)"
+            ) from exc
         try:
             yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
         finally:
