@@ -49,6 +49,7 @@ function editorZoom(bar, host) {
     svg.setAttribute('width', String(Math.round(width * scale)));
     svg.setAttribute('height', String(Math.round(height * scale)));
     level.textContent = `${Math.round(scale * 100)}%`;
+    level.parentElement.setAttribute('aria-label', `${level.textContent}: show at actual size`);
   };
   bar.addEventListener('click', (event) => {
     const button = event.target.closest('[data-zoom]');
