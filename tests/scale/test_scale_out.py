@@ -12,13 +12,17 @@ the award activity emits through the worker's router into ``engagement``). Each 
 goes first; the rest of its events go at once, alternating between the APIs. Many events are sent
 twice: again to the same API or to the other, after the first answer or at the same moment (a copy
 that finds the first still being delivered gets 409 and is sent again after ``Retry-After``, as a
-sender would).
+sender would). Customers with referrals also redeem points through the API, all at once and each
+redemption to both APIs together, while the workers award theirs: a balance written without its row
+lock loses one of the changes, and the ledger then no longer sums to it (seen by removing the
+``FOR UPDATE`` of ``store.points``).
 
 The checks, once every run has settled (polled; the deadline is generous and the failure names what
 is still missing): every event id was accepted as new exactly once and reached the journeys it
-concerns; each customer's ledger holds each award once (unique keys, balance = sum of the ledger,
-tier and badges as the points say); each email reached the Outbox once per customer and step
-(Message-IDs unique; by recipient and subject too); each customer's runs in flight are at the steps
+concerns; each customer's ledger holds each award and redemption once, under the key of the entry
+its event started (unique keys, balance = sum of the ledger, tier and badges as the points say), and
+both answers of a redemption agree; each email reached the Outbox once per customer and step
+(by Message-ID, that of its entry's step; by recipient and subject too); each customer's runs in flight are at the steps
 ``/v1/customers/{id}`` shows and Temporal confirms, finished runs completed; and
 ``/v1/journeys/{name}/stats`` counts what the ledger and the Outbox hold. Every process is stopped at
 the end, and none is left behind.
@@ -483,7 +487,7 @@ class Stack:
     apis: list[str]
     workers: list[Started]
     outbox: Path
-    started_in: float = 0.0
+    phases: dict[str, float]  # seconds from the start until each stage of the start was done
 
 
 def journeys_command(*args: str) -> list[str]:
@@ -592,6 +596,7 @@ async def start_stack(work: Path, database_url: str, processes: Processes) -> St
         return True
 
     await until(temporal_answers, "Temporal accepting clients", processes, [temporal, outbox])
+    phases = {"temporal": time.monotonic() - began}
     # As the compose file's `setup` service: search attributes, migrations, the journeys; then the rest.
     setup = processes.start("setup", journeys_command("setup"), env, work)
 
@@ -601,6 +606,7 @@ async def start_stack(work: Path, database_url: str, processes: Processes) -> St
     await until(setup_done, "journeys setup finishing", processes, [temporal, outbox])
     if setup.exited() != 0:
         raise AssertionError(f"journeys setup exited with {setup.exited()}:\n{setup.log_tail()}")
+    phases["setup"] = time.monotonic() - began
     apis = [
         processes.start(f"api-{n}", journeys_command("api"), {**env, "JOURNEYS_API_PORT": str(port)}, work)
         for n, port in enumerate(api_ports, 1)
@@ -626,7 +632,8 @@ async def start_stack(work: Path, database_url: str, processes: Processes) -> St
         *(until(ready(url), f"{url}/readyz ready", processes, serving) for url in urls),
         *(until(polling(w), f"{w.name} polling {TASK_QUEUE}", processes, serving) for w in workers),
     )
-    return Stack(processes, client, urls, workers, work / "data" / "outbox", time.monotonic() - began)
+    phases["apis and workers"] = time.monotonic() - began
+    return Stack(processes, client, urls, workers, work / "data" / "outbox", phases)
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -1011,8 +1018,9 @@ async def test_two_apis_and_two_workers_apply_every_event_and_every_effect_once(
     requests = sum(sender.statuses.values())
     assert len(events) >= 130 and requests >= 250, (len(events), requests)
     assert sum(copy != "once" for copy in (event.copies for event in events)) >= len(events) // 2
+    started = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in stack.phases.items())
     print(
         f"\nscale-out: {len(plans)} customers, {len(events)} events in {requests} requests "
-        f"({dict(sender.statuses)}), stack started in {stack.started_in:.1f} s, "
-        f"sent in {sent_in:.1f} s, settled {settled_in:.1f} s later"
+        f"({dict(sender.statuses)}); ready after: {started}; sent in {sent_in:.1f} s, "
+        f"settled {settled_in:.1f} s later"
     )
