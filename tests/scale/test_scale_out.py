@@ -21,11 +21,11 @@ The checks, once every run has settled (polled; the deadline is generous and the
 is still missing): every event id was accepted as new exactly once and reached the journeys it
 concerns; each customer's ledger holds each award and redemption once, under the key of the entry
 its event started (unique keys, balance = sum of the ledger, tier and badges as the points say), and
-both answers of a redemption agree; each email reached the Outbox once per customer and step
-(by Message-ID, that of its entry's step; by recipient and subject too); each customer's runs in flight are at the steps
-``/v1/customers/{id}`` shows and Temporal confirms, finished runs completed; and
-``/v1/journeys/{name}/stats`` counts what the ledger and the Outbox hold. Every process is stopped at
-the end, and none is left behind.
+both answers of a redemption agree; each email reached the Outbox once per customer and step (by
+Message-ID, that of its entry's step; by recipient and subject too); each customer's runs in flight
+are at the steps ``/v1/customers/{id}`` shows and Temporal confirms, finished runs completed; and
+``/v1/journeys/{name}/stats`` counts what the ledger and the Outbox hold, and as many entries and
+exits as the stories make. Every process is stopped at the end, and none is left behind.
 """
 
 from __future__ import annotations
@@ -45,12 +45,15 @@ from typing import Any, Literal
 import httpx
 import pytest
 import pytest_asyncio
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.email import message_id_for
 from contracts.visibility import JOURNEY_STEP
 from devstack.ready import worker_polling
+from store.tables import step_events
 from tests.support import free_port
 from tests.support.outbox_files import KeptMail, kept_count, kept_mail
 from tests.support.pg_database import scratch_database
@@ -488,6 +491,7 @@ class Stack:
     workers: list[Started]
     outbox: Path
     phases: dict[str, float]  # seconds from the start until each stage of the start was done
+    database_url: str
 
 
 def journeys_command(*args: str) -> list[str]:
@@ -633,7 +637,7 @@ async def start_stack(work: Path, database_url: str, processes: Processes) -> St
         *(until(polling(w), f"{w.name} polling {TASK_QUEUE}", processes, serving) for w in workers),
     )
     phases["apis and workers"] = time.monotonic() - began
-    return Stack(processes, client, urls, workers, work / "data" / "outbox", phases)
+    return Stack(processes, client, urls, workers, work / "data" / "outbox", phases, database_url)
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -915,6 +919,33 @@ async def check_workflows(stack: Stack, plans: list[Story], findings: Findings) 
     findings.compare("runs running", running, len(plans), grows=False)
 
 
+async def doubled_exits(database_url: str) -> list[str]:
+    """Runs whose step records (the store's, read directly) exit more often than they enter, with the
+    time of each exit: a record written again by a workflow task that ran again carries that task's
+    time, so it is not recognised as the same record and every count made from it counts it twice."""
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(step_events.c.workflow_id, step_events.c.kind, step_events.c.at)
+                    .where(step_events.c.kind.in_(["journey_entered", "journey_exited"]))
+                    .order_by(step_events.c.workflow_id, step_events.c.at)
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    kinds = Counter((row.workflow_id, row.kind) for row in rows)
+    return [
+        f"{workflow}: {kinds[(workflow, 'journey_entered')]} entries, {exits} exits recorded at "
+        + ", ".join(
+            f"{row.at:%H:%M:%S.%f}" for row in rows if row.workflow_id == workflow and row.kind == kind
+        )
+        for (workflow, kind), exits in sorted(kinds.items())
+        if kind == "journey_exited" and exits > kinds[(workflow, "journey_entered")]
+    ]
+
+
 async def wait_until_settled(stack: Stack, http: list[httpx.AsyncClient], plans: list[Story]) -> float:
     """Poll until every expected effect is in place and nothing is running; fail at once on an effect
     that happened twice, or after ``QUIET_SECONDS`` naming what is still missing."""
@@ -926,7 +957,8 @@ async def wait_until_settled(stack: Stack, http: list[httpx.AsyncClient], plans:
             findings = await look(stack, http, plans)
             if findings.broken:
                 raise AssertionError(
-                    "an effect happened twice or a run failed:\n" + "\n".join(findings.broken)
+                    "an effect happened twice or a run failed:\n"
+                    + "\n".join(findings.broken + await doubled_exits(stack.database_url))
                 )
             if not findings.pending:
                 return time.monotonic() - started
