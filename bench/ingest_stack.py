@@ -54,6 +54,9 @@ class Part:
     name: str
     process: asyncio.subprocess.Process
     log: Path
+    # uvicorn raises the signal it stopped on again once stopped: under cProfile, SIGINT (a
+    # KeyboardInterrupt) still lets the profile be written, SIGTERM does not.
+    stop_signal: signal.Signals = signal.SIGTERM
 
     def cpu(self) -> float:
         return cpu_seconds(self.process.pid)
@@ -78,7 +81,7 @@ async def start(name: str, argv: list[str], workdir: Path, env: dict[str, str], 
 
 async def stop(part: Part) -> None:
     if part.process.returncode is None:
-        part.process.send_signal(signal.SIGTERM)
+        part.process.send_signal(part.stop_signal)
         try:
             await asyncio.wait_for(part.process.wait(), STOP_TIMEOUT)
         except TimeoutError:
@@ -129,7 +132,7 @@ class Stack:
 
     async def generator(self, name: str, *args: str, concurrency: int) -> Generator:
         argv = [sys.executable, "-m", "bench.ingest_load", *args, "--concurrency", str(concurrency)]
-        env = {**self.env, "PYTHONPATH": str(REPO)}  # bench/ is not an installed package
+        env = with_repo_path(self.env)
         part = await start(name, argv, self.workdir, env, pipes=True)
         self.parts[name] = part
         generator = Generator(part)
@@ -191,8 +194,13 @@ async def _http_ready(api: Part, port: int) -> None:
         await asyncio.sleep(0.2)
 
 
+def with_repo_path(env: dict[str, str]) -> dict[str, str]:
+    """``env`` with the repository on PYTHONPATH: bench/ is not an installed package."""
+    return {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))}
+
+
 def part_env(
-    workdir: Path, address: str, task_queue: str, api_port: int, extra: dict[str, str]
+    workdir: Path, address: str, task_queue: str, api_port: int, database_url: str
 ) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL"}}
     env.update(
@@ -200,20 +208,25 @@ def part_env(
             "JOURNEYS_TEMPORAL_ADDRESS": address,
             "JOURNEYS_TASK_QUEUE": task_queue,
             "JOURNEYS_DATA_DIR": str(workdir),
-            "JOURNEYS_DATABASE_URL": "",
+            "JOURNEYS_DATABASE_URL": database_url,
             "JOURNEYS_API_KEYS": json.dumps([API_KEY]),
             "JOURNEYS_API_HOST": "127.0.0.1",
             "JOURNEYS_API_PORT": str(api_port),
             "JOURNEYS_WORKER_METRICS_PORT": "0",
-            **extra,
         }
     )
     return env
 
 
 @contextlib.asynccontextmanager
-async def stack(mode: Mode, workdir: Path, api_env: dict[str, str] | None = None) -> AsyncIterator[Stack]:
-    """Start every part; stop them all on the way out (the API first, the dev server last)."""
+async def stack(
+    mode: Mode, workdir: Path, database_url: str = "", api_profile: Path | None = None
+) -> AsyncIterator[Stack]:
+    """Start every part; stop them all on the way out (the API first, the dev server last).
+
+    ``database_url`` is the store of the worker and the API (empty: a SQLite file in ``workdir``).
+    With ``api_profile``, ``journeys api`` runs under a profiler (``bench.ingest_profile``), which
+    writes that file as it stops."""
     port, api_port = free_port(), free_port()
     address = f"127.0.0.1:{port}"
     argv = [str(temporal_cli_path()), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port)]
@@ -223,17 +236,22 @@ async def stack(mode: Mode, workdir: Path, api_env: dict[str, str] | None = None
     for key in SEARCH_ATTRIBUTES:
         argv += ["--search-attribute", f"{key.name}=Keyword"]
     task_queue = f"bench-{uuid.uuid4().hex[:8]}"
-    env = part_env(workdir, address, task_queue, api_port, api_env or {})
+    env = part_env(workdir, address, task_queue, api_port, database_url)
     parts: dict[str, Part] = {}
     try:
         parts["temporal"] = await start("temporal", argv, workdir, env)
         client = await _connect(address)
-        store = Store(f"sqlite+aiosqlite:///{(workdir / 'journeys.db').resolve()}")
+        store = Store(database_url or f"sqlite+aiosqlite:///{(workdir / 'journeys.db').resolve()}")
         await store.migrate()
+        await store.truncate()
         await store.deployments.deploy(bench_plan(), source=BENCH_JOURNEY)
         await store.close()
         parts["worker"] = await start("worker", [sys.executable, "-m", "cli", "worker"], workdir, env)
-        parts["api"] = await start("api", [sys.executable, "-m", "cli", "api"], workdir, env)
+        api_argv = [sys.executable, "-m", "cli", "api"]
+        if api_profile:
+            api_argv = [sys.executable, "-m", "bench.ingest_profile", str(api_profile), "api"]
+        parts["api"] = await start("api", api_argv, workdir, with_repo_path(env))
+        parts["api"].stop_signal = signal.SIGINT
         await _http_ready(parts["api"], api_port)
         yield Stack(mode, workdir, address, f"http://127.0.0.1:{api_port}", task_queue, client, parts, env)
     finally:
