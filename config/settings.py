@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     mail_from: str = "Journeys <hello@journeys.local>"
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    api_http: Literal["auto", "httptools", "h11"] = Field(
+        "auto",
+        description="journeys api's HTTP/1.1 parser: httptools (C; what auto picks where it is installed) "
+        "or h11 (pure Python, the fallback)",
+    )
     worker_metrics_host: str = Field("127.0.0.1", description="where the worker serves Prometheus metrics")
     worker_metrics_port: int = Field(9464, ge=0, le=65535, description="its port; 0 serves no metrics")
     api_keys: list[str | ApiKey] = Field(

@@ -6,8 +6,9 @@ import asyncio
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
 
 from api.deps import MetricsDep, RouterDep, SettingsDep
 from api.errors import IN_FLIGHT, INVALID, TOO_LARGE, UNAUTHORIZED, UNAVAILABLE, responses
@@ -24,6 +25,14 @@ ERRORS = responses(UNAUTHORIZED, TOO_LARGE, INVALID, IN_FLIGHT, UNAVAILABLE)
 BATCH_CONCURRENCY = 8
 # How far ahead of the server's clock a sender's clock may run (the window behind it is a setting).
 FUTURE_SKEW = timedelta(days=1)
+
+
+def accepted(answer: BaseModel) -> Response:
+    """202 with ``answer`` as JSON, serialised once by pydantic: given the model itself, FastAPI would
+    validate it again against the response model, turn it into a dict, then encode that."""
+    return Response(
+        answer.model_dump_json(), status_code=status.HTTP_202_ACCEPTED, media_type="application/json"
+    )
 
 
 def check_timestamps(events: list[tuple[tuple[str | int, ...], EventIn]], settings: Settings) -> None:
@@ -78,14 +87,14 @@ async def deliver(event: EventIn, events: EventRouter, metrics: Metrics) -> Even
 )
 async def post_event(
     event: EventIn, events: RouterDep, metrics: MetricsDep, settings: SettingsDep
-) -> EventAccepted:
+) -> Response:
     """Start the journeys this event triggers and deliver it to the customer's journeys in flight.
 
     A repeat of an ``event_id`` already accepted answers 202 with ``duplicate: true`` and changes nothing,
     so a sender may retry any failed or unanswered request.
     """
     check_timestamps([(("body",), event)], settings)
-    return await deliver(event, events, metrics)
+    return accepted(await deliver(event, events, metrics))
 
 
 @router.post(
@@ -97,7 +106,7 @@ async def post_event(
 )
 async def post_events(
     batch: EventBatchIn, events: RouterDep, metrics: MetricsDep, settings: SettingsDep
-) -> EventBatchAccepted:
+) -> Response:
     """Each event as in ``POST /v1/events``. On 503 some events may have been applied: resend the whole
     batch, and those come back as duplicates.
 
@@ -147,4 +156,4 @@ async def post_events(
         raise max(held, key=lambda busy: busy.retry_after)
     done = [r for r in results if r is not None]
     duplicates = sum(r.duplicate for r in done)
-    return EventBatchAccepted(accepted=len(done) - duplicates, duplicates=duplicates, results=done)
+    return accepted(EventBatchAccepted(accepted=len(done) - duplicates, duplicates=duplicates, results=done))
