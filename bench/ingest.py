@@ -54,6 +54,7 @@ class Sample:
     drain_seconds: float
     latencies_ms: list[float]
     cpu_ms_per_event: dict[str, float]
+    retries: int = 0
 
     @property
     def rate(self) -> float:
@@ -75,7 +76,7 @@ async def one_side(
     before = s.cpu()
     done = await generator.ask({"cmd": "run"})
     if done["started"] != events:
-        raise RuntimeError(f"{name}: {done['started']} of {events} events started the journey")
+        raise RuntimeError(f"{name}: {done['started']} of {events} events accepted")
     drain = await s.drain(started + events, limit_seconds)
     after = s.cpu()
     cpu = {
@@ -91,6 +92,7 @@ async def one_side(
         drain,
         done["latencies_ms"],
         {key: value * 1000 / events for key, value in cpu.items()},
+        done["retries"],
     )
     return sample, started + events
 
@@ -161,17 +163,19 @@ def report(mode: Mode, samples: list[Sample], args: argparse.Namespace) -> None:
         + (f", batches of {args.batch}" if "batch" in args.sides else "")
     )
     print(
-        f"{'side':6} {'events/s min / median / max':>28}  {'latency ms p50 / p95 / p99':>27}  "
-        f"CPU ms per event (median): " + "  ".join(f"{c:>8}" for c in COLUMNS)
+        f"{'side':6} {'events/s min / median / max':>28} {'latency ms p50 / p95 / p99':>28} {'retries':>8}"
+        f"   CPU ms per event (median): " + " ".join(f"{c:>8}" for c in COLUMNS)
     )
     sides = list(dict.fromkeys(s.side for s in samples))
     for side in sides:
         mine = [s for s in samples if s.side == side]
         latencies = [ms for s in mine for ms in s.latencies_ms]
         lat = " / ".join(f"{percentile(latencies, q):.1f}" for q in (0.5, 0.95, 0.99))
-        cpu = "  ".join(f"{statistics.median(s.cpu_ms_per_event[c] for s in mine):8.2f}" for c in COLUMNS)
-        unit = " (per batch)" if side == "batch" else ""
-        print(f"{side:6} {spread([s.rate for s in mine]):>28}  {lat:>27}{unit:12}  {'':26}{cpu}")
+        cpu = " ".join(f"{statistics.median(s.cpu_ms_per_event[c] for s in mine):8.2f}" for c in COLUMNS)
+        retries = sum(s.retries for s in mine)
+        print(f"{side:6} {spread([s.rate for s in mine]):>28} {lat:>28} {retries:8}   {'':27}{cpu}")
+    if "batch" in sides:
+        print("(batch: latency per request of --batch events)")
     raw = {s.round: s.rate for s in samples if s.side == "raw"}
     for side in (name for name in sides if name != "raw"):
         ratios = [s.rate / raw[s.round] for s in samples if s.side == side]

@@ -7,7 +7,8 @@ It answers one JSON line per command read from standard input:
 
 - ``{"cmd": "prepare", "prefix": P, "events": N, "seed": S}``: build the round's N events (not timed);
 - ``{"cmd": "run"}``: send them with ``--concurrency`` in flight and answer the seconds the round
-  took, each request's latency and how many journeys were started;
+  took, each request's latency, how many events were accepted and how many requests were sent again
+  (a 503 or 409 of the API, a deadline of Temporal: as a backend would);
 - ``{"cmd": "quit"}``.
 
 ``http`` posts to ``POST /v1/events`` (or ``/v1/events/batch`` with ``--batch N``) over kept-alive
@@ -41,6 +42,8 @@ from temporalio.client import (
     WorkflowHandle,
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 if TYPE_CHECKING:
     from engine.plan import Plan
@@ -55,6 +58,9 @@ steps:
     wait_for: {event: bench_done, timeout: 30d}
 """
 JOURNEY = "bench"
+ATTEMPTS = 10
+RETRY_PAUSE = 0.1  # seconds, times the attempt
+RETRIED = (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNAVAILABLE)
 WAITING_STEP = "wait_a_while"
 PLANS = ("free", "pro", "team")
 FIRST_NAMES = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken")
@@ -96,6 +102,9 @@ class Round:
     seconds: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
     started: int = 0
+    # Requests sent again: a 503 or 409 from the API (a backend sends the same request again, as the
+    # API asks), a deadline or an outage from Temporal. An event's latency includes its retries.
+    retries: int = 0
 
 
 async def in_flight(count: int, concurrency: int, call: Callable[[int], Awaitable[int]], into: Round) -> None:
@@ -185,16 +194,21 @@ class HttpSide:
         done = Round()
 
         async def post(n: int) -> int:
-            connection = free.pop()
-            try:
-                status, body = await connection.request(self._head, self._bodies[n])
-            finally:
-                free.append(connection)
-            if status != 202:
-                raise RuntimeError(f"the API answered {status}: {body[:300]!r}")
-            answer = json.loads(body)
-            results = answer["results"] if self._batch else [answer]
-            return sum(JOURNEY in result["started"] for result in results)
+            for attempt in range(1, ATTEMPTS + 1):
+                connection = free.pop()
+                try:
+                    status, body = await connection.request(self._head, self._bodies[n])
+                finally:
+                    free.append(connection)
+                if status == 202:
+                    answer = json.loads(body)
+                    # Accepted (a retried batch answers what its first attempt started as duplicates).
+                    return len(answer["results"]) if self._batch else 1
+                if status not in (409, 503) or attempt == ATTEMPTS:
+                    raise RuntimeError(f"the API answered {status}: {body[:300]!r}")
+                done.retries += 1
+                await asyncio.sleep(RETRY_PAUSE * attempt)
+            raise AssertionError("unreachable")
 
         await in_flight(len(self._bodies), self._concurrency, post, done)
         return done
@@ -287,8 +301,21 @@ class RawSide:
         done = Round()
 
         async def start(n: int) -> int:
-            await self._recorder.send(self._requests[n])
-            return 1
+            for attempt in range(1, ATTEMPTS + 1):
+                try:
+                    await self._recorder.send(self._requests[n])
+                except WorkflowAlreadyStartedError:
+                    if attempt == 1:
+                        raise
+                    return 1  # an earlier attempt started it after all
+                except RPCError as exc:
+                    if exc.status not in RETRIED or attempt == ATTEMPTS:
+                        raise
+                    done.retries += 1
+                    await asyncio.sleep(RETRY_PAUSE * attempt)
+                    continue
+                return 1
+            raise AssertionError("unreachable")
 
         await in_flight(len(self._requests), self._concurrency, start, done)
         return done
@@ -313,7 +340,14 @@ async def serve(side: HttpSide | RawSide) -> None:
                 answer({"prepared": prepared})
             elif command["cmd"] == "run":
                 done = await side.run()
-                answer({"seconds": done.seconds, "latencies_ms": done.latencies_ms, "started": done.started})
+                answer(
+                    {
+                        "seconds": done.seconds,
+                        "latencies_ms": done.latencies_ms,
+                        "started": done.started,
+                        "retries": done.retries,
+                    }
+                )
             else:
                 break
     finally:
