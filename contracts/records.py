@@ -22,3 +22,9 @@ class StepRecord(BaseModel):
     kind: RecordKind
     detail: str = ""
     at: datetime
+    # Where the run made it: the entry and the record's number in it. A record the workflow makes
+    # again (its task ran again: a signal came in as it completed, the worker died after the write)
+    # gets the same entry and number, though not the same time, so the store keeps it once.
+    # Records made elsewhere (erasure closing a run) have no number; their time tells them apart.
+    entry: str = ""
+    seq: int | None = None

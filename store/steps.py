@@ -21,6 +21,11 @@ from store.tables import send_retries, step_counters, step_events
 
 
 def _record_key(record: StepRecord) -> str:
+    """What makes a record one: its run, entry and number when the workflow made it, else (older
+    runs, erasure) its run, kind, step, time and detail."""
+    if record.seq is not None:
+        parts: tuple[str, ...] = ("#", record.workflow_id, record.entry, str(record.seq), record.kind)
+        return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
     at = record.at if record.at.tzinfo else record.at.replace(tzinfo=UTC)
     parts = (
         record.workflow_id,
@@ -40,7 +45,7 @@ async def insert_records(conn: AsyncConnection, records: Sequence[StepRecord]) -
     """
     if not records:
         return
-    unique = {_record_key(record): record.model_dump() for record in records}
+    unique = {_record_key(record): record.model_dump(exclude=NOT_STORED) for record in records}
     rows = [{"key": key, **row} for key, row in unique.items()]
     dialect = conn.dialect.name
     if dialect in ("sqlite", "postgresql"):
@@ -48,6 +53,9 @@ async def insert_records(conn: AsyncConnection, records: Sequence[StepRecord]) -
     else:
         inserted = {row["key"] for row in rows if await insert_ignore(conn, step_events, row)}
     await counters.add(conn, counters.tally((counters.record_key(unique[key]), 1) for key in inserted))
+
+
+NOT_STORED = {"entry", "seq"}  # part of the key, not columns
 
 
 @functools.cache

@@ -580,8 +580,11 @@ class JourneyWorkflow:
                 kind=kind,
                 detail=detail,
                 at=workflow.now(),
+                entry=self._state.entry_id,
+                seq=self._state.records_made,
             )
         )
+        self._state.records_made += 1
 
     def _take_records(self) -> list[StepRecord]:
         records, self._records = self._records, []

@@ -36,6 +36,8 @@ class RunState(BaseModel):
     # Continued as new while held at ``current`` (a paused journey): carrying on there is not a
     # new entry into the step, so it is neither recorded nor listed again.
     resuming: bool = False
+    # Step records made in this entry so far: the next one's number (StepRecord.seq).
+    records_made: int = 0
 
 
 class JourneyInput(BaseModel):

@@ -1,17 +1,10 @@
-"""Reproduction (not collected by pytest): a run's last step records are written twice when a signal
-arrives while its last workflow task runs, and a journey then counts more exits than entries.
+"""A run's step records count once even when the workflow makes them again: referral ``r0``'s run
+writes its last records (its exit) in its last workflow task; a second referral ``r1`` is signalled
+while that write is held, so the server refuses the task's completion and the task runs again,
+making the same records at a later time. The store keeps them once (the record's entry and number
+are its key, not its time): two entries, two exits, two awards, two emails.
 
-    .venv/bin/python -m tests.scale.repro_step_records_twice
-
-The referral journey (``entry: always``) on the dev server, one worker in this process. Referral
-``r0`` starts Ada's run; when that run's last workflow task calls the ``record_steps`` local activity
-with its ``journey_exited`` record, the activity is held until referral ``r1`` has been signalled to
-the run. The task then completes the run, which the server refuses (a signal came in meanwhile:
-UnhandledCommand); the task runs again with the signal, calls ``record_steps`` again, and continues as
-new for ``r1``. The second call's records carry the second task's ``workflow.now()``, so their keys
-(``store.steps._record_key``: workflow id, kind, step, time, detail) are new and every counter counts
-them again. Prints ``entered 2 exited 3`` today; ``entered 2 exited 2`` once fixed. The effects are
-right either way (two ledger rows, two emails).
+The referral journey (``entry: always``) on the dev server, one worker in this test.
 """
 
 from __future__ import annotations
@@ -58,7 +51,7 @@ class HeldAtTheEnd(JourneyActivities):
         await super().record_steps(records)
 
 
-async def main() -> None:
+async def test_records_made_again_by_a_rerun_task_count_once() -> None:
     work = Path(tempfile.mkdtemp(prefix="journeys-repro-"))
     referral = next(plan for plan in load_directory(JOURNEYS) if plan.journey == "referral")
     env = await WorkflowEnvironment.start_local(
@@ -85,25 +78,27 @@ async def main() -> None:
         traits = {"email": "ada@example.com", "first_name": "Ada"}
         async with build_worker(env.client, settings.task_queue, store, activities):
             first = CustomerEvent(event_id="r0", customer_id="ada", name="referral_completed", traits=traits)
-            print("r0:", await router.route(first))
+            await router.route(first)
             await activities.held.wait()  # the first entry's last task is writing its step records
             second = CustomerEvent(event_id="r1", customer_id="ada", name="referral_completed")
-            print("r1:", await router.route(second))
+            signalled = await router.route(second)
             activities.release.set()
             await env.client.get_workflow_handle("journey/referral/ada").result()
             ledger = [entry.key for entry in await store.points.ledger("ada")]
-            print(f"ledger {ledger}; {len(outbox.messages())} emails")
             stats = await store.steps.stats("referral")
-            print(f"entered {stats.entered} exited {stats.exited}; record_steps called with an exit ", end="")
-            print(f"{activities.exits_written} times")
+            emails = len(outbox.messages())
         await activities.close()
         await router.close()
+        assert signalled.signalled == ["referral"]  # r1 reached the run as it was ending
+        assert activities.exits_written >= 2  # the last task ran again and made its records again
+        assert (stats.entered, stats.exited) == (2, 2)
+        assert ledger == [
+            "journey/referral/ada/r0/referral_bonus/1",
+            "journey/referral/ada/r1/referral_bonus/1",
+        ]
+        assert emails == 2
     finally:
         await store.close()
         outbox.stop()
         await env.shutdown()
         shutil.rmtree(work, ignore_errors=True)
-
-
-if __name__ == "__main__":
-    asyncio.run(main())
