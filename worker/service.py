@@ -19,6 +19,7 @@ from config.exposure import refuse_unsafe_exposure
 from config.settings import Settings
 from ingest.router import EventRouter
 from store.database import Store
+from worker.compiled import compile_once
 from worker.connection import connect, ensure_search_attributes
 from worker.metrics import MetricsInterceptor, process_runtime
 from workflows.journey import JourneyWorkflow
@@ -40,18 +41,22 @@ def build_worker(
     *,
     sandboxed: bool = True,
     max_cached_workflows: int = 1000,
+    workflows: Sequence[type] = (JourneyWorkflow,),
 ) -> Worker:
     """The worker for ``task_queue``. Production and the test suite run workflows in Temporal's
     sandbox, which catches non-deterministic code; a simulation, which runs only this code base's
     workflow (replay-tested in the sandbox), may skip it for speed (``sandboxed=False``).
 
     Runs name their plan by version: the plans this process holds come from ``store`` (through
-    ``activities.plans``, which the send activities read their templates from too)."""
+    ``activities.plans``, which the send activities read their templates from too). ``workflows``
+    is for ``bench.interpreter``, which runs a hand-written workflow on the very same worker."""
     PLANS.connect(activities.plans)
+    # The sandbox imports each workflow's module for every run: compile it once per process.
+    compile_once(cls.__module__.partition(".")[0] for cls in workflows)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[JourneyWorkflow],
+        workflows=list(workflows),
         activities=activity_functions(activities, store),
         graceful_shutdown_timeout=timedelta(seconds=30),
         workflow_runner=sandboxed_runner() if sandboxed else UnsandboxedWorkflowRunner(),
