@@ -4,8 +4,8 @@ workflow that calls the same activities in the same order, with the same inputs.
     .venv/bin/python -m bench.interpreter [--runs 200] [--rounds 5] [--profile DIR]
 
 The journey: start, award 10 points, send the welcome email, wait for ``bench_reply`` (1 s
-timeout), end; its hand-written workflow is ``bench.handwritten``. Both sides get the same start request (the router's: ``JourneyInput`` naming the
-plan, the customer read), the same worker (``worker.service.build_worker``: the sandbox, the cache,
+timeout), end; its hand-written workflow is ``bench.handwritten``. Both sides get the same start
+request (the router's: ``JourneyInput`` naming the plan, the customer read), the same worker (``worker.service.build_worker``: the sandbox, the cache,
 the activities on their own SQLite store) and the same SMTP server. Each side's worker is a process
 of its own; this process starts the Temporal dev server (in memory), the SMTP server and the runs.
 Rounds alternate which side goes first; each round starts ``--runs`` runs and waits for all of them
