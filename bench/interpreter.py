@@ -3,16 +3,17 @@ workflow that calls the same activities in the same order, with the same inputs.
 
     .venv/bin/python -m bench.interpreter [--runs 200] [--rounds 5] [--profile DIR]
 
-The journey: start, award 10 points, send the welcome email, wait for ``bench_reply`` (1 s
-timeout), end; its hand-written workflow is ``bench.handwritten``. Both sides get the same start
-request (the router's: ``JourneyInput`` naming the plan, the customer read), the same worker (``worker.service.build_worker``: the sandbox, the cache,
-the activities on their own SQLite store) and the same SMTP server. Each side's worker is a process
-of its own; this process starts the Temporal dev server (in memory), the SMTP server and the runs.
-Rounds alternate which side goes first; each round starts ``--runs`` runs and waits for all of them
-to end, so the worker is drained before the other side starts. Prints, per side, the worker's CPU
-per run, the dev server's CPU per run, history events per run and runs/s, and the min/median/max of
-the ratios interpreter / hand-written over the rounds. Goals (issue #14): interpreter at least 0.9x
-the hand-written rate, history events at most 1.1x.
+The journey: start, award 10 points, send the welcome email, wait for ``bench_reply`` (1 s timeout),
+end; its hand-written workflow is ``bench.handwritten``. Both sides get the same start request (the
+router's: ``JourneyInput`` naming the plan, the customer read), the same worker
+(``worker.service.build_worker``: the sandbox, the cache, the activities on their own SQLite store)
+and the same SMTP server. Each side's worker is a process of its own; this process starts the
+Temporal dev server (in memory), the SMTP server and the runs. Rounds alternate which side goes
+first; each round starts ``--runs`` runs and waits for all of them to end, so the worker is drained
+before the other side starts. Prints, per side, the worker's CPU per run, the dev server's CPU per
+run, history events per run and runs/s, and the min/median/max of the ratios interpreter / hand-
+written over the rounds. Goals (issue #14): interpreter at least 0.9x the hand-written rate, history
+events at most 1.1x.
 
 Then the workflow code alone: the last round's runs of each side (their histories, fetched) are
 replayed in this process (the sandbox, debug mode: on this thread), rounds alternating, and the
