@@ -210,7 +210,7 @@ class JourneyActivities:
             at=req.at,
             badge=req.badge,
             tiers=self.settings.tiers,
-            records=req.records,
+            records=req.step_records(),
         )
         if not result.duplicate:
             self._committed("award")
@@ -245,7 +245,7 @@ class JourneyActivities:
     @activity.defn(name="set_stage")
     async def set_stage(self, req: SetStageRequest) -> StageResult:
         previous, stage = await self.store.customers.set_stage(
-            req.customer_id, req.stage, at=req.at, records=req.records
+            req.customer_id, req.stage, at=req.at, records=req.step_records()
         )
         self._committed("set_stage")
         return StageResult(previous=previous, stage=stage)
@@ -275,7 +275,7 @@ class JourneyActivities:
             version=req.version,
             step=req.step,
             at=req.at,
-            records=req.records,
+            records=req.step_records(),
             message=message,
         )
         self._committed(f"send_{result.channel}")
@@ -293,7 +293,7 @@ class JourneyActivities:
         )
         if before.recorded is None and not before.paused:
             return before.customer
-        await self.store.steps.record(req.records)
+        await self.store.steps.record(req.step_records())
         if before.recorded is not None:
             return before.recorded
         return DeliveryResult(status="held", channel=channel, reason=f"journey {req.journey} is paused")
@@ -316,7 +316,7 @@ class JourneyActivities:
                     reason=str(exc),
                     # Called directly (tests, tools), a send has no Temporal attempt: count it as one.
                     attempt=activity.info().attempt if activity.in_activity() else 1,
-                    records=req.records,
+                    records=req.step_records(),
                 )
         except SQLAlchemyError as trouble:
             log.warning("could not note the retry of %s: %s", req.key, trouble)

@@ -10,7 +10,7 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from contracts.activities import AwardRequest, AwardResult, DeliveryResult, SendEmailRequest
+    from contracts.activities import AwardRequest, AwardResult, DeliveryResult, SendEmailRequest, StepMark
     from contracts.events import CustomerEvent
     from contracts.ids import derived_id
     from contracts.records import RecordKind, StepRecord
@@ -40,8 +40,11 @@ class HandWrittenJourney:
     async def run(self, inp: JourneyInput) -> int:
         info = workflow.info()
         trigger = inp.trigger
+        made = 0
 
         def record(step: str | None, kind: RecordKind, detail: str) -> StepRecord:
+            nonlocal made
+            made += 1
             return StepRecord(
                 journey=JOURNEY,
                 version=inp.version,
@@ -51,7 +54,12 @@ class HandWrittenJourney:
                 kind=kind,
                 detail=detail,
                 at=workflow.now(),
+                entry=trigger.event_id,
+                seq=made - 1,
             )
+
+        def marks(*records: StepRecord) -> list[StepMark]:
+            return [StepMark.of(r, workflow.now()) for r in records]
 
         def context(step: str) -> dict[str, object]:
             return {
@@ -62,6 +70,7 @@ class HandWrittenJourney:
                 "step": step,
                 "customer_id": inp.customer_id,
                 "at": workflow.now(),
+                "entry": trigger.event_id,
             }
 
         award: AwardResult = await workflow.execute_activity(
@@ -69,10 +78,9 @@ class HandWrittenJourney:
             AwardRequest.model_validate(
                 {
                     **context("bonus"),
-                    "records": [
-                        record(None, "journey_entered", trigger.name),
-                        record("bonus", "entered", "award"),
-                    ],
+                    "marks": marks(
+                        record(None, "journey_entered", trigger.name), record("bonus", "entered", "award")
+                    ),
                     "points": 10,
                     "reason": "Bench bonus",
                 }
@@ -86,10 +94,9 @@ class HandWrittenJourney:
             SendEmailRequest.model_validate(
                 {
                     **context("hello"),
-                    "records": [
-                        record("bonus", "completed", "hello"),
-                        record("hello", "entered", "send_email"),
-                    ],
+                    "marks": marks(
+                        record("bonus", "completed", "hello"), record("hello", "entered", "send_email")
+                    ),
                     "hold_if_paused": True,
                     "template": "welcome",
                     "event": trigger.as_context(),

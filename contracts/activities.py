@@ -14,7 +14,23 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from contracts.records import StepRecord
+from contracts.records import RecordKind, StepRecord
+
+
+class StepMark(BaseModel):
+    """A step record of the request's own run, without what the request says already (journey,
+    version, run, customer, entry): the records a request carries cost history once per run."""
+
+    step: str | None
+    kind: RecordKind
+    detail: str = ""
+    at: datetime | None = None  # None: the request's ``at``
+    seq: int | None = None
+
+    @classmethod
+    def of(cls, record: StepRecord, at: datetime) -> StepMark:
+        when = None if record.at == at else record.at
+        return cls(step=record.step, kind=record.kind, detail=record.detail, at=when, seq=record.seq)
 
 
 class StepContext(BaseModel):
@@ -25,8 +41,32 @@ class StepContext(BaseModel):
     step: str
     customer_id: str
     at: datetime
-    # Step records gathered since the last write, stored in the same transaction as the effect.
+    # Step records gathered since the last write, stored in the same transaction as the effect:
+    # ``marks`` (of this run's ``entry``), or whole ``records`` as requests made before carried them.
     records: list[StepRecord] = Field(default_factory=list)
+    entry: str = ""
+    marks: list[StepMark] = Field(default_factory=list)
+
+    def step_records(self) -> list[StepRecord]:
+        """Every step record the request carries, whole."""
+        return [
+            *self.records,
+            *(
+                StepRecord(
+                    journey=self.journey,
+                    version=self.version,
+                    workflow_id=self.workflow_id,
+                    customer_id=self.customer_id,
+                    step=mark.step,
+                    kind=mark.kind,
+                    detail=mark.detail,
+                    at=mark.at or self.at,
+                    entry=self.entry,
+                    seq=mark.seq,
+                )
+                for mark in self.marks
+            ),
+        ]
 
 
 class SendEmailRequest(StepContext):

@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         SendWebhookRequest,
         SetStageRequest,
         StageResult,
+        StepMark,
     )
     from contracts.customers import CustomerSnapshot
     from contracts.events import CustomerEvent
@@ -300,10 +301,9 @@ class JourneyWorkflow:
         await self._interrupts()  # an exit that arrived meanwhile stops the send
 
     async def _send_email(self, node: SendEmailNode) -> None:
-        def request(records: list[StepRecord]) -> SendEmailRequest:
+        def request(context: dict[str, Any]) -> SendEmailRequest:
             return SendEmailRequest(
-                **self._context(node.id),
-                records=records,
+                **context,
                 hold_if_paused=True,
                 template=node.template,  # the activity reads the plan's templates by version
                 event=self._trigger.as_context(),
@@ -314,10 +314,9 @@ class JourneyWorkflow:
         self._note(node.id, _delivery_outcome(result))
 
     async def _send_webhook(self, node: SendWebhookNode) -> None:
-        def request(records: list[StepRecord]) -> SendWebhookRequest:
+        def request(context: dict[str, Any]) -> SendWebhookRequest:
             return SendWebhookRequest(
-                **self._context(node.id),
-                records=records,
+                **context,
                 hold_if_paused=True,
                 message_type=node.message_type,
                 payload=node.payload,
@@ -331,13 +330,13 @@ class JourneyWorkflow:
         self._note(node.id, _delivery_outcome(result))
 
     async def _send(
-        self, step: str, activity: str, request: Callable[[list[StepRecord]], Any], summary: str
+        self, step: str, activity: str, request: Callable[[dict[str, Any]], Any], summary: str
     ) -> DeliveryResult:
         """Send, holding while the journey is paused: the send activity checks the pause itself
         (answering "held") and writes the step records gathered so far in its transaction."""
         while True:
             await self._interrupts()  # an exit that arrived meanwhile stops the send
-            result = await self._deliver(activity, request(self._take_records()), summary)
+            result = await self._deliver(activity, request(self._carry(self._context(step))), summary)
             if result.status != "held":
                 return result
             # Paused: wait it out with the light check (a small local activity every 15 minutes,
@@ -357,7 +356,7 @@ class JourneyWorkflow:
                 summary=summary,
             )
         except ActivityError as error:
-            self._records = [*request.records, *self._records]  # not written: keep them for the next write
+            self._records = [*request.step_records(), *self._records]  # not written: kept for the next write
             cause = error.cause.message if isinstance(error.cause, FailureError) else str(error)
             channel: Literal["email", "webhook"] = "email" if activity == "send_email" else "webhook"
             return DeliveryResult(status="failed", channel=channel, reason=cause)
@@ -368,8 +367,7 @@ class JourneyWorkflow:
         result = await workflow.execute_activity(
             "award",
             AwardRequest(
-                **self._context(node.id),
-                records=self._take_records(),
+                **self._carry(self._context(node.id)),
                 points=node.points,
                 reason=node.reason,
                 badge=node.badge,
@@ -391,8 +389,7 @@ class JourneyWorkflow:
         result = await workflow.execute_activity(
             "set_stage",
             SetStageRequest(
-                **self._context(step),
-                records=self._take_records(),
+                **self._carry(self._context(step)),
                 stage=stage,
             ),
             result_type=StageResult,
@@ -546,6 +543,25 @@ class JourneyWorkflow:
             "step": step,
             "customer_id": self._customer_id,
             "at": workflow.now(),
+        }
+
+    def _carry(self, context: dict[str, Any]) -> dict[str, Any]:
+        """``context`` with the step records gathered so far, to be written with the effect: as
+        marks (what the request says already is left out), or whole if of another run or entry."""
+        records = self._take_records()
+        ours = (context["journey"], context["version"], context["workflow_id"], context["customer_id"])
+        entry = self._state.entry_id
+
+        def own(record: StepRecord) -> bool:
+            return (record.journey, record.version, record.workflow_id, record.customer_id) == ours and (
+                record.entry == entry
+            )
+
+        return {
+            **context,
+            "entry": entry,
+            "records": [record for record in records if not own(record)],
+            "marks": [StepMark.of(record, context["at"]) for record in records if own(record)],
         }
 
     def _enter(self, node: Node) -> None:

@@ -14,7 +14,8 @@ from activities.email import message_id_for
 from activities.journey_activities import JourneyActivities
 from activities.unsubscribe_tokens import verify_token
 from config.settings import Settings
-from contracts.activities import SendEmailRequest
+from contracts.activities import SendEmailRequest, StepMark
+from contracts.records import StepRecord
 from engine.loader import load_directory
 from engine.templates import read_email_sources
 from outbox.server import OutboxServer
@@ -251,6 +252,42 @@ async def test_a_plan_the_store_does_not_have_is_retried_not_failed(
     assert info.value.type == "PlanMissing" and not info.value.non_retryable
     assert outbox.messages() == []
     assert await store.deliveries.get(req.key) is None  # nothing logged: the retry starts afresh
+
+
+def test_a_request_carries_its_step_records_whole_or_as_marks_of_its_run() -> None:
+    """Marks leave out what the request says already; requests made before carry whole records."""
+    earlier = StepRecord(
+        journey="onboarding",
+        version="v0",
+        workflow_id="journey/onboarding/cust-22",
+        customer_id="cust-22",
+        step="joined",
+        kind="completed",
+        at=AT,
+    )
+    req = email_request("cust-22").model_copy(
+        update={
+            "records": [earlier],
+            "entry": "e1",
+            "marks": [StepMark(step="welcome", kind="entered", detail="send_email", seq=3)],
+        }
+    )
+
+    assert req.step_records() == [
+        earlier,
+        StepRecord(
+            journey="onboarding",
+            version="v1",
+            workflow_id="journey/onboarding/cust-22",
+            customer_id="cust-22",
+            step="welcome",
+            kind="entered",
+            detail="send_email",
+            at=AT,
+            entry="e1",
+            seq=3,
+        ),
+    ]
 
 
 async def test_runs_inside_temporals_activity_environment(

@@ -7,6 +7,7 @@ import json
 import uuid
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from temporalio.api.history.v1 import HistoryEvent
 
@@ -23,9 +24,9 @@ TRAITS = {"email": "ada@example.com", "first_name": "Ada"}
 JOURNEYS_DIR = Path(__file__).resolve().parents[2] / "journeys"
 
 
-def payload(event: HistoryEvent) -> dict[str, object]:
+def payload(event: HistoryEvent) -> dict[str, Any]:
     attributes = getattr(event, str(event.WhichOneof("attributes")))
-    data: dict[str, object] = json.loads(attributes.input.payloads[0].data)
+    data: dict[str, Any] = json.loads(attributes.input.payloads[0].data)
     return data
 
 
@@ -46,6 +47,14 @@ async def test_a_run_names_its_plan_and_sends_from_its_templates(
     assert started["plan_ref"] == {"journey": "onboarding", "version": plan.version}
     assert started["plan"] is None
     assert [request["templates"] for request in send] == [None]  # read by version, not carried
+    [request] = send
+    assert request["records"] == [] and request["entry"] == started["trigger"]["event_id"]
+    assert [(m["step"], m["kind"]) for m in request["marks"]] == [
+        ("joined", "completed"),
+        ("welcome", "entered"),
+    ]
+    stats = await onboarding.store.steps.stats("onboarding")
+    assert (stats.steps["welcome"].entered, stats.steps["wait_profile"].waiting) == (1, 1)
     text = history.to_json()
     assert "Welcome aboard" not in text and 'wait_profile\\"' not in text  # no template, no plan
     assert "Welcome aboard, Ada!" in [m.subject for m in onboarding.outbox.messages()]
