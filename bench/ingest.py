@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import Any
 
 from bench.ingest_stack import Generator, Mode, Stack, stack
-from tests.support.postgres import embedded_postgres_server
 
 GOALS = {"http": 0.9, "batch": 1.0}
 # Each process's CPU from the start of a side's round until the worker has drained it ("load": the
@@ -187,6 +186,8 @@ def report(mode: Mode, samples: list[Sample], args: argparse.Namespace) -> None:
 
 async def run(args: argparse.Namespace) -> None:
     if args.store == "postgres" and not args.database_url:
+        from tests.support.postgres import embedded_postgres_server  # the dev extra's embedded-postgres
+
         with embedded_postgres_server() as server:
             args.database_url = server.url
             await run(args)
