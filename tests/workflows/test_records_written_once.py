@@ -15,20 +15,17 @@ import tempfile
 from pathlib import Path
 
 from temporalio import activity
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from activities.journey_activities import JourneyActivities
 from config.settings import Settings
 from contracts.events import CustomerEvent
 from contracts.records import StepRecord
-from contracts.visibility import SEARCH_ATTRIBUTES
 from engine.loader import load_directory
 from ingest.router import EventRouter
 from outbox.server import OutboxServer
 from store.database import Store
 from tests.support import free_port
-from worker.binaries import temporal_cli_path
+from tests.support.dev_server import dev_server
 from worker.service import build_worker
 
 JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
@@ -54,51 +51,48 @@ class HeldAtTheEnd(JourneyActivities):
 async def test_records_made_again_by_a_rerun_task_count_once() -> None:
     work = Path(tempfile.mkdtemp(prefix="journeys-repro-"))
     referral = next(plan for plan in load_directory(JOURNEYS) if plan.journey == "referral")
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(temporal_cli_path()),
-        ip="127.0.0.1",
-        port=free_port(),
-        ui=False,
-        search_attributes=SEARCH_ATTRIBUTES,
-        data_converter=pydantic_data_converter,
-        dev_server_log_level="error",
-    )
-    outbox = OutboxServer("127.0.0.1", free_port(), work / "outbox")
-    outbox.start()
-    store = Store(f"sqlite+aiosqlite:///{work / 'journeys.db'}")
-    try:
-        await store.migrate()
-        await store.deployments.deploy(referral, source="")
-        settings = Settings(
-            _env_file=None, data_dir=work, smtp_port=outbox.port, task_queue="repro", worker_metrics_port=0
-        )
-        router = EventRouter(env.client, store, settings.task_queue)
-        activities = HeldAtTheEnd(store, settings, router)
-        activities.held, activities.release = asyncio.Event(), asyncio.Event()
-        traits = {"email": "ada@example.com", "first_name": "Ada"}
-        async with build_worker(env.client, settings.task_queue, store, activities):
-            first = CustomerEvent(event_id="r0", customer_id="ada", name="referral_completed", traits=traits)
-            await router.route(first)
-            await activities.held.wait()  # the first entry's last task is writing its step records
-            second = CustomerEvent(event_id="r1", customer_id="ada", name="referral_completed")
-            signalled = await router.route(second)
-            activities.release.set()
-            await env.client.get_workflow_handle("journey/referral/ada").result()
-            ledger = [entry.key for entry in await store.points.ledger("ada")]
-            stats = await store.steps.stats("referral")
-            emails = len(outbox.messages())
-        await activities.close()
-        await router.close()
-        assert signalled.signalled == ["referral"]  # r1 reached the run as it was ending
-        assert activities.exits_written >= 2  # the last task ran again and made its records again
-        assert (stats.entered, stats.exited) == (2, 2)
-        assert ledger == [
-            "journey/referral/ada/r0/referral_bonus/1",
-            "journey/referral/ada/r1/referral_bonus/1",
-        ]
-        assert emails == 2
-    finally:
-        await store.close()
-        outbox.stop()
-        await env.shutdown()
-        shutil.rmtree(work, ignore_errors=True)
+    async with dev_server() as env:
+        outbox = OutboxServer("127.0.0.1", free_port(), work / "outbox")
+        outbox.start()
+        store = Store(f"sqlite+aiosqlite:///{work / 'journeys.db'}")
+        try:
+            await store.migrate()
+            await store.deployments.deploy(referral, source="")
+            settings = Settings(
+                _env_file=None,
+                data_dir=work,
+                smtp_port=outbox.port,
+                task_queue="repro",
+                worker_metrics_port=0,
+            )
+            router = EventRouter(env.client, store, settings.task_queue)
+            activities = HeldAtTheEnd(store, settings, router)
+            activities.held, activities.release = asyncio.Event(), asyncio.Event()
+            traits = {"email": "ada@example.com", "first_name": "Ada"}
+            async with build_worker(env.client, settings.task_queue, store, activities):
+                first = CustomerEvent(
+                    event_id="r0", customer_id="ada", name="referral_completed", traits=traits
+                )
+                await router.route(first)
+                await activities.held.wait()  # the first entry's last task is writing its step records
+                second = CustomerEvent(event_id="r1", customer_id="ada", name="referral_completed")
+                signalled = await router.route(second)
+                activities.release.set()
+                await env.client.get_workflow_handle("journey/referral/ada").result()
+                ledger = [entry.key for entry in await store.points.ledger("ada")]
+                stats = await store.steps.stats("referral")
+                emails = len(outbox.messages())
+            await activities.close()
+            await router.close()
+            assert signalled.signalled == ["referral"]  # r1 reached the run as it was ending
+            assert activities.exits_written >= 2  # the last task ran again and made its records again
+            assert (stats.entered, stats.exited) == (2, 2)
+            assert ledger == [
+                "journey/referral/ada/r0/referral_bonus/1",
+                "journey/referral/ada/r1/referral_bonus/1",
+            ]
+            assert emails == 2
+        finally:
+            await store.close()
+            outbox.stop()
+            shutil.rmtree(work, ignore_errors=True)
