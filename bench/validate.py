@@ -28,6 +28,8 @@ from pathlib import Path
 
 import httpx
 
+from engine.loader import journey_files
+
 REPO = Path(__file__).resolve().parents[1]
 JOURNEYS = REPO / "journeys"
 API_KEY = "bench-validate-key"
@@ -75,7 +77,7 @@ def _reader(path: Path) -> Callable[[], bytes]:
 
 
 def cases() -> dict[str, Callable[[], bytes]]:
-    examples = {f"example {path.name}": _reader(path) for path in sorted(JOURNEYS.glob("*.yaml"))}
+    examples = {f"example {path.name}": _reader(path) for path in journey_files(JOURNEYS)}
     return {**examples, **HOSTILE}
 
 

@@ -338,3 +338,23 @@ def evaluate(source: str, context: Mapping[str, Any]) -> bool:
         return bool(compiled(**context))
     except Exception:  # noqa: BLE001  any failure while a checked condition runs means "no match"
         return False
+
+
+def evaluate_number(source: str, context: Mapping[str, Any]) -> int:
+    """Evaluate a checked expression as a whole number of points, rounded down; 0 when it fails.
+
+    Used for points computed from an event (``event.properties.total // 10000``): data from
+    outside that is not a number, or a result that is not finite, gives no points, never an error.
+    Negative results are 0 too. A source ``check`` would refuse raises ``SecurityError``.
+    """
+    compiled = _compiled(source)
+    try:
+        value = compiled(**context)
+        if isinstance(value, bool) or value is None:
+            return 0
+        number = float(value)
+    except Exception:  # noqa: BLE001  a failing expression earns nothing
+        return 0
+    if number != number or number in (float("inf"), float("-inf")) or number <= 0:
+        return 0
+    return min(int(number), MAX_LITERAL_INT)

@@ -102,10 +102,16 @@ def _source_error(file: str, exc: SourceSyntaxError) -> JourneyError:
     return JourneyError(file, exc.line, exc.column, format_path(exc.path), exc.message)
 
 
+# Files in the journeys folder that are not journeys: the loyalty program (engine.loyalty).
+NOT_JOURNEYS = frozenset({"loyalty.yaml", "loyalty.yml"})
+
+
 def journey_files(path: Path) -> list[Path]:
-    """The journey files at ``path``: the file itself, or the ``*.yaml``/``*.yml`` directly in a folder."""
+    """The journey files at ``path``: the file itself, or the ``*.yaml``/``*.yml`` directly in a
+    folder, except the program files of ``NOT_JOURNEYS``."""
     if path.is_dir():
-        return sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
+        found = [*path.glob("*.yaml"), *path.glob("*.yml")]
+        return sorted(file for file in found if file.name not in NOT_JOURNEYS)
     return [path]
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from store import loyalty_tables  # noqa: F401  the loyalty tables join the metadata
 from store.customers import CustomerRepository
 from store.deliveries import DeliveryRepository
 from store.deployments import DeploymentRepository

@@ -39,6 +39,7 @@ points_ledger = sa.Table(
     sa.Column("reason", sa.String(500), nullable=False),
     sa.Column("journey", sa.String(200), nullable=True),
     sa.Column("step", sa.String(200), nullable=True),
+    sa.Column("rule", sa.String(100), nullable=True),  # the loyalty earning rule, when one earned it
     # The outcome of the award, so a repeated call returns exactly what the first one did.
     sa.Column("balance_after", sa.Integer(), nullable=False),
     sa.Column("lifetime_after", sa.Integer(), nullable=False),

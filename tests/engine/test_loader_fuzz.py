@@ -13,12 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.errors import JourneyValidationError
-from engine.loader import compile_bytes, compile_text
+from engine.loader import compile_bytes, compile_text, journey_files
 from engine.plan import Plan
 
 JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
 TEMPLATES = JOURNEYS / "templates"
-EXAMPLES = [path.read_text("utf-8") for path in sorted(JOURNEYS.glob("*.yaml"))]
+EXAMPLES = [path.read_text("utf-8") for path in journey_files(JOURNEYS)]
 FUZZ = settings(
     max_examples=200,
     deadline=timedelta(seconds=2),

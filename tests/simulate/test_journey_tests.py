@@ -10,6 +10,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from cli.main import app
+from engine.loader import journey_files
 from tests.simulate.conftest import JOURNEYS_DIR
 
 FAILING = """
@@ -33,7 +34,7 @@ def test_example_journeys_pass_with_full_step_coverage(cli: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     assert "FAIL" not in result.stdout
     coverage = dict(re.findall(r"^  (\w+) +([\d.]+)% ", result.stdout, flags=re.MULTILINE))
-    journeys = {path.stem for path in JOURNEYS_DIR.glob("*.yaml")}
+    journeys = {path.stem for path in journey_files(JOURNEYS_DIR)}
     assert set(coverage) == journeys
     assert all(value == "100.0" for value in coverage.values()), coverage
     assert re.search(r"^\d+ passed, 0 failed$", result.stdout, flags=re.MULTILINE)

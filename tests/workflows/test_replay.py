@@ -17,6 +17,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from engine.compiler import content_version
+from engine.loader import journey_files
 from engine.plan import Plan
 from worker.service import sandboxed_runner
 from workflows.journey import JourneyWorkflow
@@ -41,7 +42,7 @@ BASELINE = [
 
 
 def test_histories_of_every_example_journey_are_recorded() -> None:
-    journeys = {path.stem for path in JOURNEYS.glob("*.yaml")}
+    journeys = {path.stem for path in journey_files(JOURNEYS)}
     assert journeys == {"onboarding", "winback", "referral", "engagement"}
     assert {name.split("-")[0] for name in BASELINE} == journeys
     recorded = {path.stem for path in HISTORIES}

@@ -1,0 +1,1 @@
+"""The loyalty program: one file, ``journeys/loyalty.yaml``, validated and versioned like journeys."""
