@@ -15,6 +15,7 @@ from store.customers import CustomerRepository
 from store.deliveries import DeliveryRepository
 from store.deployments import DeploymentRepository
 from store.events import ProcessedEventRepository
+from store.loyalty_programs import LoyaltyProgramRepository
 from store.migrate import upgrade
 from store.points import PointsRepository
 from store.reading import READ_ONLY
@@ -41,6 +42,7 @@ class Store:
         self.steps = StepRepository(self.engine)
         self.events = ProcessedEventRepository(self.engine)
         self.deployments = DeploymentRepository(self.engine)
+        self.loyalty_programs = LoyaltyProgramRepository(self.engine)
 
     async def before_send(self, key: str, customer_id: str, journey: str | None) -> BeforeSend:
         """Delivery already logged, customer, and pause of ``journey``, in one read."""
