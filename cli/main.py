@@ -97,7 +97,7 @@ def plan(file: Path) -> None:
 
 @app.command()
 def worker() -> None:
-    """Run the Temporal worker (address, namespace and task queue from settings)."""
+    """Run the Temporal worker (address, namespace, task queue, cache and concurrency from settings)."""
     from config.logs import configure_logging
     from config.loop import run
     from config.settings import get_settings

@@ -60,6 +60,15 @@ class Settings(BaseSettings):
     )
     worker_metrics_host: str = Field("127.0.0.1", description="where the worker serves Prometheus metrics")
     worker_metrics_port: int = Field(9464, ge=0, le=65535, description="its port; 0 serves no metrics")
+    worker_cache: int = Field(
+        1000, ge=0, le=1_000_000, description="runs a worker keeps in memory between workflow tasks"
+    )
+    worker_workflow_tasks: int = Field(
+        100, ge=2, le=10_000, description="workflow tasks a worker runs at once"
+    )
+    worker_sticky_timeout_seconds: float = Field(
+        10.0, gt=0, le=3600, description="how long a run's task waits for the worker caching it"
+    )
     api_keys: list[str | ApiKey] = Field(
         default_factory=lambda: list[str | ApiKey]([DEV_API_KEY]),
         description='bearer keys: plain strings (editors) or {"key", "name", "role": viewer|editor}',

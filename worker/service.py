@@ -41,6 +41,8 @@ def build_worker(
     *,
     sandboxed: bool = True,
     max_cached_workflows: int = 1000,
+    max_concurrent_workflow_tasks: int = 100,
+    sticky_timeout_seconds: float = 10.0,
     workflows: Sequence[type] = (JourneyWorkflow,),
 ) -> Worker:
     """The worker for ``task_queue``. Production and the test suite run workflows in Temporal's
@@ -61,6 +63,8 @@ def build_worker(
         graceful_shutdown_timeout=timedelta(seconds=30),
         workflow_runner=sandboxed_runner() if sandboxed else UnsandboxedWorkflowRunner(),
         max_cached_workflows=max_cached_workflows,
+        max_concurrent_workflow_tasks=max_concurrent_workflow_tasks,
+        sticky_queue_schedule_to_start_timeout=timedelta(seconds=sticky_timeout_seconds),
         interceptors=[MetricsInterceptor()],
     )
 
@@ -87,7 +91,15 @@ async def serve(settings: Settings) -> None:
     await store.migrate()
     router = EventRouter(client, store, settings.task_queue)
     activities = JourneyActivities(store, settings, router)
-    worker = build_worker(client, settings.task_queue, store, activities)
+    worker = build_worker(
+        client,
+        settings.task_queue,
+        store,
+        activities,
+        max_cached_workflows=settings.worker_cache,
+        max_concurrent_workflow_tasks=settings.worker_workflow_tasks,
+        sticky_timeout_seconds=settings.worker_sticky_timeout_seconds,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
