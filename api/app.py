@@ -17,7 +17,19 @@ from api.auth import SignInRequired, require_principal
 from api.errors import install_handlers
 from api.limits import BodyLimitMiddleware
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import customers, events, health, journeys, outbox, points, sign_in, unsubscribe, versions
+from api.routes import (
+    customers,
+    events,
+    health,
+    journeys,
+    leaderboards,
+    outbox,
+    points,
+    referrals,
+    sign_in,
+    unsubscribe,
+    versions,
+)
 from api.routes.edits import router as edits_router
 from api.ui.routes import STATIC_URL, static_files
 from api.ui.routes import router as ui_router
@@ -77,6 +89,8 @@ def create_app(
             {"name": "events", "description": "What customers do; starts and moves journeys"},
             {"name": "customers", "description": "Traits, consent, journeys in flight, erasure"},
             {"name": "points", "description": "The loyalty points ledger"},
+            {"name": "referrals", "description": "Referral codes, referees and refusals; challenge progress"},
+            {"name": "leaderboards", "description": "Points earned per week or month, ranked; opting out"},
             {
                 "name": "journeys",
                 "description": "Deploy, review, roll back, inspect, pause and measure journeys",
@@ -91,7 +105,7 @@ def create_app(
     app.state.store, app.state.client, app.state.router = store, client, router
     install_handlers(app)
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_principal)])
-    for module in (events, customers, points, journeys, versions):
+    for module in (events, customers, points, journeys, versions, referrals, leaderboards):
         v1.include_router(module.router)
     v1.include_router(edits_router)
     app.include_router(v1)
