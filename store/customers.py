@@ -14,6 +14,13 @@ from contracts.customers import DEFAULT_STAGE, CustomerSnapshot
 from contracts.events import DATA_MAX_DEPTH
 from contracts.records import StepRecord
 from store.inserts import insert_ignore
+from store.loyalty_tables import (
+    challenge_progress,
+    loyalty_members,
+    period_points,
+    referral_attempts,
+    referrals,
+)
 from store.reading import reading
 from store.steps import insert_records
 from store.tables import customers, deliveries, points_balances, points_ledger, processed_events, step_events
@@ -184,6 +191,15 @@ class CustomerRepository:
                 await conn.execute(
                     table.update().where(table.c.customer_id == customer_id).values(customer_id=alias)
                 )
+            for table in (period_points, challenge_progress, loyalty_members):  # referral code, boards
+                await conn.execute(table.delete().where(table.c.customer_id == customer_id))
+            for column in (
+                referrals.c.referee_id,
+                referrals.c.referrer_id,
+                referral_attempts.c.referee_id,
+                referral_attempts.c.referrer_id,
+            ):
+                await conn.execute(column.table.delete().where(column == customer_id))
             await conn.execute(
                 deliveries.update()
                 .where(deliveries.c.customer_id == customer_id)

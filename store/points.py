@@ -20,6 +20,7 @@ from contracts.records import StepRecord
 from store import counters
 from store.customers import ensure_customer
 from store.inserts import insert_ignore
+from store.leaderboards import add_period_points
 from store.reading import reading
 from store.steps import insert_records
 from store.tables import customers, points_balances, points_ledger
@@ -183,6 +184,7 @@ class PointsRepository:
                 "created_at": at,
             }
             await _book(conn, entry)
+            await add_period_points(conn, customer_id, delta, at)  # leaderboards: points earned
             if journey is not None and step is not None and origin.version is not None and delta:
                 awarded = counters.CounterKey(
                     journey=journey,
