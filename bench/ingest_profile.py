@@ -3,8 +3,10 @@
     python -m bench.ingest_profile OUT.prof api
 
 yappi's CPU clock over every thread where yappi is installed (``pip install yappi``: it times
-coroutines by the CPU they use, not by how long they wait), else cProfile on the main thread. Read
-the file with ``python -m pstats OUT.prof`` (``sort tottime``, ``stats 40``).
+coroutines by the CPU they use, not by how long they wait), else cProfile on the main thread (also
+with ``JOURNEYS_PROFILER=cprofile``: its ``tottime`` per function is the more trustworthy, since
+yappi's coroutine accounting folds greenlet switches into callers). Read the file with
+``python -m pstats OUT.prof`` (``sort tottime``, ``stats 40``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import cProfile
 import importlib
 import importlib.util
+import os
 import runpy
 import sys
 from pathlib import Path
@@ -21,7 +24,7 @@ from typing import Any
 def main() -> None:
     out = Path(sys.argv[1])
     sys.argv = ["journeys", *sys.argv[2:]]
-    if importlib.util.find_spec("yappi") is not None:
+    if os.environ.get("JOURNEYS_PROFILER") != "cprofile" and importlib.util.find_spec("yappi") is not None:
         yappi: Any = importlib.import_module("yappi")  # not a dependency of the project: untyped here
         yappi.set_clock_type("cpu")
         yappi.start(builtins=True, profile_threads=True)

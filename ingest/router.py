@@ -3,9 +3,10 @@
 At deploy time an index maps each event name to the journeys whose trigger, ``wait_for``,
 ``exit_on`` or goal names it. For an event, the router signal-with-starts the deterministic
 workflow id of that customer's run for journeys it triggers, and signals the run for the rest.
-An event id is claimed (pending) before delivery, completed (done) after, and released if delivery
-fails: a sender that saw an error retries and nothing is lost; a repeat of a done ``event_id``
-changes nothing; a repeat of a pending one is told to retry, since the first attempt may still fail.
+An event id is claimed (pending) before delivery, with its customer's traits in the same write,
+completed (done) after, and released if delivery fails: a sender that saw an error retries and
+nothing is lost; a repeat of a done ``event_id`` changes nothing; a repeat of a pending one is told
+to retry, since the first attempt may still fail.
 """
 
 from __future__ import annotations
@@ -131,30 +132,38 @@ class EventRouter:
         if time.monotonic() - self._loaded_at > self._refresh_seconds:
             await self.reload()
         result = RouteResult(event_id=event.event_id)
-        # Claim the event id first (an atomic write, grouped with concurrent events' claims). Claiming
-        # and releasing survive cancellation: a claim taken is given back on every path but success.
-        state = await self._claims.claim(event)
-        if state == "done":
+        listeners = self._index.get(event.name, [])
+        # Claim the event id first, with the customer's traits and (for a start) the snapshot the run
+        # carries: one atomic write, grouped with concurrent events' claims, committed before any
+        # Temporal call. Claiming and releasing survive cancellation: a claim taken is given back on
+        # every path but success.
+        claimed = await self._claims.take(event, customer=any(each.triggers for each in listeners))
+        if claimed.state == "done":
             result.duplicate = True
             return result
-        if state == "pending":
+        if claimed.state == "pending":
             raise EventInFlight(event.event_id, await self._claims.retry_after(event.event_id))
         try:
-            await self._deliver(event, result)
+            await self._deliver(event, result, listeners, claimed.customer)
         except BaseException:
             await self._claims.release(event.event_id)  # not acknowledged: the retry runs it
             raise
         self._claims.complete_soon(event.event_id)  # queued before we answer; written with the next batch
         return result
 
-    async def _deliver(self, event: CustomerEvent, result: RouteResult) -> None:
-        customer = _Customer(self._store, event.customer_id)
-        if event.traits:
-            customer.known = (await self._store.customers.upsert(event.customer_id, event.traits)).snapshot()
+    async def _deliver(
+        self,
+        event: CustomerEvent,
+        result: RouteResult,
+        listeners: list[Listener],
+        known: CustomerSnapshot | None,
+    ) -> None:
+        """Deliver a claimed event whose traits are written; ``known`` is the customer read with them."""
+        customer = _Customer(self._store, event.customer_id, known)
         if event.name == UNSUBSCRIBE_EVENT:
             await self._store.customers.unsubscribe(event.customer_id, event.timestamp)
             customer.known = None  # changed: read again when needed
-        for listener in self._index.get(event.name, []):
+        for listener in listeners:
             if listener.triggers:
                 await self._start(listener.plan, event, result, customer)
             else:

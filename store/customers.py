@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from contracts.customers import DEFAULT_STAGE, CustomerSnapshot
 from contracts.events import DATA_MAX_DEPTH
 from contracts.records import StepRecord
-from store.inserts import insert_ignore
+from store.inserts import insert_ignore, insert_many_ignore
 from store.loyalty_tables import (
     challenge_progress,
     loyalty_members,
@@ -109,6 +110,91 @@ async def load_customer(conn: AsyncConnection, customer_id: str) -> Customer | N
     return Customer.model_validate(values)
 
 
+def _split_traits(traits: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``traits`` as (values of their own columns, the rest for the ``traits`` column)."""
+    columns = {key: _text(traits[key]) for key in COLUMN_TRAITS if key in traits}
+    for key in ("first_name", "last_name"):
+        if key in columns and columns[key] is None:
+            columns[key] = ""
+    for key, default in (("locale", "en"), ("timezone", "UTC")):
+        if key in columns and not columns[key]:
+            columns[key] = default
+    return columns, {key: value for key, value in traits.items() if key not in COLUMN_TRAITS}
+
+
+async def merge_traits(
+    conn: AsyncConnection, changes: Sequence[tuple[str, Mapping[str, Any]]], at: datetime
+) -> None:
+    """Create each customer of ``changes`` if missing and merge its traits into it, in order (a later
+    change of the same customer wins key by key), inside the caller's transaction.
+
+    A few statements whatever the number of changes: one insert of the missing customers, one read
+    of the free-form traits being merged into, one update per set of columns changed.
+    """
+    merged: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+    for customer_id, traits in changes:
+        columns, extra = _split_traits(traits)
+        into = merged.setdefault(customer_id, ({}, {}))
+        into[0].update(columns)
+        into[1].update(extra)
+    if not merged:
+        return
+    await insert_many_ignore(conn, customers, [_new_row(cid, at) for cid in merged], customers.c.id)
+    current: dict[str, dict[str, Any]] = {}
+    if with_extra := [cid for cid, (_, extra) in merged.items() if extra]:
+        rows = await conn.execute(
+            sa.select(customers.c.id, customers.c.traits)
+            .where(customers.c.id.in_(with_extra))
+            .with_for_update()
+        )
+        current = {cid: traits or {} for cid, traits in rows}
+    updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for customer_id, (columns, extra) in merged.items():
+        values: dict[str, Any] = {**columns, "updated_at": at}
+        if extra:
+            values["traits"] = {**current.get(customer_id, {}), **extra}
+        updates.setdefault(tuple(sorted(values)), []).append(
+            {"customer_id_": customer_id, **{f"{key}_": value for key, value in values.items()}}
+        )
+    for keys, params in updates.items():
+        await conn.execute(_update_of(keys), params)  # one executemany per set of columns
+
+
+@functools.cache
+def _update_of(keys: tuple[str, ...]) -> sa.Update:
+    """``UPDATE customers SET <keys>`` of one customer, its values as parameters (``<key>_``)."""
+    return (
+        customers.update()
+        .where(customers.c.id == sa.bindparam("customer_id_"))
+        .values({key: sa.bindparam(f"{key}_") for key in keys})
+    )
+
+
+_LOAD_SNAPSHOTS = (
+    sa.select(
+        customers,
+        sa.func.coalesce(points_balances.c.balance, 0).label("points"),
+        sa.func.coalesce(points_balances.c.lifetime, 0).label("lifetime_points"),
+    )
+    .select_from(customers.outerjoin(points_balances, points_balances.c.customer_id == customers.c.id))
+    .where(customers.c.id.in_(sa.bindparam("customer_ids", expanding=True)))
+)
+
+
+async def load_snapshots(conn: AsyncConnection, customer_ids: Sequence[str]) -> dict[str, CustomerSnapshot]:
+    """What a journey sees of each customer, in one read (as ``CustomerRepository.snapshot``:
+    ``exists=False`` for an id the store does not know)."""
+    unique = list(dict.fromkeys(customer_ids))
+    found: dict[str, CustomerSnapshot] = {}
+    if unique:
+        for row in (await conn.execute(_LOAD_SNAPSHOTS, {"customer_ids": unique})).mappings():
+            values = dict(row)
+            values["traits"] = readable_traits(values["traits"] or {})
+            values["badges"] = list(values["badges"] or [])
+            found[values["id"]] = CustomerSnapshot.model_validate(values)
+    return {cid: found.get(cid) or CustomerSnapshot(id=cid, exists=False, subscribed=False) for cid in unique}
+
+
 class CustomerRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -126,24 +212,8 @@ class CustomerRepository:
 
     async def upsert(self, customer_id: str, traits: Mapping[str, Any]) -> Customer:
         """Create the customer if missing and merge ``traits`` into it (keys not given are kept)."""
-        now = utcnow()
-        columns = {key: _text(traits[key]) for key in COLUMN_TRAITS if key in traits}
-        for key in ("first_name", "last_name"):
-            if key in columns and columns[key] is None:
-                columns[key] = ""
-        for key, default in (("locale", "en"), ("timezone", "UTC")):
-            if key in columns and not columns[key]:
-                columns[key] = default
-        extra = {key: value for key, value in traits.items() if key not in COLUMN_TRAITS}
         async with self._engine.begin() as conn:
-            await ensure_customer(conn, customer_id, now)
-            values: dict[str, Any] = {**columns, "updated_at": now}
-            if extra:
-                current = await conn.scalar(
-                    sa.select(customers.c.traits).where(customers.c.id == customer_id).with_for_update()
-                )
-                values["traits"] = {**(current or {}), **extra}
-            await conn.execute(customers.update().where(customers.c.id == customer_id).values(**values))
+            await merge_traits(conn, [(customer_id, traits)], utcnow())
             customer = await load_customer(conn, customer_id)
         assert customer is not None
         return customer

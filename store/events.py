@@ -2,18 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from contracts.customers import CustomerSnapshot
+from store.customers import load_snapshots, merge_traits
 from store.inserts import insert_many_ignore
 from store.tables import processed_events
 from store.types import utcnow
 
 ClaimState = Literal["new", "pending", "done"]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An event arriving: its id to claim and, should this claim own it, what to write and read with it."""
+
+    event_id: str
+    customer_id: str
+    name: str
+    at: datetime | None = None
+    traits: Mapping[str, Any] | None = None  # merged into the customer when the claim is new
+    customer: bool = False  # answer the customer's snapshot when the claim is new
+
+
+@dataclass(frozen=True)
+class Claimed:
+    state: ClaimState
+    customer: CustomerSnapshot | None = None  # when asked for and the claim is new
 
 
 class ProcessedEventRepository:
@@ -36,56 +57,100 @@ class ProcessedEventRepository:
         A pending claim older than ``stale_after`` was abandoned (its process died): it is taken over.
         ``complete_first`` are event ids to mark done in the same transaction, before the claims.
         """
-        now = utcnow()
-        rows: dict[str, dict[str, Any]] = {}
-        for event_id, customer_id, name, at in events:
-            rows.setdefault(
-                event_id,
-                {
-                    "event_id": event_id,
-                    "customer_id": customer_id,
-                    "name": name,
-                    "at": at or now,
-                    "done": False,
-                    "claimed_at": now,
-                },
-            )
-        states: dict[str, ClaimState] = {}
         async with self._engine.begin() as conn:
-            if complete_first:
-                await conn.execute(
-                    processed_events.update()
-                    .where(processed_events.c.event_id.in_(list(complete_first)))
-                    .values(done=True)
-                )
-            if not rows:
-                return states
-            inserted = await insert_many_ignore(
-                conn, processed_events, list(rows.values()), processed_events.c.event_id
-            )
-            states.update(dict.fromkeys(inserted, "new"))
-            others = [event_id for event_id in rows if event_id not in inserted]
-            if others:
-                table = processed_events.c
-                taken = await conn.execute(
-                    processed_events.update()
-                    .where(
-                        table.event_id.in_(others),
-                        table.done.is_(False),
-                        table.claimed_at < now - stale_after,
-                    )
-                    .values(claimed_at=now)
-                    .returning(table.event_id)
-                )
-                states.update(dict.fromkeys(taken.scalars(), "new"))
-                found = await conn.execute(
-                    sa.select(table.event_id, table.done).where(table.event_id.in_(others))
-                )
-                for event_id, done in found:
-                    states.setdefault(event_id, "done" if done else "pending")
-        return states
+            await _settle(conn, complete_first, ())
+            return await _claim_ids(conn, events, stale_after)
+
+    async def intake(
+        self,
+        claims: Sequence[Claim],
+        *,
+        stale_after: timedelta,
+        complete_first: Sequence[str] = (),
+        release_first: Sequence[str] = (),
+    ) -> list[Claimed]:
+        """Claim each of ``claims`` as ``claim`` does and, for those claimed ``new``, merge their
+        traits into their customers (in order) and read the snapshots asked for: one transaction,
+        committed before this returns. An event id given twice is ``new`` at most once (its first
+        claim), ``pending`` after. ``release_first`` (claims whose delivery failed) are deleted and
+        ``complete_first`` marked done before the claims, in the same transaction."""
+        async with self._engine.begin() as conn:
+            await _settle(conn, complete_first, release_first)
+            if not claims:
+                return []
+            rows = [(c.event_id, c.customer_id, c.name, c.at) for c in claims]
+            states = await _claim_ids(conn, rows, stale_after)
+            answers: list[ClaimState] = []
+            owned: set[str] = set()
+            for claim in claims:
+                state = states[claim.event_id]
+                if state == "new" and claim.event_id in owned:
+                    state = "pending"  # a repeat among these claims: the first one is delivering it
+                owned.add(claim.event_id)
+                answers.append(state)
+            taken = [claim for claim, state in zip(claims, answers, strict=True) if state == "new"]
+            await merge_traits(conn, [(c.customer_id, c.traits) for c in taken if c.traits], utcnow())
+            snapshots = await load_snapshots(conn, [c.customer_id for c in taken if c.customer])
+        return [
+            Claimed(state, snapshots.get(claim.customer_id) if state == "new" and claim.customer else None)
+            for claim, state in zip(claims, answers, strict=True)
+        ]
 
     async def release(self, event_id: str) -> None:
         """Undo a claim whose delivery failed, so the sender's retry runs it."""
         async with self._engine.begin() as conn:
-            await conn.execute(processed_events.delete().where(processed_events.c.event_id == event_id))
+            await _settle(conn, (), (event_id,))
+
+
+async def _settle(conn: AsyncConnection, completed: Sequence[str], released: Sequence[str]) -> None:
+    """Delete the claims ``released`` (their delivery failed) and mark ``completed`` done."""
+    if released:
+        await conn.execute(processed_events.delete().where(processed_events.c.event_id.in_(list(released))))
+    if completed:
+        await conn.execute(
+            processed_events.update()
+            .where(processed_events.c.event_id.in_(list(completed)))
+            .values(done=True)
+        )
+
+
+async def _claim_ids(
+    conn: AsyncConnection, events: Sequence[tuple[str, str, str, datetime | None]], stale_after: timedelta
+) -> dict[str, ClaimState]:
+    now = utcnow()
+    rows: dict[str, dict[str, Any]] = {}
+    for event_id, customer_id, name, at in events:
+        rows.setdefault(
+            event_id,
+            {
+                "event_id": event_id,
+                "customer_id": customer_id,
+                "name": name,
+                "at": at or now,
+                "done": False,
+                "claimed_at": now,
+            },
+        )
+    states: dict[str, ClaimState] = {}
+    if not rows:
+        return states
+    table = processed_events.c
+    inserted = await insert_many_ignore(conn, processed_events, list(rows.values()), table.event_id)
+    states.update(dict.fromkeys(inserted, "new"))
+    others = [event_id for event_id in rows if event_id not in inserted]
+    if others:
+        taken = await conn.execute(
+            processed_events.update()
+            .where(
+                table.event_id.in_(others),
+                table.done.is_(False),
+                table.claimed_at < now - stale_after,
+            )
+            .values(claimed_at=now)
+            .returning(table.event_id)
+        )
+        states.update(dict.fromkeys(taken.scalars(), "new"))
+        found = await conn.execute(sa.select(table.event_id, table.done).where(table.event_id.in_(others)))
+        for event_id, done in found:
+            states.setdefault(event_id, "done" if done else "pending")
+    return states

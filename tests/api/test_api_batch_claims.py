@@ -89,12 +89,12 @@ async def test_a_batch_answered_503_leaves_none_of_its_events_claimed(
     router = sandbox.router
     deliver = router._deliver  # the seam where a Temporal call fails
 
-    async def failing(ev: CustomerEvent, result: RouteResult) -> None:
+    async def failing(ev: CustomerEvent, result: RouteResult, *rest: Any) -> None:
         if ev.customer_id == "c0":
             await asyncio.sleep(0.05)
             raise TemporalUnavailable("Temporal went away")
         await asyncio.sleep(5)  # still delivering when c0 fails: cancelled
-        await deliver(ev, result)
+        await deliver(ev, result, *rest)
 
     monkeypatch.setattr(router, "_deliver", failing)
     down = await api.post("/v1/events/batch", json={"events": events})
