@@ -9,12 +9,13 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from contracts.customers import DEFAULT_STAGE, CustomerSnapshot
 from contracts.events import DATA_MAX_DEPTH
 from contracts.records import StepRecord
-from store.inserts import insert_ignore, insert_many_ignore
+from store.inserts import insert_ignore
 from store.loyalty_tables import (
     challenge_progress,
     loyalty_members,
@@ -128,8 +129,9 @@ async def merge_traits(
     """Create each customer of ``changes`` if missing and merge its traits into it, in order (a later
     change of the same customer wins key by key), inside the caller's transaction.
 
-    A few statements whatever the number of changes: one insert of the missing customers, one read
-    of the free-form traits being merged into, one update per set of columns changed.
+    A statement or two whatever the number of changes: a read of the free-form traits being merged
+    into (only if some are), then one upsert (``INSERT ... ON CONFLICT DO UPDATE``, the rows as
+    parameters) per set of columns changed.
     """
     merged: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
     for customer_id, traits in changes:
@@ -137,9 +139,6 @@ async def merge_traits(
         into = merged.setdefault(customer_id, ({}, {}))
         into[0].update(columns)
         into[1].update(extra)
-    if not merged:
-        return
-    await insert_many_ignore(conn, customers, [_new_row(cid, at) for cid in merged], customers.c.id)
     current: dict[str, dict[str, Any]] = {}
     if with_extra := [cid for cid, (_, extra) in merged.items() if extra]:
         rows = await conn.execute(
@@ -148,25 +147,21 @@ async def merge_traits(
             .with_for_update()
         )
         current = {cid: traits or {} for cid, traits in rows}
-    updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    shapes: dict[tuple[tuple[str, ...], bool], list[dict[str, Any]]] = {}
     for customer_id, (columns, extra) in merged.items():
-        values: dict[str, Any] = {**columns, "updated_at": at}
-        if extra:
-            values["traits"] = {**current.get(customer_id, {}), **extra}
-        updates.setdefault(tuple(sorted(values)), []).append(
-            {"customer_id_": customer_id, **{f"{key}_": value for key, value in values.items()}}
-        )
-    for keys, params in updates.items():
-        await conn.execute(_update_of(keys), params)  # one executemany per set of columns
+        row = {**_new_row(customer_id, at), **columns, "traits": {**current.get(customer_id, {}), **extra}}
+        shapes.setdefault((tuple(sorted(columns)), bool(extra)), []).append(row)
+    for (keys, with_traits), rows_of_shape in shapes.items():
+        await conn.execute(_upsert_of(conn.dialect.name, keys, with_traits), rows_of_shape)
 
 
 @functools.cache
-def _update_of(keys: tuple[str, ...]) -> sa.Update:
-    """``UPDATE customers SET <keys>`` of one customer, its values as parameters (``<key>_``)."""
-    return (
-        customers.update()
-        .where(customers.c.id == sa.bindparam("customer_id_"))
-        .values({key: sa.bindparam(f"{key}_") for key in keys})
+def _upsert_of(dialect: str, keys: tuple[str, ...], with_traits: bool) -> sa.Insert:
+    """A new customer row, or, for one that exists, its ``keys`` (and ``traits``) and ``updated_at``."""
+    insert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(customers)
+    changed = [*keys, "updated_at", *(["traits"] if with_traits else [])]
+    return insert.on_conflict_do_update(
+        index_elements=[customers.c.id], set_={key: insert.excluded[key] for key in changed}
     )
 
 

@@ -35,6 +35,11 @@ def _insert_or_nothing(dialect: str, table: sa.Table) -> sa.Insert:
     return insert(table).on_conflict_do_nothing()
 
 
+@functools.cache
+def _insert_or_nothing_returning(dialect: str, table: sa.Table, key: str) -> sa.Insert:
+    return _insert_or_nothing(dialect, table).returning(table.c[key])
+
+
 async def insert_many_ignore(
     conn: AsyncConnection, table: sa.Table, rows: list[dict[str, Any]], key: sa.Column[Any]
 ) -> set[Any]:
@@ -43,9 +48,10 @@ async def insert_many_ignore(
         return set()
     dialect = conn.dialect.name
     if dialect in ("sqlite", "postgresql"):
-        insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
-        statement = insert(table).values(rows).on_conflict_do_nothing().returning(key)
-        return set((await conn.execute(statement)).scalars())
+        # Rows as parameters of one cached statement ("insertmanyvalues" sends them as one
+        # multi-row INSERT): a VALUES clause built from the rows would be compiled anew each time.
+        statement = _insert_or_nothing_returning(dialect, table, key.name)
+        return set((await conn.execute(statement, rows)).scalars())
     inserted = set()
     for row in rows:
         if await insert_ignore(conn, table, row):
