@@ -4,6 +4,7 @@ and SMTP server, with simulated time. Simulations, journey tests and the test su
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import tempfile
 import uuid
@@ -34,6 +35,10 @@ from worker.service import build_worker
 from workflows.models import JourneyResult, JourneyStatus
 
 SLEEP_DEADLINE = timedelta(minutes=30)
+# The worker's build id, named instead of the SDK's default: a hash of the bytecode of every loaded
+# module, which takes ~0.2 s to compute (more where no bytecode is cached). A throwaway server
+# versions no workers, so the name is only a label in its histories.
+BUILD_ID = "journeys-sandbox"
 
 
 def free_port() -> int:
@@ -51,6 +56,15 @@ async def start_test_server(runtime: Runtime | None = None) -> WorkflowEnvironme
     )
     await ensure_search_attributes(env.client, env.client.namespace)
     return env
+
+
+async def _stop_server(starting: asyncio.Task[WorkflowEnvironment]) -> None:
+    """Stop the test server once it has started (also when the set-up beside it failed)."""
+    try:
+        env = await starting
+    except Exception:  # noqa: BLE001 - it never started; Sandbox.open raises its error
+        return
+    await env.shutdown()
 
 
 @dataclass
@@ -86,8 +100,9 @@ class Sandbox:
         async with AsyncExitStack() as stack:
             if workdir is None:
                 workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="journeys-")))
-            env = await start_test_server(runtime)
-            stack.push_async_callback(env.shutdown)
+            # The test server starts (its own process) while the Outbox and the store are set up.
+            server = asyncio.create_task(start_test_server(runtime))
+            stack.push_async_callback(_stop_server, server)
             outbox = OutboxServer("127.0.0.1", free_port(), workdir / "outbox", refuse=refuse)
             outbox.start()
             stack.callback(outbox.stop)
@@ -105,6 +120,7 @@ class Sandbox:
             stack.push_async_callback(store.close)
             for plan in plans:
                 await store.deployments.deploy(plan, source="")
+            env = await server
             router = EventRouter(env.client, store, config.task_queue)
             stack.push_async_callback(router.close)  # its last writes, before the store closes
             await router.reload()
@@ -117,6 +133,7 @@ class Sandbox:
                 activities,
                 sandboxed=sandboxed,
                 max_cached_workflows=max_cached_workflows,
+                build_id=BUILD_ID,
             )
             await stack.enter_async_context(worker)
             yield cls(env, env.client, store, outbox, router, config, activities)
