@@ -104,7 +104,7 @@ async def _count(
         return Outcome(next_due=latest.ends_at)
     await conn.execute(challenge_progress.update().where(*where).values(count=count, completed_at=at))
     round_number = int(latest.round)
-    await grant(
+    earned = await grant(
         conn,
         program,
         customer_id,
@@ -124,7 +124,7 @@ async def _count(
         challenge.id,
         str(round_number),
     )
-    return Outcome(events=[completed])
+    return Outcome(events=[completed] if earned is None else [completed, earned])
 
 
 async def on_event(

@@ -36,9 +36,9 @@ async def grant(
     reason: str,
     rule: str,
     at: datetime,
-) -> bool:
-    """Give ``points`` (an available lot keyed ``key``) and ``badge``; False when ``key`` was given before
-    (nothing changes then)."""
+) -> CustomerEvent | None:
+    """Give ``points`` (an available lot keyed ``key``) and ``badge``; the ``points_earned`` to emit
+    (None for a grant of no points), also when ``key`` was given before (nothing changes then)."""
     await ensure_customer(conn, customer_id, at)
     lot = {
         "key": key,
@@ -53,8 +53,19 @@ async def grant(
         "expires_at": at + timedelta(seconds=program.expiry_seconds),
         "settled_at": at,
     }
+    earned = (
+        emitted(
+            "points_earned",
+            customer_id,
+            {"points": points, "rule": rule, "available_at": at.isoformat(), "pending": False},
+            at,
+            key,
+        )
+        if points > 0
+        else None
+    )
     if not await insert_ignore(conn, points_lots, lot):
-        return False
+        return earned
     await insert_ignore(conn, points_balances, {"customer_id": customer_id, "balance": 0, "lifetime": 0})
     balance_row = (
         await conn.execute(
@@ -100,7 +111,7 @@ async def grant(
         .values(balance=balance, lifetime=lifetime)
     )
     await add_period_points(conn, customer_id, points, at)
-    return True
+    return earned
 
 
 def event_id(kind: str, *parts: str) -> str:

@@ -335,12 +335,13 @@ async def _qualify(
         )
         return Outcome(events=[_refused_event(customer_id, "cap", link.code, referrer, at, "cap")])
     await conn.execute(done.values(status="qualified", qualified_at=at, qualifying_event_id=event.event_id))
+    events: list[CustomerEvent] = []
     for who, reward, key in (
         (referrer, settings.referrer, "referrer"),
         (customer_id, settings.referee, "referee"),
     ):
         if reward.points > 0 or reward.badge is not None:
-            await grant(
+            earned = await grant(
                 conn,
                 program,
                 who,
@@ -351,10 +352,12 @@ async def _qualify(
                 rule=f"referral_{key}",
                 at=at,
             )
+            if earned is not None:
+                events.append(earned)
     qualified = emitted(
         "referral_qualified", referrer, {"referee": customer_id, "referrer": referrer}, at, customer_id
     )
-    return Outcome(events=[qualified])
+    return Outcome(events=[qualified, *events])
 
 
 async def on_event(

@@ -40,7 +40,17 @@ async def test_completed_once_even_when_the_completing_event_repeats(store: Stor
             "challenge_completed",
             {"challenge": "three_in_thirty", "round": 1},
             "loyalty/challenge_completed/ada/three_in_thirty/1",
-        )
+        ),
+        (
+            "points_earned",
+            {
+                "points": 300,
+                "rule": "challenge_three_in_thirty",
+                "available_at": "2026-12-03T12:00:00+00:00",
+                "pending": False,
+            },
+            "loyalty/points_earned/challenge/ada/three_in_thirty/1",
+        ),
     ]
     assert repeated.events == [] and more.events == []
     assert await ledger_keys(store, "ada") == ["challenge/ada/three_in_thirty/1"]
@@ -75,7 +85,7 @@ async def test_a_repeatable_challenge_and_its_condition(store: Store) -> None:
     for n in range(4):
         outcome = await buy(store, f"big{n}", T0 + n * timedelta(hours=1), total=9000)
         names.append(
-            [e.properties["round"] for e in outcome.events if e.properties["challenge"] == "big_spender"]
+            [e.properties["round"] for e in outcome.events if e.properties.get("challenge") == "big_spender"]
         )
     assert names == [[], [1], [], [2]]
     assert "challenge/ada/big_spender/2" in await ledger_keys(store, "ada")
@@ -85,7 +95,7 @@ async def test_a_repeatable_challenge_and_its_condition(store: Store) -> None:
 async def test_events_at_once_count_each_and_complete_once(store: Store) -> None:
     results = await asyncio.gather(*(buy(store, f"p{n}", T0, total=10) for n in range(5)))
     completions = [
-        e for outcome in results for e in outcome.events if e.properties["challenge"] == "three_in_thirty"
+        e for outcome in results for e in outcome.events if e.properties.get("challenge") == "three_in_thirty"
     ]
     assert len(completions) == 1
     seen = (await progress(store, T0))["three_in_thirty"]

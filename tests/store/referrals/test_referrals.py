@@ -70,7 +70,27 @@ async def test_the_referrer_is_rewarded_once_on_the_first_qualifying_purchase(st
     again = await apply(store, "bob", "purchase_completed", "p1", T0 + timedelta(hours=2), total=5000)
     later = await apply(store, "bob", "purchase_completed", "p2", T0 + timedelta(hours=3), total=5000)
     assert [(e.name, e.customer_id, e.properties) for e in first.events] == [
-        ("referral_qualified", "ada", {"referee": "bob", "referrer": "ada"})
+        ("referral_qualified", "ada", {"referee": "bob", "referrer": "ada"}),
+        (
+            "points_earned",
+            "ada",
+            {
+                "points": 500,
+                "rule": "referral_referrer",
+                "available_at": (T0 + timedelta(hours=2)).isoformat(),
+                "pending": False,
+            },
+        ),
+        (
+            "points_earned",
+            "bob",
+            {
+                "points": 200,
+                "rule": "referral_referee",
+                "available_at": (T0 + timedelta(hours=2)).isoformat(),
+                "pending": False,
+            },
+        ),
     ]
     assert first.events[0].event_id == "loyalty/referral_qualified/bob"
     assert again.events == [] and later.events == []
@@ -187,7 +207,7 @@ async def test_the_cap_per_referrer_per_period(store: Store) -> None:
         await apply(store, who, "signed_up", f"s-{who}", referral_code=code)
         at = T0 + timedelta(days=n)
         outcomes.append(await apply(store, who, "purchase_completed", f"p-{who}", at, total=5000))
-    assert [[e.name for e in o.events] for o in outcomes] == [
+    assert [[e.name for e in o.events if e.name != "points_earned"] for o in outcomes] == [
         ["referral_qualified"],
         ["referral_qualified"],
         ["referral_refused"],
@@ -201,7 +221,7 @@ async def test_the_cap_per_referrer_per_period(store: Store) -> None:
     # Past the period, another referee counts again.
     await apply(store, "r4", "signed_up", "s-r4", T0 + timedelta(days=31), referral_code=code)
     fourth = await apply(store, "r4", "purchase_completed", "p-r4", T0 + timedelta(days=31), total=5000)
-    assert [e.name for e in fourth.events] == ["referral_qualified"]
+    assert [e.name for e in fourth.events] == ["referral_qualified", "points_earned", "points_earned"]
     view = await in_tx(store, lambda conn: referrals.referrals_view(conn, "ada"))
     assert {(r.customer_id, r.status, r.reason) for r in view.referees} == {
         ("r1", "qualified", None),
@@ -218,7 +238,7 @@ async def test_two_qualifying_events_at_once_reward_once(store: Store) -> None:
     results = await asyncio.gather(
         *(apply(store, "bob", "purchase_completed", f"p{n}", total=5000) for n in range(4))
     )
-    assert sum(len(outcome.events) for outcome in results) == 1
+    assert sum(e.name == "referral_qualified" for outcome in results for e in outcome.events) == 1
     assert await ledger_keys(store, "ada") == ["referral/bob/referrer"]
     assert await balance_and_lots(store, "ada") == (500, 500)
 
