@@ -20,7 +20,9 @@ step (counted through Temporal's visibility), so no side pays for another's back
 per side comes first and is not counted. It prints events/s per side (min/median/max over rounds),
 the ratio to raw paired round by round, latency per request (p50/p95/p99 over every counted
 request) and the CPU each process spent per event from the start of the side's round until the
-worker had drained it. Bounded (events x rounds x sides), seeded, and never part of the test suite.
+worker had drained it, the API's also by thread (its event loop, the Temporal client's Rust core,
+other Python threads such as aiosqlite's). Bounded (events x rounds x sides), seeded, and never
+part of the test suite.
 """
 
 from __future__ import annotations
@@ -31,11 +33,11 @@ import json
 import os
 import statistics
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.ingest_stack import Generator, Mode, Stack, stack
+from bench.ingest_stack import Generator, Mode, Stack, stack, thread_cpu_seconds
 
 GOALS = {"http": 0.9, "batch": 1.0}
 # Each process's CPU from the start of a side's round until the worker has drained it ("load": the
@@ -54,6 +56,8 @@ class Sample:
     latencies_ms: list[float]
     cpu_ms_per_event: dict[str, float]
     retries: int = 0
+    # The API process's CPU per event by thread (``ingest_stack.thread_cpu_seconds``).
+    api_threads_ms_per_event: dict[str, float] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -72,12 +76,12 @@ async def one_side(
 ) -> tuple[Sample, int]:
     prepared = await generator.ask({"cmd": "prepare", "prefix": prefix, "events": events, "seed": seed})
     assert prepared["prepared"] == events, prepared
-    before = s.cpu()
+    before, api_before = s.cpu(), thread_cpu_seconds(s.parts["api"].process.pid)
     done = await generator.ask({"cmd": "run"})
     if done["started"] != events:
         raise RuntimeError(f"{name}: {done['started']} of {events} events accepted")
     drain = await s.drain(started + events, limit_seconds)
-    after = s.cpu()
+    after, api_after = s.cpu(), thread_cpu_seconds(s.parts["api"].process.pid)
     cpu = {
         column: after[name if column == "load" else column] - before[name if column == "load" else column]
         for column in COLUMNS
@@ -92,6 +96,7 @@ async def one_side(
         done["latencies_ms"],
         {key: value * 1000 / events for key, value in cpu.items()},
         done["retries"],
+        {key: (api_after[key] - api_before[key]) * 1000 / events for key in api_after},
     )
     return sample, started + events
 
@@ -175,6 +180,13 @@ def report(mode: Mode, samples: list[Sample], args: argparse.Namespace) -> None:
         print(f"{side:6} {spread([s.rate for s in mine]):>28} {lat:>28} {retries:8}   {'':27}{cpu}")
     if "batch" in sides:
         print("(batch: latency per request of --batch events)")
+    for side in (name for name in sides if name != "raw"):
+        mine = [s for s in samples if s.side == side]
+        threads = ", ".join(
+            f"{kind} {statistics.median(s.api_threads_ms_per_event[kind] for s in mine):.2f}"
+            for kind in ("main", "tokio", "other")
+        )
+        print(f"api CPU ms per event by thread, {side} (median): {threads}")
     raw = {s.round: s.rate for s in samples if s.side == "raw"}
     for side in (name for name in sides if name != "raw"):
         ratios = [s.rate / raw[s.round] for s in samples if s.side == side]

@@ -40,13 +40,32 @@ def free_port() -> int:
         return port
 
 
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU of a process so far (Linux ``/proc``); 0 where it cannot be read."""
+def cpu_seconds(pid: int, task: str = "") -> float:
+    """User plus system CPU of a process (or of its thread ``task``: ``PID/task/TID``) so far (Linux
+    ``/proc``); 0 where it cannot be read."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        fields = Path(f"/proc/{task or pid}/stat").read_text().rpartition(")")[2].split()
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu_seconds(pid: int) -> dict[str, float]:
+    """A process's CPU so far by kind of thread: ``main`` (the event loop), ``tokio`` (the Temporal
+    client's Rust core), ``other`` (Python threads: aiosqlite's driver thread among them)."""
+    found: dict[str, float] = {"main": 0.0, "tokio": 0.0, "other": 0.0}
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for tid in threads:
+        try:
+            name = Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip()
+        except OSError:
+            continue
+        kind = "main" if tid == str(pid) else "tokio" if name.startswith("tokio") else "other"
+        found[kind] += cpu_seconds(int(tid), task=f"{pid}/task/{tid}")
+    return found
 
 
 @dataclass

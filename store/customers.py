@@ -123,11 +123,10 @@ def _split_traits(traits: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, 
     return columns, {key: value for key, value in traits.items() if key not in COLUMN_TRAITS}
 
 
-async def merge_traits(
-    conn: AsyncConnection, changes: Sequence[tuple[str, Mapping[str, Any]]], at: datetime
-) -> None:
+def merge_traits(conn: sa.Connection, changes: Sequence[tuple[str, Mapping[str, Any]]], at: datetime) -> None:
     """Create each customer of ``changes`` if missing and merge its traits into it, in order (a later
-    change of the same customer wins key by key), inside the caller's transaction.
+    change of the same customer wins key by key), inside the caller's transaction (synchronous: run it
+    with ``AsyncConnection.run_sync``, or in ``store.sqlite_thread``).
 
     A statement or two whatever the number of changes: a read of the free-form traits being merged
     into (only if some are), then one upsert (``INSERT ... ON CONFLICT DO UPDATE``, the rows as
@@ -141,7 +140,7 @@ async def merge_traits(
         into[1].update(extra)
     current: dict[str, dict[str, Any]] = {}
     if with_extra := [cid for cid, (_, extra) in merged.items() if extra]:
-        rows = await conn.execute(
+        rows = conn.execute(
             sa.select(customers.c.id, customers.c.traits)
             .where(customers.c.id.in_(with_extra))
             .with_for_update()
@@ -152,7 +151,7 @@ async def merge_traits(
         row = {**_new_row(customer_id, at), **columns, "traits": {**current.get(customer_id, {}), **extra}}
         shapes.setdefault((tuple(sorted(columns)), bool(extra)), []).append(row)
     for (keys, with_traits), rows_of_shape in shapes.items():
-        await conn.execute(_upsert_of(conn.dialect.name, keys, with_traits), rows_of_shape)
+        conn.execute(_upsert_of(conn.dialect.name, keys, with_traits), rows_of_shape)
 
 
 @functools.cache
@@ -176,13 +175,13 @@ _LOAD_SNAPSHOTS = (
 )
 
 
-async def load_snapshots(conn: AsyncConnection, customer_ids: Sequence[str]) -> dict[str, CustomerSnapshot]:
+def load_snapshots(conn: sa.Connection, customer_ids: Sequence[str]) -> dict[str, CustomerSnapshot]:
     """What a journey sees of each customer, in one read (as ``CustomerRepository.snapshot``:
-    ``exists=False`` for an id the store does not know)."""
+    ``exists=False`` for an id the store does not know); synchronous, as ``merge_traits``."""
     unique = list(dict.fromkeys(customer_ids))
     found: dict[str, CustomerSnapshot] = {}
     if unique:
-        for row in (await conn.execute(_LOAD_SNAPSHOTS, {"customer_ids": unique})).mappings():
+        for row in conn.execute(_LOAD_SNAPSHOTS, {"customer_ids": unique}).mappings():
             values = dict(row)
             values["traits"] = readable_traits(values["traits"] or {})
             values["badges"] = list(values["badges"] or [])
@@ -208,7 +207,7 @@ class CustomerRepository:
     async def upsert(self, customer_id: str, traits: Mapping[str, Any]) -> Customer:
         """Create the customer if missing and merge ``traits`` into it (keys not given are kept)."""
         async with self._engine.begin() as conn:
-            await merge_traits(conn, [(customer_id, traits)], utcnow())
+            await conn.run_sync(merge_traits, [(customer_id, traits)], utcnow())
             customer = await load_customer(conn, customer_id)
         assert customer is not None
         return customer

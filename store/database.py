@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -18,9 +17,9 @@ from store.events import ProcessedEventRepository
 from store.loyalty_programs import LoyaltyProgramRepository
 from store.migrate import upgrade
 from store.points import PointsRepository
-from store.reading import READ_ONLY
 from store.retries import RetryRepository
 from store.sending import BeforeSend, before_send
+from store.sqlite_thread import serialise_sqlite_writes
 from store.steps import StepRepository
 from store.tables import metadata
 
@@ -75,6 +74,7 @@ class Store:
                 await conn.execute(table.delete())
 
     async def close(self) -> None:
+        await self.events.close()  # its thread's connection (a store on a SQLite file)
         await self.engine.dispose()
 
 
@@ -89,32 +89,9 @@ def _create_engine(url: str, *, schema: str | None, echo: bool) -> AsyncEngine:
         engine = create_async_engine(
             url, echo=echo, connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=60
         )
-        _serialise_sqlite_writes(engine)
+        serialise_sqlite_writes(engine.sync_engine)
         return engine
     connect_args: dict[str, Any] = {}
     if schema and parsed.get_backend_name() == "postgresql":
         connect_args["server_settings"] = {"search_path": schema}
     return create_async_engine(url, echo=echo, pool_pre_ping=True, connect_args=connect_args)
-
-
-def _serialise_sqlite_writes(engine: AsyncEngine) -> None:
-    """Take SQLite's write lock at BEGIN, so read-then-write transactions never deadlock.
-
-    pysqlite's deferred BEGIN lets two transactions read and then both fail to upgrade to a
-    write; ``BEGIN IMMEDIATE`` (with a busy timeout) queues them instead. WAL keeps readers going.
-    """
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        # In WAL mode NORMAL is still corruption-safe; it skips an fsync per commit.
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _begin(conn: Any) -> None:
-        # Reads (see ``reading``) stay deferred: under WAL they never wait for a writer.
-        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")

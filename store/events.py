@@ -8,11 +8,12 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contracts.customers import CustomerSnapshot
 from store.customers import load_snapshots, merge_traits
-from store.inserts import insert_many_ignore
+from store.inserts import insert_many_ignore_sync
+from store.sqlite_thread import SqliteThread, on_a_file
 from store.tables import processed_events
 from store.types import utcnow
 
@@ -40,6 +41,12 @@ class Claimed:
 class ProcessedEventRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        # The intake, the hottest write, runs whole in a thread on a SQLite file (one hand-off).
+        self._thread = SqliteThread(engine.url) if on_a_file(engine.url) else None
+
+    async def close(self) -> None:
+        if self._thread is not None:
+            await self._thread.close()
 
     async def claim(
         self,
@@ -58,8 +65,8 @@ class ProcessedEventRepository:
         ``complete_first`` are event ids to mark done in the same transaction, before the claims.
         """
         async with self._engine.begin() as conn:
-            await _settle(conn, complete_first, ())
-            return await _claim_ids(conn, events, stale_after)
+            await conn.run_sync(_settle, complete_first, ())
+            return await conn.run_sync(_claim_ids, events, stale_after)
 
     async def intake(
         self,
@@ -74,48 +81,59 @@ class ProcessedEventRepository:
         committed before this returns. An event id given twice is ``new`` at most once (its first
         claim), ``pending`` after. ``release_first`` (claims whose delivery failed) are deleted and
         ``complete_first`` marked done before the claims, in the same transaction."""
+        if self._thread is not None:
+            return await self._thread.transaction(_intake, claims, stale_after, complete_first, release_first)
         async with self._engine.begin() as conn:
-            await _settle(conn, complete_first, release_first)
-            if not claims:
-                return []
-            rows = [(c.event_id, c.customer_id, c.name, c.at) for c in claims]
-            states = await _claim_ids(conn, rows, stale_after)
-            answers: list[ClaimState] = []
-            owned: set[str] = set()
-            for claim in claims:
-                state = states[claim.event_id]
-                if state == "new" and claim.event_id in owned:
-                    state = "pending"  # a repeat among these claims: the first one is delivering it
-                owned.add(claim.event_id)
-                answers.append(state)
-            taken = [claim for claim, state in zip(claims, answers, strict=True) if state == "new"]
-            await merge_traits(conn, [(c.customer_id, c.traits) for c in taken if c.traits], utcnow())
-            snapshots = await load_snapshots(conn, [c.customer_id for c in taken if c.customer])
-        return [
-            Claimed(state, snapshots.get(claim.customer_id) if state == "new" and claim.customer else None)
-            for claim, state in zip(claims, answers, strict=True)
-        ]
+            return await conn.run_sync(_intake, claims, stale_after, complete_first, release_first)
 
     async def release(self, event_id: str) -> None:
         """Undo a claim whose delivery failed, so the sender's retry runs it."""
         async with self._engine.begin() as conn:
-            await _settle(conn, (), (event_id,))
+            await conn.run_sync(_settle, (), (event_id,))
 
 
-async def _settle(conn: AsyncConnection, completed: Sequence[str], released: Sequence[str]) -> None:
+def _intake(
+    conn: sa.Connection,
+    claims: Sequence[Claim],
+    stale_after: timedelta,
+    complete_first: Sequence[str],
+    release_first: Sequence[str],
+) -> list[Claimed]:
+    _settle(conn, complete_first, release_first)
+    if not claims:
+        return []
+    states = _claim_ids(conn, [(c.event_id, c.customer_id, c.name, c.at) for c in claims], stale_after)
+    answers: list[ClaimState] = []
+    owned: set[str] = set()
+    for claim in claims:
+        state = states[claim.event_id]
+        if state == "new" and claim.event_id in owned:
+            state = "pending"  # a repeat among these claims: the first one is delivering it
+        owned.add(claim.event_id)
+        answers.append(state)
+    taken = [claim for claim, state in zip(claims, answers, strict=True) if state == "new"]
+    merge_traits(conn, [(c.customer_id, c.traits) for c in taken if c.traits], utcnow())
+    snapshots = load_snapshots(conn, [c.customer_id for c in taken if c.customer])
+    return [
+        Claimed(state, snapshots.get(claim.customer_id) if state == "new" and claim.customer else None)
+        for claim, state in zip(claims, answers, strict=True)
+    ]
+
+
+def _settle(conn: sa.Connection, completed: Sequence[str], released: Sequence[str]) -> None:
     """Delete the claims ``released`` (their delivery failed) and mark ``completed`` done."""
     if released:
-        await conn.execute(processed_events.delete().where(processed_events.c.event_id.in_(list(released))))
+        conn.execute(processed_events.delete().where(processed_events.c.event_id.in_(list(released))))
     if completed:
-        await conn.execute(
+        conn.execute(
             processed_events.update()
             .where(processed_events.c.event_id.in_(list(completed)))
             .values(done=True)
         )
 
 
-async def _claim_ids(
-    conn: AsyncConnection, events: Sequence[tuple[str, str, str, datetime | None]], stale_after: timedelta
+def _claim_ids(
+    conn: sa.Connection, events: Sequence[tuple[str, str, str, datetime | None]], stale_after: timedelta
 ) -> dict[str, ClaimState]:
     now = utcnow()
     rows: dict[str, dict[str, Any]] = {}
@@ -135,11 +153,11 @@ async def _claim_ids(
     if not rows:
         return states
     table = processed_events.c
-    inserted = await insert_many_ignore(conn, processed_events, list(rows.values()), table.event_id)
+    inserted = insert_many_ignore_sync(conn, processed_events, list(rows.values()), table.event_id)
     states.update(dict.fromkeys(inserted, "new"))
     others = [event_id for event_id in rows if event_id not in inserted]
     if others:
-        taken = await conn.execute(
+        taken = conn.execute(
             processed_events.update()
             .where(
                 table.event_id.in_(others),
@@ -150,7 +168,7 @@ async def _claim_ids(
             .returning(table.event_id)
         )
         states.update(dict.fromkeys(taken.scalars(), "new"))
-        found = await conn.execute(sa.select(table.event_id, table.done).where(table.event_id.in_(others)))
+        found = conn.execute(sa.select(table.event_id, table.done).where(table.event_id.in_(others)))
         for event_id, done in found:
             states.setdefault(event_id, "done" if done else "pending")
     return states

@@ -57,3 +57,14 @@ async def insert_many_ignore(
         if await insert_ignore(conn, table, row):
             inserted.add(row[key.name])
     return inserted
+
+
+def insert_many_ignore_sync(
+    conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], key: sa.Column[Any]
+) -> set[Any]:
+    """``insert_many_ignore`` for a synchronous connection (``run_sync``, ``store.sqlite_thread``),
+    SQLite and PostgreSQL."""
+    if not rows:
+        return set()
+    statement = _insert_or_nothing_returning(conn.dialect.name, table, key.name)
+    return set(conn.execute(statement, rows).scalars())

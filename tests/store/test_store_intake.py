@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy.engine import make_url
+
 from store import Store
 from store.events import Claim
+from store.sqlite_thread import on_a_file
 
 STALE = timedelta(minutes=2)
 
@@ -84,3 +87,16 @@ async def test_a_stale_claim_taken_over_writes_the_traits(store: Store) -> None:
     )
     assert taken.state == "new"
     assert taken.customer is not None and taken.customer.first_name == "Finnegan"
+
+
+def test_only_a_sqlite_file_gets_a_thread_of_its_own() -> None:
+    """A second connection sees the same database only on a file: elsewhere the intake runs on the
+    store's own connection (PostgreSQL among the backends above)."""
+    assert on_a_file(make_url("sqlite+aiosqlite:////tmp/journeys.db"))
+    for url in (
+        "sqlite+aiosqlite://",
+        "sqlite+aiosqlite:///:memory:",
+        "sqlite:///file:x?mode=memory&uri=true",
+    ):
+        assert not on_a_file(make_url(url))
+    assert not on_a_file(make_url("postgresql+asyncpg://u@localhost/journeys"))
