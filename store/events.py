@@ -120,16 +120,31 @@ def _intake(
     ]
 
 
+# Built once, their values as parameters: building a statement cost more than running it.
+_IDS: sa.BindParameter[str] = sa.bindparam("event_ids", expanding=True)
+_RELEASE = processed_events.delete().where(processed_events.c.event_id.in_(_IDS))
+_COMPLETE = processed_events.update().where(processed_events.c.event_id.in_(_IDS)).values(done=True)
+_TAKE_OVER = (
+    processed_events.update()
+    .where(
+        processed_events.c.event_id.in_(_IDS),
+        processed_events.c.done.is_(False),
+        processed_events.c.claimed_at < sa.bindparam("stale_before"),
+    )
+    .values(claimed_at=sa.bindparam("now"))
+    .returning(processed_events.c.event_id)
+)
+_STATES = sa.select(processed_events.c.event_id, processed_events.c.done).where(
+    processed_events.c.event_id.in_(_IDS)
+)
+
+
 def _settle(conn: sa.Connection, completed: Sequence[str], released: Sequence[str]) -> None:
     """Delete the claims ``released`` (their delivery failed) and mark ``completed`` done."""
     if released:
-        conn.execute(processed_events.delete().where(processed_events.c.event_id.in_(list(released))))
+        conn.execute(_RELEASE, {"event_ids": list(released)})
     if completed:
-        conn.execute(
-            processed_events.update()
-            .where(processed_events.c.event_id.in_(list(completed)))
-            .values(done=True)
-        )
+        conn.execute(_COMPLETE, {"event_ids": list(completed)})
 
 
 def _claim_ids(
@@ -157,18 +172,8 @@ def _claim_ids(
     states.update(dict.fromkeys(inserted, "new"))
     others = [event_id for event_id in rows if event_id not in inserted]
     if others:
-        taken = conn.execute(
-            processed_events.update()
-            .where(
-                table.event_id.in_(others),
-                table.done.is_(False),
-                table.claimed_at < now - stale_after,
-            )
-            .values(claimed_at=now)
-            .returning(table.event_id)
-        )
+        taken = conn.execute(_TAKE_OVER, {"event_ids": others, "stale_before": now - stale_after, "now": now})
         states.update(dict.fromkeys(taken.scalars(), "new"))
-        found = conn.execute(sa.select(table.event_id, table.done).where(table.event_id.in_(others)))
-        for event_id, done in found:
+        for event_id, done in conn.execute(_STATES, {"event_ids": others}):
             states.setdefault(event_id, "done" if done else "pending")
     return states
