@@ -16,7 +16,7 @@ from engine import expressions, templates
 from engine.graph import edges, loops_without_wait, unreachable
 from engine.limits import MAX_ERRORS
 from engine.sandbox import BudgetSpent, budget
-from engine.schema import BranchStep, ExitStep, Journey, SendStep, WaitForStep
+from engine.schema import AwardStep, BranchStep, ExitStep, Journey, SendStep, WaitForStep
 from engine.source import Path as SourcePath
 
 Problem = tuple[SourcePath, str]
@@ -79,6 +79,8 @@ def check_expressions(journey: Journey) -> Iterator[Problem]:
     for i, step in enumerate(journey.steps):
         if isinstance(step, WaitForStep) and step.wait_for.where:
             found.append((("steps", i, "wait_for", "where"), step.wait_for.where, expressions.NAMES_ALL))
+        if isinstance(step, AwardStep) and isinstance(step.award.points, str):
+            found.append((("steps", i, "award", "points"), step.award.points, expressions.NAMES_ALL))
         if isinstance(step, BranchStep):
             for j, case in enumerate(step.branch.cases):
                 found.append((("steps", i, "branch", "cases", j, "when"), case.when, expressions.NAMES_ALL))
@@ -96,7 +98,7 @@ def check_templates(journey: Journey, templates_dir: Path) -> Iterator[Problem]:
     the journey, and together do no more work than one rendering may.
     """
     context = templates.sample_context(
-        journey.journey, journey.sample.customer, journey.sample.event, journey.sample.data
+        journey.journey, journey.sample.customer.laid_over(), journey.sample.event, journey.sample.data
     )
     emails: dict[str, str | None] = {}  # template name -> its problem, or None
     for i, step in enumerate(journey.steps):

@@ -100,7 +100,16 @@ def _node(step: StepBase, index: int, steps: list[StepBase]) -> p.Node:
         ]
         return p.SplitNode(**base, variants=variants, control_percent=step.split.control)
     if isinstance(step, AwardStep):
-        return p.AwardNode(**base, points=step.award.points, reason=step.award.reason, badge=step.award.badge)
+        award = step.award
+        computed = award.points if isinstance(award.points, str) else None
+        return p.AwardNode(
+            **base,
+            points=0 if isinstance(award.points, str) else award.points,
+            points_expression=computed,
+            reason=award.reason,
+            badge=award.badge,
+            to=award.to,
+        )
     if isinstance(step, SetStageStep):
         return p.SetStageNode(**base, stage=step.set_stage)
     if isinstance(step, ExitStep):

@@ -37,9 +37,7 @@ def _label(node: Node) -> str:
     if isinstance(node, SplitNode):
         return "A/B split"
     if isinstance(node, AwardNode):
-        parts = [f"+{node.points} points"] if node.points else []
-        if node.badge:
-            parts.append(f"badge {node.badge}")
+        parts = node.gives()
         return "award " + ", ".join(parts)
     if isinstance(node, SetStageNode):
         return f"stage: {node.stage}"

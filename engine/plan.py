@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 
 class PlanModel(BaseModel):
@@ -70,10 +70,40 @@ class SplitNode(NodeBase):
 
 
 class AwardNode(NodeBase):
+    """``points`` given, or computed by ``points_expression`` when the step runs (``points`` is then
+    0); ``to`` names the recipient: the journey's customer or their referrer.
+
+    The two newer keys are left out of the plan's JSON at their defaults, so a journey that uses
+    neither compiles to the version (content hash) it had before they existed.
+    """
+
     kind: Literal["award"] = "award"
     points: int
     reason: str
     badge: str | None = None
+    points_expression: str | None = None
+    to: Literal["customer", "referrer"] = "customer"
+
+    def gives(self) -> list[str]:
+        """What the step gives, in words for diagrams: ``["+100 points", "badge gold", "to referrer"]``."""
+        parts = [f"+{self.points} points"] if self.points else []
+        if self.points_expression is not None:
+            shown = self.points_expression
+            parts.append(f"points {shown if len(shown) <= 40 else shown[:39] + '…'}")
+        if self.badge:
+            parts.append(f"badge {self.badge}")
+        if self.to != "customer":
+            parts.append(f"to {self.to}")
+        return parts
+
+    @model_serializer(mode="wrap")
+    def _without_defaults(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("points_expression") is None:
+            data.pop("points_expression", None)
+        if data.get("to") == "customer":
+            data.pop("to", None)
+        return data
 
 
 class SetStageNode(NodeBase):

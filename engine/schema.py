@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from contracts.customers import HistoryView, LoyaltyView
 from engine.durations import parse_duration, parse_time_of_day
 from engine.limits import MAX_EVENT_NAME_LENGTH, MAX_ID_LENGTH, MAX_STEPS, TEMPLATE_NAME
 from engine.stages import Stage
@@ -125,10 +126,26 @@ class Goal(Model):
     exit: bool = Field(False, description="end the journey when the goal is reached")
 
 
+class SampleCustomer(BaseModel):
+    """The sample customer: any key of a customer; ``loyalty`` and ``history`` are checked as the
+    customer's loyalty and history are shaped (a key they lack is an error, with a did-you-mean)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    loyalty: LoyaltyView | None = Field(None, description="customer.loyalty: available, pending, tier, ...")
+    history: HistoryView | None = Field(
+        None, description="customer.history: purchase_count, top_categories, ..."
+    )
+
+    def laid_over(self) -> dict[str, Any]:
+        """What the journey's sample says of the customer: only the keys it gives."""
+        return self.model_dump(exclude_unset=True)
+
+
 class Sample(Model):
     """Sample data templates are rendered against when the journey is validated."""
 
-    customer: dict[str, Any] = Field(default_factory=dict)
+    customer: SampleCustomer = Field(default_factory=SampleCustomer)
     event: dict[str, Any] = Field(default_factory=dict)
     data: dict[str, Any] = Field(default_factory=dict)
 
@@ -213,10 +230,58 @@ class SplitStep(StepBase):
     split: SplitSpec
 
 
+def _points(value: Any) -> Any:
+    """A whole number of points (0 or more), or an expression that computes one when the step runs.
+
+    Text that is a whole number (``"100"``) is that number; other text is an expression, checked
+    like a condition (``engine.checks``).
+    """
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        shown = str(value)[:40]
+        raise ValueError(
+            f"points is a whole number (0 or more) or an expression, not {shown!r}; e.g. points: 100"
+            ' or points: "event.properties.total // 1000"'
+        )
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            raise ValueError(
+                'points is empty; write a whole number or an expression ("event.properties.total // 1000")'
+            )
+        if text.isdigit() and text.isascii():
+            value = int(text)
+        else:
+            return text
+    if value < 0:
+        raise ValueError(f"points is {value}: an award gives 0 points or more")
+    return value
+
+
+Points = Annotated[
+    int | str,
+    BeforeValidator(_points),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 0},
+                {"type": "string", "minLength": 1, "description": "e.g. event.properties.total // 1000"},
+            ],
+            "description": "points: a whole number, or an expression computed when the step runs"
+            " (rounded down; 0 or less, or an expression that fails, gives no points)",
+        }
+    ),
+]
+RECIPIENTS = ("customer", "referrer")
+
+
 class AwardSpec(Model):
-    points: int = Field(0, ge=0)
+    points: Points = 0
     reason: str = Field(min_length=1)
     badge: StepId | None = None
+    to: Literal["customer", "referrer"] = Field(
+        "customer",
+        description="who receives it: the journey's customer (default) or the customer's referrer",
+    )
 
     @model_validator(mode="after")
     def _something(self) -> AwardSpec:
@@ -311,6 +376,7 @@ def vocabulary() -> list[str]:
     """Every key the language knows, for did-you-mean suggestions."""
     words: set[str] = set()
     models: list[type[BaseModel]] = [Journey, Trigger, Cooldown, Goal, Sample, SendSpec, WaitSpec]
+    models += [SampleCustomer, LoyaltyView, HistoryView]
     models += [WaitForSpec, BranchCase, BranchSpec, SplitVariant, SplitSpec, AwardSpec]
     models += list(STEP_MODELS.values())
     for model in models:

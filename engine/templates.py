@@ -22,6 +22,7 @@ from typing import Any
 from jinja2 import DictLoader, StrictUndefined, TemplateError, select_autoescape
 from jinja2.lexer import newline_re
 
+from contracts.customers import HistoryView, LoyaltyView
 from engine.limits import MAX_FILE_BYTES, MAX_TEMPLATE_FILES, TEMPLATE_NAME
 from engine.sandbox import BoundedSandbox, Budget, budget
 
@@ -220,8 +221,14 @@ def sample_context(
         "tier": "bronze",
         "badges": [],
         "traits": {},
+        "loyalty": LoyaltyView(available=150, lifetime=150, tier="bronze").model_dump(),
+        "history": HistoryView().model_dump(),
     }
-    base_customer.update(customer)
+    for key, value in customer.items():  # loyalty and history: each key laid over the default
+        if key in ("loyalty", "history") and isinstance(value, Mapping):
+            base_customer[key] = {**base_customer[key], **value}
+        else:
+            base_customer[key] = value
     base_event: dict[str, Any] = {"name": "sample", "properties": {}}
     base_event.update(event)
     return {

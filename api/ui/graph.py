@@ -114,9 +114,7 @@ def summary(node: Node) -> str:
         control = f" · control {node.control_percent}%" if node.control_percent else ""
         return f"{len(node.variants)} variants{control}"
     if isinstance(node, AwardNode):
-        parts = [f"+{node.points} points"] if node.points else []
-        if node.badge:
-            parts.append(f"badge {node.badge}")
+        parts = node.gives()
         return " · ".join(parts)
     if isinstance(node, SetStageNode):
         return f"to {node.stage}"
