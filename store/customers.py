@@ -15,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from contracts.customers import DEFAULT_STAGE, CustomerSnapshot
 from contracts.events import DATA_MAX_DEPTH
 from contracts.records import StepRecord
+from store.customer_history import customer_history, history_events
 from store.inserts import insert_ignore
+from store.loyalty_context import with_context
 from store.loyalty_tables import (
     challenge_progress,
     loyalty_members,
@@ -186,6 +188,7 @@ def load_snapshots(conn: sa.Connection, customer_ids: Sequence[str]) -> dict[str
             values["traits"] = readable_traits(values["traits"] or {})
             values["badges"] = list(values["badges"] or [])
             found[values["id"]] = CustomerSnapshot.model_validate(values)
+    found = with_context(conn, found, utcnow())  # customer.loyalty and customer.history
     return {cid: found.get(cid) or CustomerSnapshot(id=cid, exists=False, subscribed=False) for cid in unique}
 
 
@@ -199,10 +202,8 @@ class CustomerRepository:
 
     async def snapshot(self, customer_id: str) -> CustomerSnapshot:
         """What a journey sees of the customer; ``exists=False`` for an unknown id."""
-        customer = await self.get(customer_id)
-        if customer is None:
-            return CustomerSnapshot(id=customer_id, exists=False, subscribed=False)
-        return customer.snapshot()
+        async with reading(self._engine).connect() as conn:
+            return (await conn.run_sync(load_snapshots, [customer_id]))[customer_id]
 
     async def upsert(self, customer_id: str, traits: Mapping[str, Any]) -> Customer:
         """Create the customer if missing and merge ``traits`` into it (keys not given are kept)."""
@@ -255,6 +256,8 @@ class CustomerRepository:
                 await conn.execute(
                     table.update().where(table.c.customer_id == customer_id).values(customer_id=alias)
                 )
+            for table in (customer_history, history_events):  # purchase history
+                await conn.execute(table.delete().where(table.c.customer_id == customer_id))
             for table in (period_points, challenge_progress, loyalty_members):  # referral code, boards
                 await conn.execute(table.delete().where(table.c.customer_id == customer_id))
             for column in (

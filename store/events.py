@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contracts.customers import CustomerSnapshot
+from store.customer_history import record_history
 from store.customers import load_snapshots, merge_traits
 from store.inserts import insert_many_ignore_sync
 from store.sqlite_thread import SqliteThread, on_a_file
@@ -30,6 +31,7 @@ class Claim:
     at: datetime | None = None
     traits: Mapping[str, Any] | None = None  # merged into the customer when the claim is new
     customer: bool = False  # answer the customer's snapshot when the claim is new
+    properties: Mapping[str, Any] | None = None  # a purchase's, for the customer's history
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ def _intake(
         answers.append(state)
     taken = [claim for claim, state in zip(claims, answers, strict=True) if state == "new"]
     merge_traits(conn, [(c.customer_id, c.traits) for c in taken if c.traits], utcnow())
+    record_history(conn, [(c.event_id, c.customer_id, c.name, c.at, c.properties) for c in taken], utcnow())
     snapshots = load_snapshots(conn, [c.customer_id for c in taken if c.customer])
     return [
         Claimed(state, snapshots.get(claim.customer_id) if state == "new" and claim.customer else None)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contracts.activities import DeliveryResult
 from contracts.customers import CustomerSnapshot
-from store.customers import load_customer
+from store.customers import load_snapshots
 from store.deliveries import delivery_result
 from store.reading import reading
 from store.tables import deliveries, journey_state
@@ -32,9 +32,6 @@ async def before_send(engine: AsyncEngine, key: str, customer_id: str, journey: 
         row = (await conn.execute(_DELIVERY, {"key": key})).mappings().first()
         if row is not None:
             return BeforeSend(delivery_result(row), CustomerSnapshot(id=customer_id), paused=False)
-        customer = await load_customer(conn, customer_id)
+        snapshot = (await conn.run_sync(load_snapshots, [customer_id]))[customer_id]
         paused = journey is not None and bool(await conn.scalar(_PAUSED, {"journey": journey}))
-    snapshot = (
-        customer.snapshot() if customer else CustomerSnapshot(id=customer_id, exists=False, subscribed=False)
-    )
     return BeforeSend(None, snapshot, paused)
