@@ -29,6 +29,7 @@ from contracts.visibility import CUSTOMER_ID, JOURNEY_NAME, JOURNEY_VERSION, wor
 from engine import expressions
 from engine.plan import Plan
 from ingest.claims import EventClaims
+from ingest.loyalty_routing import LoyaltyRouting
 from ingest.outages import TemporalUnavailable, unavailable_or
 from store.database import Store
 from workflows.journey import JourneyWorkflow
@@ -105,6 +106,7 @@ class EventRouter:
         self._paused: set[str] = set()
         self._loaded_at = float("-inf")
         self._claims = EventClaims(store)
+        self.loyalty = LoyaltyRouting(client, store, task_queue)  # the customer's loyalty run
 
     async def reload(self) -> None:
         """Rebuild the index from the deployed journeys (called on deploy, and every few seconds).
@@ -117,6 +119,7 @@ class EventRouter:
         self._index = build_index(plans)
         self._paused = {plan.journey for plan in plans if await deployments.is_paused(plan.journey)}
         self._loaded_at = time.monotonic()
+        self.loyalty.forget()  # the loyalty program too, on the next event
 
     async def close(self) -> None:
         """Write what is still queued (event completions are written after ``route`` answers).
@@ -168,6 +171,7 @@ class EventRouter:
                 await self._start(listener.plan, event, result, customer)
             else:
                 await self._signal(listener.plan, event, result)
+        await self.loyalty.deliver(event)
 
     async def _start(
         self, plan: Plan, event: CustomerEvent, result: RouteResult, customer: _Customer

@@ -15,6 +15,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.journey_activities import JourneyActivities
 from activities.journey_state import JourneyStateActivities
+from activities.loyalty import LoyaltyActivities
 from config.exposure import refuse_unsafe_exposure
 from config.settings import Settings
 from ingest.router import EventRouter
@@ -23,6 +24,7 @@ from worker.compiled import compile_once
 from worker.connection import connect, ensure_search_attributes
 from worker.metrics import MetricsInterceptor, process_runtime
 from workflows.journey import JourneyWorkflow
+from workflows.loyalty import LoyaltyWorkflow
 from workflows.plans import PLANS
 
 log = logging.getLogger("journeys.worker")
@@ -30,7 +32,11 @@ log = logging.getLogger("journeys.worker")
 
 def activity_functions(activities: JourneyActivities, store: Store) -> Sequence[Callable[..., Any]]:
     """Every activity a journey run calls: the side effects, and what the deployments say."""
-    return [*JourneyStateActivities(store).definitions(), *activities.definitions()]
+    return [
+        *JourneyStateActivities(store).definitions(),
+        *activities.definitions(),
+        *LoyaltyActivities(store, activities.events).definitions(),
+    ]
 
 
 def build_worker(
@@ -43,7 +49,7 @@ def build_worker(
     max_cached_workflows: int = 1000,
     max_concurrent_workflow_tasks: int = 100,
     sticky_timeout_seconds: float = 10.0,
-    workflows: Sequence[type] = (JourneyWorkflow,),
+    workflows: Sequence[type] = (JourneyWorkflow, LoyaltyWorkflow),
     build_id: str | None = None,
 ) -> Worker:
     """The worker for ``task_queue``. Production and the test suite run workflows in Temporal's
