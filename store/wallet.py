@@ -20,6 +20,7 @@ from engine.loyalty.earning import Earned, earnings
 from engine.loyalty.program import Program
 from store.customers import ensure_customer
 from store.inserts import insert_ignore
+from store.leaderboards import add_period_points
 from store.loyalty_grants import condition_context, emitted
 from store.loyalty_outcome import Outcome, earliest
 from store.loyalty_tables import points_lots
@@ -161,7 +162,7 @@ async def _earn(
         return None  # a concurrent apply of this event won
     if not earned.pending:
         await book(conn, customer_id, key=key, delta=points, reason=earned.reason, rule=earned.rule, at=at)
-    # leaderboards: the Referrals engineer's add_period_points(conn, customer_id, points, at) goes here
+        await add_period_points(conn, customer_id, points, at)  # leaderboards: earned when available
     return _earned_event(customer_id, lot)
 
 
@@ -265,6 +266,7 @@ async def _make_available(
             rule=lot["rule"],
             at=at,
         )
+        await add_period_points(conn, customer_id, lot["points"], at)  # leaderboards
         events.append(
             emitted(
                 "points_available",
