@@ -54,6 +54,7 @@ from contracts.ids import derived_id
 from contracts.records import StepRecord
 from engine.templates import render_email, render_value
 from store import Store
+from store.award_recipients import referrer_of
 from store.deliveries import SentBody
 
 log = logging.getLogger("journeys.activities")
@@ -63,6 +64,7 @@ log = logging.getLogger("journeys.activities")
 FailAfter = Callable[[str], None]
 EMAIL_ACCEPTED = "email_accepted"
 
+KEY_LENGTH = 500  # the points ledger's key column
 RESENT = "resent: an earlier attempt may have delivered it already (same Message-ID)"
 NOT_RESENT = "an earlier attempt may have delivered it; not sent again (JOURNEYS_UNCERTAIN_SEND_POLICY=skip)"
 
@@ -199,9 +201,28 @@ class JourneyActivities:
 
     @activity.defn(name="award")
     async def award(self, req: AwardRequest) -> AwardResult:
+        recipient, key = req.customer_id, req.key
+        if req.to == "referrer":
+            referrer = await referrer_of(self.store.engine, req.customer_id)
+            if referrer is None:  # nobody to give it to: never a new customer holding the points
+                await self.store.steps.record(req.step_records())
+                return AwardResult(
+                    points=0,
+                    balance=0,
+                    lifetime_points=0,
+                    tier=None,
+                    previous_tier=None,
+                    skipped="no referrer",
+                )
+            # Keyed by the recipient too: each run's award to its referrer is its own, once.
+            recipient, key = referrer, derived_id(req.key, f"to/{referrer}", KEY_LENGTH)
+        result = await self._award_to(recipient, key, req)
+        return result if recipient == req.customer_id else result.model_copy(update={"recipient": recipient})
+
+    async def _award_to(self, recipient: str, key: str, req: AwardRequest) -> AwardResult:
         result = await self.store.points.award(
-            req.key,
-            req.customer_id,
+            key,
+            recipient,
             req.points,
             req.reason,
             journey=req.journey,
@@ -209,7 +230,6 @@ class JourneyActivities:
             step=req.step,
             at=req.at,
             badge=req.badge,
-            tiers=self.settings.tiers,
             records=req.step_records(),
         )
         if not result.duplicate:
@@ -219,8 +239,8 @@ class JourneyActivities:
         if result.tier != result.previous_tier and result.tier is not None:
             await self.events.emit(
                 CustomerEvent(
-                    event_id=derived_id(req.key, "tier_changed"),
-                    customer_id=req.customer_id,
+                    event_id=derived_id(key, "tier_changed"),
+                    customer_id=recipient,
                     name="tier_changed",
                     properties={
                         "tier": result.tier,
@@ -233,8 +253,8 @@ class JourneyActivities:
         if result.badge is not None and result.badge_new:
             await self.events.emit(
                 CustomerEvent(
-                    event_id=derived_id(req.key, "badge_awarded"),
-                    customer_id=req.customer_id,
+                    event_id=derived_id(key, "badge_awarded"),
+                    customer_id=recipient,
                     name="badge_awarded",
                     properties={"badge": result.badge},
                     timestamp=req.at,

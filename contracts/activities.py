@@ -104,6 +104,8 @@ class AwardRequest(StepContext):
     points: int
     reason: str
     badge: str | None = None
+    # customer: the run's own; referrer: the customer who referred them (keyed per recipient).
+    to: Literal["customer", "referrer"] = "customer"
 
 
 class AwardResult(BaseModel):
@@ -115,6 +117,8 @@ class AwardResult(BaseModel):
     badge: str | None = None
     badge_new: bool = False  # the badge was not held before this award (a badge_awarded event)
     duplicate: bool = False
+    recipient: str | None = None  # who received it, when not the run's customer
+    skipped: str | None = None  # why nothing was awarded ("no referrer")
 
 
 class SetStageRequest(StepContext):

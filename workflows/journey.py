@@ -364,21 +364,33 @@ class JourneyWorkflow:
 
     async def _award(self, node: AwardNode) -> None:
         await self._interrupts()
+        points = node.points
+        if node.points_expression is not None:  # journeys of before had none: their commands as they were
+            await self._refresh_customer()
+            points = self._points(node.points_expression)
+            if points == 0 and node.badge is None:
+                self._note(node.id, f"skipped: {node.points_expression} gives no points")
+                return
         result = await workflow.execute_activity(
             "award",
             AwardRequest(
                 **self._carry(self._context(node.id)),
-                points=node.points,
+                points=points,
                 reason=node.reason,
                 badge=node.badge,
+                to=node.to,
             ),
             result_type=AwardResult,
             start_to_close_timeout=STORE_TIMEOUT,
             retry_policy=STORE_RETRY,
-            summary=f"award {node.points} points" + (f" and badge {node.badge}" if node.badge else ""),
+            summary=f"award {points} points" + (f" and badge {node.badge}" if node.badge else ""),
         )
+        if result.skipped is not None:
+            self._note(node.id, f"skipped: {result.skipped}")
+            return
         self._state.points_awarded += result.points
-        detail = f"+{result.points} points, balance {result.balance}"
+        to = f" to {node.to} {result.recipient}" if result.recipient is not None else ""
+        detail = f"+{result.points} points{to}, balance {result.balance}"
         if node.badge:
             detail += f", badge {node.badge}"
         if result.tier != result.previous_tier:
@@ -515,6 +527,16 @@ class JourneyWorkflow:
             problem = f"{type(error).__name__}: {str(error)[:200]}"
             self._condition_failure = f"condition {condition!r} failed ({problem}), counted as false"
             return False
+
+    def _points(self, expression: str) -> int:
+        """The points ``expression`` gives now (0 when it fails: ``evaluate_number``)."""
+        context = {
+            "customer": self._customer.as_context() if self._customer else {},
+            "event": self._trigger.as_context(),
+            "data": self._state.data,
+            "journey": {"name": self._plan.journey, "version": self._plan.version},
+        }
+        return expressions.evaluate_number(expression, context)
 
     def _with_condition_failure(self, outcome: str) -> str:
         """``outcome``, saying so if a condition failed while the step evaluated it (once per failure)."""
