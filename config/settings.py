@@ -113,10 +113,6 @@ class Settings(BaseSettings):
         description="the browser editor may save (and roll back); false makes the UI read-only, for "
         "teams that deploy only from git (the API's PUT and rollback answer as before)",
     )
-    tiers: dict[str, int] = Field(
-        default_factory=lambda: {"bronze": 100, "silver": 500, "gold": 1000},
-        description="tier name -> lifetime points needed",
-    )
 
     @field_validator("journeys_save_dir", mode="before")
     @classmethod

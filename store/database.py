@@ -35,13 +35,13 @@ class Store:
         self.schema = schema
         self.engine = _create_engine(url, schema=schema, echo=echo)
         self.customers = CustomerRepository(self.engine)
-        self.points = PointsRepository(self.engine)
         self.deliveries = DeliveryRepository(self.engine)
         self.retries = RetryRepository(self.engine)
         self.steps = StepRepository(self.engine)
         self.events = ProcessedEventRepository(self.engine)
         self.deployments = DeploymentRepository(self.engine)
         self.loyalty_programs = LoyaltyProgramRepository(self.engine)
+        self.points = PointsRepository(self.engine, self.loyalty_programs)
 
     async def before_send(self, key: str, customer_id: str, journey: str | None) -> BeforeSend:
         """Delivery already logged, customer, and pause of ``journey``, in one read."""

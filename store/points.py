@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,10 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from contracts.activities import AwardResult
 from contracts.records import StepRecord
-from store import counters
+from engine.loyalty.program import Program
+from store import counters, tiers
 from store.customers import ensure_customer
 from store.inserts import insert_ignore
 from store.leaderboards import add_period_points
+from store.loyalty_programs import LoyaltyProgramRepository
+from store.loyalty_tables import points_lots
 from store.reading import reading
 from store.steps import insert_records
 from store.tables import customers, points_balances, points_ledger
@@ -61,12 +64,6 @@ class LedgerEntry(BaseModel):
     created_at: datetime
 
 
-def tier_for(lifetime: int, tiers: Mapping[str, int]) -> str | None:
-    """The tier with the highest threshold that ``lifetime`` reaches, or None below every tier."""
-    reached = [(threshold, name) for name, threshold in tiers.items() if lifetime >= threshold]
-    return max(reached)[1] if reached else None
-
-
 async def _locked_balance(conn: AsyncConnection, customer_id: str) -> tuple[int, int]:
     await insert_ignore(conn, points_balances, {"customer_id": customer_id, "balance": 0, "lifetime": 0})
     row = (
@@ -93,8 +90,9 @@ def _award_result(row: Mapping[str, Any], *, duplicate: bool) -> AwardResult:
 
 
 class PointsRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, programs: LoyaltyProgramRepository | None = None) -> None:
         self._engine = engine
+        self._programs = programs or LoyaltyProgramRepository(engine)
 
     async def award(
         self,
@@ -106,13 +104,15 @@ class PointsRepository:
         step: str | None = None,
         at: datetime | None = None,
         badge: str | None = None,
-        tiers: Mapping[str, int] | None = None,
         records: Sequence[StepRecord] = (),
         version: str | None = None,
     ) -> AwardResult:
         """Add ``points`` (a negative award stops at zero), update tier and badges, all at once
-        (with the step ``records`` that led here). An award of a journey's step (``journey``,
-        ``version`` and ``step`` given) adds to that step's points counter.
+        (with the step ``records`` that led here). Points awarded are an available lot (they expire
+        as the active loyalty program says, and redemptions take them first in, first out); the
+        tier rises to what the program's tiers give (never falls here: see ``store.tiers``). An
+        award of a journey's step (``journey``, ``version`` and ``step`` given) adds to that step's
+        points counter.
 
         A second call with the same ``key`` changes nothing and returns the first result with
         ``duplicate=True``.
@@ -126,7 +126,7 @@ class PointsRepository:
                 _Origin(journey, version, step),
                 at or utcnow(),
                 badge,
-                tiers,
+                await self._programs.active(),
                 records,
             )
         except _Raced:
@@ -141,7 +141,7 @@ class PointsRepository:
         origin: _Origin,
         at: datetime,
         badge: str | None,
-        tiers: Mapping[str, int] | None,
+        program: Program | None,
         records: Sequence[StepRecord],
     ) -> AwardResult:
         journey, step = origin.journey, origin.step
@@ -162,8 +162,7 @@ class PointsRepository:
                     .with_for_update()
                 )
             ).one()
-            tier_before = row.tier
-            tier_after = tier_for(lifetime, tiers or {}) or tier_before
+            tier_before = tier_after = row.tier
             badges = list(row.badges or [])
             badge_new = badge is not None and badge not in badges
             if badge_new:
@@ -184,6 +183,14 @@ class PointsRepository:
                 "created_at": at,
             }
             await _book(conn, entry)
+            await _lot(conn, program, key, customer_id, delta, reason, at)
+            if program is not None:
+                _, tier_after = await tiers.upgrade(conn, program, customer_id, at)
+                if tier_after != tier_before:
+                    entry["tier_after"] = tier_after
+                    await conn.execute(
+                        points_ledger.update().where(points_ledger.c.key == key).values(tier_after=tier_after)
+                    )
             await add_period_points(conn, customer_id, delta, at)  # leaderboards: points earned
             if journey is not None and step is not None and origin.version is not None and delta:
                 awarded = counters.CounterKey(
@@ -288,3 +295,55 @@ async def _book(conn: AsyncConnection, entry: dict[str, Any]) -> None:
         .where(points_balances.c.customer_id == entry["customer_id"])
         .values(balance=entry["balance_after"], lifetime=entry["lifetime_after"])
     )
+
+
+async def _lot(
+    conn: AsyncConnection,
+    program: Program | None,
+    key: str,
+    customer_id: str,
+    delta: int,
+    reason: str,
+    at: datetime,
+) -> None:
+    """An award's points as an available lot (a negative award takes from the oldest lots), so the
+    balance stays the sum of what available lots have left."""
+    if delta > 0:
+        expiry = None if program is None else at + timedelta(seconds=program.expiry_seconds)
+        lot = {
+            "key": key,
+            "customer_id": customer_id,
+            "reason": reason[:500],
+            "points": delta,
+            "remaining": delta,
+            "status": "available",
+            "earned_at": at,
+            "available_at": at,
+            "expires_at": expiry,
+            "settled_at": at,
+        }
+        await insert_ignore(conn, points_lots, lot)
+        return
+    owed = -delta
+    rows = (
+        await conn.execute(
+            sa.select(points_lots.c.id, points_lots.c.remaining)
+            .where(
+                points_lots.c.customer_id == customer_id,
+                points_lots.c.status == "available",
+                points_lots.c.remaining > 0,
+            )
+            .order_by(points_lots.c.expires_at.is_(None), points_lots.c.expires_at, points_lots.c.id)
+            .with_for_update()
+        )
+    ).all()
+    for row in rows:
+        if owed <= 0:
+            break
+        taken = min(owed, int(row.remaining))
+        owed -= taken
+        await conn.execute(
+            points_lots.update()
+            .where(points_lots.c.id == row.id)
+            .values(remaining=int(row.remaining) - taken)
+        )

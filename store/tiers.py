@@ -109,7 +109,7 @@ def _changed(
     return emitted(
         "tier_changed",
         customer_id,
-        {"from": before, "to": after, "direction": direction},
+        {"from": before, "to": after, "direction": direction, "tier": after, "previous_tier": before},
         at,
         customer_id,
         str(after),

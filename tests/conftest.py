@@ -82,7 +82,6 @@ def settings(outbox: OutboxServer, tmp_path: Path) -> Settings:
         webhook_url=None,
         webhook_secret="test-webhook-secret",
         webhook_timeout_seconds=2.0,
-        tiers={"bronze": 100, "silver": 500, "gold": 1000},
     )
 
 

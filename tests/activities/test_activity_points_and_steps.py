@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import pytest_asyncio
 
 from activities.journey_activities import JourneyActivities
 from config.settings import Settings
@@ -13,8 +14,15 @@ from contracts.records import StepRecord
 from store import Store
 from tests.support import FailOnce, RecordingEventSink
 from tests.support.failures import SimulatedCrash
+from tests.support.loyalty_program import deploy_tiers
 
 AT = datetime(2031, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+@pytest_asyncio.fixture(loop_scope="session", autouse=True)
+async def _tiers(store: Store) -> None:
+    """Tiers come from the active loyalty program (bronze 100, silver 500, gold 1000 lifetime)."""
+    await deploy_tiers(store)
 
 
 def award_request(

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from contracts.activities import DeliveryResult
 from store import Store
 from store.deliveries import SentBody
+from tests.support.loyalty_program import deploy_tiers
 
 
 async def test_upsert_creates_and_merges_traits(store: Store) -> None:
@@ -44,7 +45,8 @@ async def test_snapshot_of_unknown_customer_does_not_exist(store: Store) -> None
 
 async def test_snapshot_carries_points_tier_and_badges(store: Store) -> None:
     await store.customers.upsert("cust-3", {"email": "c3@example.com", "first_name": "Grace"})
-    await store.points.award("k1", "cust-3", 120, "Sign-up", badge="newcomer", tiers={"bronze": 100})
+    await deploy_tiers(store)
+    await store.points.award("k1", "cust-3", 120, "Sign-up", badge="newcomer")
     snapshot = await store.customers.snapshot("cust-3")
     assert snapshot.exists
     assert (snapshot.points, snapshot.lifetime_points, snapshot.tier) == (120, 120, "bronze")

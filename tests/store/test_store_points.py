@@ -1,23 +1,26 @@
-"""Points: one ledger row per key, balances never negative, tiers by lifetime points, badges kept."""
+"""Points: one ledger row per key, balances never negative, tiers by lifetime points (from the active
+loyalty program), badges kept; every award an available lot."""
 
 from __future__ import annotations
 
 import asyncio
 
 import pytest
+import pytest_asyncio
 
 from store import Overdraw, Store
+from tests.support.loyalty_program import deploy_tiers
 
-TIERS = {"bronze": 100, "silver": 500, "gold": 1000}
+
+@pytest_asyncio.fixture(loop_scope="session", autouse=True)
+async def _tiers(store: Store) -> None:
+    """Tiers come from the active loyalty program (bronze 100, silver 500, gold 1000 lifetime)."""
+    await deploy_tiers(store)
 
 
 async def test_award_is_idempotent_by_key(store: Store) -> None:
-    first = await store.points.award(
-        "wf/1/bonus/1", "cust-1", 100, "Sign-up", "onboarding", "bonus", tiers=TIERS
-    )
-    again = await store.points.award(
-        "wf/1/bonus/1", "cust-1", 100, "Sign-up", "onboarding", "bonus", tiers=TIERS
-    )
+    first = await store.points.award("wf/1/bonus/1", "cust-1", 100, "Sign-up", "onboarding", "bonus")
+    again = await store.points.award("wf/1/bonus/1", "cust-1", 100, "Sign-up", "onboarding", "bonus")
     assert not first.duplicate and again.duplicate
     assert again.model_dump(exclude={"duplicate"}) == first.model_dump(exclude={"duplicate"})
     assert await store.points.balance("cust-1") == 100
@@ -25,29 +28,25 @@ async def test_award_is_idempotent_by_key(store: Store) -> None:
 
 
 async def test_concurrent_awards_with_one_key_award_once(store: Store) -> None:
-    results = await asyncio.gather(
-        *(store.points.award("same-key", "cust-2", 30, "Race", tiers=TIERS) for _ in range(5))
-    )
+    results = await asyncio.gather(*(store.points.award("same-key", "cust-2", 30, "Race") for _ in range(5)))
     assert sum(not result.duplicate for result in results) == 1
     assert await store.points.balance("cust-2") == 30
 
 
 async def test_concurrent_awards_with_different_keys_all_count(store: Store) -> None:
-    await asyncio.gather(
-        *(store.points.award(f"key-{n}", "cust-3", 10, "Many", tiers=TIERS) for n in range(8))
-    )
+    await asyncio.gather(*(store.points.award(f"key-{n}", "cust-3", 10, "Many") for n in range(8)))
     assert await store.points.balance("cust-3") == 80
 
 
 async def test_tiers_follow_lifetime_points(store: Store) -> None:
-    result = await store.points.award("t1", "cust-4", 60, "a", tiers=TIERS)
+    result = await store.points.award("t1", "cust-4", 60, "a")
     assert (result.tier, result.previous_tier) == (None, None)
-    result = await store.points.award("t2", "cust-4", 60, "b", tiers=TIERS)
+    result = await store.points.award("t2", "cust-4", 60, "b")
     assert (result.tier, result.previous_tier, result.lifetime_points) == ("bronze", None, 120)
-    result = await store.points.award("t3", "cust-4", 900, "c", tiers=TIERS)
+    result = await store.points.award("t3", "cust-4", 900, "c")
     assert (result.tier, result.previous_tier) == ("gold", "bronze")  # skips silver: highest reached
     await store.points.redeem("r1", "cust-4", 1000, "Spend")
-    result = await store.points.award("t4", "cust-4", 1, "d", tiers=TIERS)
+    result = await store.points.award("t4", "cust-4", 1, "d")
     assert (result.tier, result.previous_tier) == ("gold", "gold")  # spending keeps the tier
     assert (result.balance, result.lifetime_points) == (21, 1021)
 
