@@ -20,8 +20,10 @@ from store.inserts import insert_ignore
 from store.loyalty_context import with_context
 from store.loyalty_tables import (
     challenge_progress,
+    loyalty_events,
     loyalty_members,
     period_points,
+    points_lots,
     referral_attempts,
     referrals,
 )
@@ -259,6 +261,8 @@ class CustomerRepository:
             for table in (customer_history, history_events):  # purchase history
                 await conn.execute(table.delete().where(table.c.customer_id == customer_id))
             for table in (period_points, challenge_progress, loyalty_members):  # referral code, boards
+                await conn.execute(table.delete().where(table.c.customer_id == customer_id))
+            for table in (points_lots, loyalty_events):  # the wallet's lots, the events applied
                 await conn.execute(table.delete().where(table.c.customer_id == customer_id))
             for column in (
                 referrals.c.referee_id,
