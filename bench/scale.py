@@ -9,9 +9,9 @@ store. Phases:
 
 1. **start**: one sign-up per customer through ``POST /v1/events`` (the production path), 32 in
    flight and at most ``--backlog`` runs accepted but not yet at their first wait (the Temporal
-   visibility count), so the worker is paced, not flooded. After ``--probe-seconds`` the start rate
-   is measured; if N would take longer than ``--max-start-minutes`` at that rate, N is cut to what
-   fits, and the table says so. Resident memory (``/proc/<pid>/status``) is sampled meanwhile.
+   visibility count), so the worker is paced, not flooded. Over the second half of
+   ``--probe-seconds`` the start rate is measured (the first half is the ramp); if N would take
+   longer than ``--max-start-minutes`` at that rate, N is cut to what fits, and the table says so. Resident memory (``/proc/<pid>/status``) is sampled meanwhile.
 2. **at rest**: worker, dev-server and API RSS; the dev server's database and the store on disk;
    ``GET /v1/journeys/{name}/stats`` 200 times in a row (the counts the journey page shows).
 3. **signals** at ``--signal-rate`` events/s (open loop, each event posted at its time): first to
@@ -157,6 +157,7 @@ async def start_phase(
     sent = 0
     accepted = 0
     next_sample = began + SAMPLE_SECONDS
+    probe_start: tuple[float, int] | None = None  # (when, waiting) halfway through the probe
 
     def sample(now: float) -> None:
         results.samples.append(
@@ -170,7 +171,7 @@ async def start_phase(
         )
 
     async def lane() -> None:
-        nonlocal sent, accepted, limit, next_sample
+        nonlocal sent, accepted, limit, next_sample, probe_start
         while sent < limit:
             n = sent
             sent += 1
@@ -183,9 +184,11 @@ async def start_phase(
             if now >= next_sample:
                 next_sample = now + SAMPLE_SECONDS
                 sample(now)
-            if limit == args.customers and now - began >= args.probe_seconds and waiting.count > 0:
-                rate = waiting.count / (now - began)
-                fits = int(rate * args.max_start_minutes * 60)
+            if probe_start is None and now - began >= args.probe_seconds / 2:
+                probe_start = (now, waiting.count)  # the first half is the ramp: runs not yet waiting
+            if probe_start and now - began >= args.probe_seconds and waiting.count > probe_start[1]:
+                rate = (waiting.count - probe_start[1]) / (now - probe_start[0])
+                fits = waiting.count + int(rate * (args.max_start_minutes * 60 - (now - began)))
                 if fits < limit:
                     limit = max(fits, sent)
                     results.cut_reason = (
@@ -256,17 +259,24 @@ async def signal_phase(
     cpu_before = stack.cpu()
     began = time.perf_counter()
 
+    failures: list[str] = []
+
     async def post(n: int) -> None:
         posted = time.perf_counter()
         watcher.watch(customer(n), posted)
-        await api.event(
-            {
-                "event_id": f"signal-{next(seq)}",
-                "customer_id": customer(n),
-                "name": target.wait.event,
-                "properties": {"source": "bench"},
-            }
-        )
+        try:
+            await api.event(
+                {
+                    "event_id": f"signal-{next(seq)}",
+                    "customer_id": customer(n),
+                    "name": target.wait.event,
+                    "properties": {"source": "bench"},
+                }
+            )
+        except RuntimeError as exc:  # still refused after every retry: counted, not measured
+            watcher.forget(customer(n))
+            failures.append(str(exc))
+            return
         accepted_ms.append((time.perf_counter() - posted) * 1000)
 
     posts = []
@@ -281,9 +291,12 @@ async def signal_phase(
     cpu_after = stack.cpu()
     handled = percentiles(list(watcher.latencies_ms.values()))
     count = max(1, len(customers))
+    if failures:
+        print(f"  {len(failures)} events refused after every retry; the first: {failures[0]}", flush=True)
     return {
         **handled,
         "sent": len(customers),
+        "refused": len(failures),
         "missing": missing,
         "rate": len(customers) / sent_seconds,
         "task_p50": percentiles(list(watcher.task_ms.values()))["p50"],
@@ -388,7 +401,7 @@ def table(results: Results, args: argparse.Namespace) -> str:
     for name, phase in results.signals.items():
         lines.append(
             f"signals, {name:<14} {fmt(phase)}; {phase['sent']:.0f} sent at {phase['rate']:.1f}/s,"
-            f" {phase['missing']:.0f} not seen; to the handling task's start"
+            f" {phase['refused']:.0f} refused, {phase['missing']:.0f} not seen; to the handling task's start"
             f" p50 {phase['task_p50']:.0f} / p99"
             f" {phase['task_p99']:.0f} ms; POST 202 p50 {phase['accepted_p50']:.0f} / p99"
             f" {phase['accepted_p99']:.0f} ms; CPU per event: worker {phase['worker_cpu_ms']:.1f} ms,"

@@ -123,6 +123,10 @@ class Watcher:
         self.watched[customer] = posted_at
         self._posted_wall[customer] = time.time()
 
+    def forget(self, customer: str) -> None:
+        self.watched.pop(customer, None)
+        self._posted_wall.pop(customer, None)
+
     def _found(self, customers: list[str]) -> dict[str, str]:
         connection = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=5)
         try:
