@@ -11,7 +11,8 @@ store. Phases:
    flight and at most ``--backlog`` runs accepted but not yet at their first wait (the Temporal
    visibility count), so the worker is paced, not flooded. Over the second half of
    ``--probe-seconds`` the start rate is measured (the first half is the ramp); if N would take
-   longer than ``--max-start-minutes`` at that rate, N is cut to what fits, and the table says so. Resident memory (``/proc/<pid>/status``) is sampled meanwhile.
+   longer than ``--max-start-minutes`` at that rate, N is cut to what fits, and the table says so.
+   Resident memory (``/proc/<pid>/status``) is sampled meanwhile.
 2. **at rest**: worker, dev-server and API RSS; the dev server's database and the store on disk;
    ``GET /v1/journeys/{name}/stats`` 200 times in a row (the counts the journey page shows).
 3. **signals** at ``--signal-rate`` events/s (open loop, each event posted at its time): first to
