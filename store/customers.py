@@ -27,6 +27,7 @@ from store.loyalty_tables import (
     referral_attempts,
     referrals,
 )
+from store.measure_tables import purchases, stage_changes
 from store.reading import reading
 from store.steps import insert_records
 from store.tables import customers, deliveries, points_balances, points_ledger, processed_events, step_events
@@ -231,6 +232,17 @@ class CustomerRepository:
                 .where(customers.c.id == customer_id)
                 .values(stage=stage, updated_at=at or utcnow())
             )
+            if str(previous or DEFAULT_STAGE) != stage:  # the stage history the lifecycle report reads
+                journey = records[0].journey if records else None
+                await conn.execute(
+                    stage_changes.insert().values(
+                        customer_id=customer_id,
+                        from_stage=str(previous or DEFAULT_STAGE),
+                        to_stage=stage,
+                        journey=journey,
+                        at=at or utcnow(),
+                    )
+                )
         return str(previous or DEFAULT_STAGE), stage
 
     async def unsubscribe(self, customer_id: str, at: datetime | None = None) -> None:
@@ -254,11 +266,11 @@ class CustomerRepository:
         alias = f"forgotten-{uuid.uuid4().hex}"
         async with self._engine.begin() as conn:
             deleted = await conn.execute(customers.delete().where(customers.c.id == customer_id))
-            for table in (points_balances, points_ledger, step_events, processed_events):
+            for table in (points_balances, points_ledger, step_events, processed_events, purchases):
                 await conn.execute(
                     table.update().where(table.c.customer_id == customer_id).values(customer_id=alias)
                 )
-            for table in (customer_history, history_events):  # purchase history
+            for table in (customer_history, history_events, stage_changes):  # purchase and stage history
                 await conn.execute(table.delete().where(table.c.customer_id == customer_id))
             for table in (period_points, challenge_progress, loyalty_members):  # referral code, boards
                 await conn.execute(table.delete().where(table.c.customer_id == customer_id))

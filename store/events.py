@@ -14,6 +14,7 @@ from contracts.customers import CustomerSnapshot
 from store.customer_history import record_history
 from store.customers import load_snapshots, merge_traits
 from store.inserts import insert_many_ignore_sync
+from store.purchases import record_purchases
 from store.sqlite_thread import SqliteThread, on_a_file
 from store.tables import processed_events
 from store.types import utcnow
@@ -116,6 +117,7 @@ def _intake(
     taken = [claim for claim, state in zip(claims, answers, strict=True) if state == "new"]
     merge_traits(conn, [(c.customer_id, c.traits) for c in taken if c.traits], utcnow())
     record_history(conn, [(c.event_id, c.customer_id, c.name, c.at, c.properties) for c in taken], utcnow())
+    record_purchases(conn, [(c.event_id, c.customer_id, c.name, c.at, c.properties) for c in taken], utcnow())
     snapshots = load_snapshots(conn, [c.customer_id for c in taken if c.customer])
     return [
         Claimed(state, snapshots.get(claim.customer_id) if state == "new" and claim.customer else None)
