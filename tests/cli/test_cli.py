@@ -35,7 +35,18 @@ def test_validate_the_example_folder() -> None:
     result = runner.invoke(app, ["validate", str(JOURNEYS)])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    names = ("engagement.yaml", "onboarding.yaml", "referral.yaml", "winback.yaml")
+    names = (
+        "challenge.yaml",
+        "earn_on_purchase.yaml",
+        "engagement.yaml",
+        "onboarding.yaml",
+        "points_expiring.yaml",
+        "referral.yaml",
+        "referral_native.yaml",
+        "tier_downgrade.yaml",
+        "winback.yaml",
+        "winback_personal.yaml",
+    )
     assert [line.split()[1] for line in lines] == [str(JOURNEYS / name) for name in names]
     plan = compile_file(JOURNEYS / "onboarding.yaml")
     assert f"ok  {JOURNEYS / 'onboarding.yaml'}  (onboarding v{plan.version}, 15 steps)" in lines

@@ -38,10 +38,16 @@ def shape(plan: p.Plan) -> list[tuple[str, str, list[str | None]]]:
 
 def test_every_example_journey_is_covered_here() -> None:
     assert [f.name for f in journey_files(JOURNEYS)] == [
+        "challenge.yaml",
+        "earn_on_purchase.yaml",
         "engagement.yaml",
         "onboarding.yaml",
+        "points_expiring.yaml",
         "referral.yaml",
+        "referral_native.yaml",
+        "tier_downgrade.yaml",
         "winback.yaml",
+        "winback_personal.yaml",
     ]
 
 
@@ -150,6 +156,49 @@ def test_referral_plan() -> None:
     ]
     bonus = plan.node("referral_bonus")
     assert isinstance(bonus, p.AwardNode) and (bonus.points, bonus.badge) == (250, "ambassador")
+
+
+def test_native_referral_plan() -> None:
+    plan = compile_file(JOURNEYS / "referral_native.yaml")
+    assert (plan.start, plan.entry.mode, plan.trigger.event) == (
+        "thank_referrer",
+        "always",
+        "referral_qualified",
+    )
+    assert shape(plan) == [
+        ("thank_referrer", "send_email", ["ambassador_yet"]),
+        ("ambassador_yet", "branch", ["done", "ambassador"]),
+        ("ambassador", "award", ["done"]),
+        ("done", "exit", []),
+    ]
+
+
+def test_loyalty_journeys_plans() -> None:
+    challenge = compile_file(JOURNEYS / "challenge.yaml")
+    bonus = challenge.node("streak_bonus")
+    assert isinstance(bonus, p.AwardNode)
+    assert (bonus.points, bonus.points_expression) == (0, "(event.properties.round - 1) * 50")
+    winback = compile_file(JOURNEYS / "winback_personal.yaml")
+    assert shape(winback) == [
+        ("watch", "wait_for", ["watch", "lapsing"]),
+        ("lapsing", "set_stage", ["which_offer"]),
+        ("which_offer", "branch", ["category_offer", "general_offer"]),
+        ("category_offer", "send_email", ["wait_return"]),
+        ("general_offer", "send_email", ["wait_return"]),
+        ("wait_return", "wait_for", ["comeback_bonus", "lapsed"]),
+        ("comeback_bonus", "award", ["back"]),
+        ("back", "exit", []),
+        ("lapsed", "set_stage", [None]),
+    ]
+    triggers = {
+        name: compile_file(JOURNEYS / f"{name}.yaml").trigger.event
+        for name in ("points_expiring", "tier_downgrade", "earn_on_purchase")
+    }
+    assert triggers == {
+        "points_expiring": "points_expiring",
+        "tier_downgrade": "tier_downgrade_warning",
+        "earn_on_purchase": "points_earned",
+    }
 
 
 def test_winback_plan() -> None:

@@ -663,4 +663,15 @@ def test_a_folder_reports_every_file_and_journeys_defined_twice(workspace: Path)
 
 def test_every_example_journey_is_valid() -> None:
     plans = load_directory(Path(__file__).resolve().parents[2] / "journeys")
-    assert sorted(plan.journey for plan in plans) == ["engagement", "onboarding", "referral", "winback"]
+    assert sorted(plan.journey for plan in plans) == [
+        "challenge",
+        "earn_on_purchase",
+        "engagement",
+        "onboarding",
+        "points_expiring",
+        "referral",
+        "referral_native",
+        "tier_downgrade",
+        "winback",
+        "winback_personal",
+    ]
