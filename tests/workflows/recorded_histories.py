@@ -28,6 +28,7 @@ from pathlib import Path
 
 from engine.loader import load_directory
 from simulate.sandbox import Sandbox
+from tests.support.loyalty_program import deploy_tiers
 
 HERE = Path(__file__).resolve().parent
 HISTORIES = HERE / "histories"
@@ -47,6 +48,9 @@ async def record(tag: str) -> None:
         if not path.exists():  # a version is immutable: never rewritten
             path.write_text(plan.model_dump_json(indent=1) + "\n")
     async with Sandbox.open(plans) as sandbox:
+        # Tiers come from the active loyalty program since issue #15: the one with the tiers the
+        # generations before it were recorded with (bronze 100, silver 500, gold 1000 lifetime).
+        await deploy_tiers(sandbox.store)
         await sandbox.event("signed_up", "converts", traits=TRAITS)
         await sandbox.event("signed_up", "quiet", traits=TRAITS)
         await sandbox.event("signed_up", "leaves", traits=TRAITS)
