@@ -26,6 +26,7 @@ from api.routes import (
     outbox,
     points,
     referrals,
+    reports,
     sign_in,
     unsubscribe,
     versions,
@@ -95,6 +96,7 @@ def create_app(
                 "name": "journeys",
                 "description": "Deploy, review, roll back, inspect, pause and measure journeys",
             },
+            {"name": "reports", "description": "Journey results and A/B tests, lifecycle, CLV, acquisition"},
             {"name": "unsubscribe", "description": "Links in every email (RFC 8058)"},
             {"name": "health", "description": "For load balancers and Prometheus"},
         ],
@@ -105,7 +107,7 @@ def create_app(
     app.state.store, app.state.client, app.state.router = store, client, router
     install_handlers(app)
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_principal)])
-    for module in (events, customers, points, journeys, versions, referrals, leaderboards):
+    for module in (events, customers, points, journeys, versions, referrals, leaderboards, reports):
         v1.include_router(module.router)
     v1.include_router(edits_router)
     app.include_router(v1)
