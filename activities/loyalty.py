@@ -4,18 +4,30 @@ Every feature (``FEATURES``: modules with ``on_event`` and ``settle`` returning 
 in order inside the transaction; the events they return are emitted through the ``EventSink`` after
 commit (their ids are deterministic, so emitting twice is a no-op). An event is applied once
 (``loyalty_events``); times come from the request (the workflow clock), never the wall clock.
+
+What an application emits is kept with its ``loyalty_events`` row (``emitted``), and what a settle
+emits with the customer's ``loyalty/settle`` row (the last settle's time and events): a retry after
+the commit but before the emission (same request, so the same ``at``) finds nothing new to do, and
+emits what was kept instead of nothing.
+
+``points_awarded`` (``awarded_event``) is what a journey's award step emits after it gives points: the
+router hands it to the customer's loyalty run, which then reminds and expires the award's lot.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 from temporalio import activity
 
 from activities.events import EventSink
+from contracts.activities import AwardResult
 from contracts.events import CustomerEvent
+from contracts.ids import derived_id
 from contracts.loyalty_activities import ApplyEventRequest, LoyaltyAnswer, SettleRequest
 from store import challenges, referrals, tiers, wallet
 from store.database import Store
@@ -25,6 +37,23 @@ from store.loyalty_tables import loyalty_events
 
 # In order: the wallet's lots first, referrals and challenges (their grants), tiers last (they see all).
 FEATURES = (wallet, referrals, challenges, tiers)
+# The row of a customer's last settle; no backend event id has a "/", so none is ever this one.
+SETTLE_KEY = "loyalty/settle"
+AWARDED_EVENT = "points_awarded"
+
+
+def awarded_event(key: str, customer_id: str, result: AwardResult, at: datetime) -> CustomerEvent | None:
+    """The ``points_awarded`` event of an award that gave points (None otherwise), its id derived from
+    the award's key (a retried award emits the same one)."""
+    if result.points <= 0 or result.skipped is not None:
+        return None
+    return CustomerEvent(
+        event_id=derived_id(key, AWARDED_EVENT),
+        customer_id=customer_id,
+        name=AWARDED_EVENT,
+        properties={"points": result.points, "balance": result.balance},
+        timestamp=at,
+    )
 
 
 class LoyaltyActivities:
@@ -41,19 +70,17 @@ class LoyaltyActivities:
         if program is None:
             return LoyaltyAnswer(applied=False)
         outcome = Outcome()
+        key = {"event_id": req.event.event_id, "customer_id": req.customer_id}
         async with self.store.engine.begin() as conn:
-            applied = await insert_ignore(
-                conn,
-                loyalty_events,
-                {"event_id": req.event.event_id, "customer_id": req.customer_id, "applied_at": req.at},
-            )
+            applied = await insert_ignore(conn, loyalty_events, {**key, "applied_at": req.at, "emitted": []})
             if applied:
                 for feature in FEATURES:
                     outcome.add(await feature.on_event(conn, program, req.customer_id, req.event, req.at))
             for feature in FEATURES:
                 outcome.add(await feature.settle(conn, program, req.customer_id, req.at))
-        await self._emit(outcome.events)
-        return LoyaltyAnswer(next_due=outcome.next_due, emitted=len(outcome.events), applied=applied)
+            events = await _kept(conn, req.customer_id, req.event.event_id, outcome.events)
+        await self._emit(events)
+        return LoyaltyAnswer(next_due=outcome.next_due, emitted=len(events), applied=applied)
 
     @activity.defn(name="loyalty_settle")
     async def settle(self, req: SettleRequest) -> LoyaltyAnswer:
@@ -67,9 +94,45 @@ class LoyaltyActivities:
         async with self.store.engine.begin() as conn:
             for feature in FEATURES:
                 outcome.add(await feature.settle(conn, program, customer_id, at))
-        await self._emit(outcome.events)
-        return LoyaltyAnswer(next_due=outcome.next_due, emitted=len(outcome.events))
+            fresh = await insert_ignore(
+                conn,
+                loyalty_events,
+                {"event_id": SETTLE_KEY, "customer_id": customer_id, "applied_at": at, "emitted": []},
+            )
+            events = await _kept(conn, customer_id, SETTLE_KEY, outcome.events, since=None if fresh else at)
+        await self._emit(events)
+        return LoyaltyAnswer(next_due=outcome.next_due, emitted=len(events))
 
     async def _emit(self, events: list[CustomerEvent]) -> None:
         for event in events:
             await self.events.emit(event)
+
+
+async def _kept(
+    conn: AsyncConnection,
+    customer_id: str,
+    row_id: str,
+    new: Sequence[CustomerEvent],
+    since: datetime | None = None,
+) -> list[CustomerEvent]:
+    """Add ``new`` to what row ``row_id`` kept and return the whole (in order, each id once). With
+    ``since``, the row is a settle's: what it kept counts only if it was that same settle's (``since``
+    equals its time, a retry); otherwise the row now holds this settle alone."""
+    where = (loyalty_events.c.event_id == row_id, loyalty_events.c.customer_id == customer_id)
+    row = (
+        await conn.execute(
+            sa.select(loyalty_events.c.applied_at, loyalty_events.c.emitted).where(*where).with_for_update()
+        )
+    ).one()
+    earlier = row.emitted or []
+    if since is not None and row.applied_at != since:
+        earlier = []
+    kept = [CustomerEvent.model_validate(each) for each in earlier]
+    seen = {event.event_id for event in kept}
+    added = [event for event in new if event.event_id not in seen]
+    if added or (since is not None and row.applied_at != since):
+        values: dict[str, Any] = {"emitted": [event.model_dump(mode="json") for event in [*kept, *added]]}
+        if since is not None:
+            values["applied_at"] = since
+        await conn.execute(loyalty_events.update().where(*where).values(**values))
+    return [*kept, *added]

@@ -12,7 +12,8 @@
 - ``referrals``: one row per referee (a referee has one referrer); ``referral_attempts``: every
   attempt, refused ones with their reason, by the event that made it.
 - ``challenge_progress``: a customer's current round of a challenge; ``loyalty_events``: the events
-  whose loyalty effects were applied (each once).
+  whose loyalty effects were applied (each once), with the events that emitted (``emitted``), and
+  per customer the last settle's (``loyalty/settle``).
 """
 
 from __future__ import annotations
@@ -168,4 +169,7 @@ loyalty_events = sa.Table(
     sa.Column("event_id", sa.String(200), primary_key=True),
     sa.Column("customer_id", sa.String(200), primary_key=True),
     sa.Column("applied_at", UTCDateTime(), nullable=False),
+    # The events its application emits (CustomerEvent as JSON), emitted again on a repeat: a retry
+    # after the commit but before the emission must not lose them (migration 0012).
+    sa.Column("emitted", sa.JSON(), nullable=True),
 )
