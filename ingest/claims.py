@@ -27,7 +27,6 @@ import sqlalchemy as sa
 from sqlalchemy.exc import InterfaceError, OperationalError, StatementError
 
 from contracts.events import CustomerEvent
-from store.customer_history import PURCHASE_EVENT
 from store.database import Store
 from store.events import Claim, Claimed, ClaimState
 from store.reading import reading
@@ -169,7 +168,7 @@ class EventClaims:
                 at=event.timestamp,
                 traits=event.traits or None,
                 customer=customer,
-                properties=event.properties if event.name == PURCHASE_EVENT else None,
+                properties=event.properties,  # a purchase for the history; any event for behaviour
             )
         )
         try:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contracts.customers import CustomerSnapshot
+from store.behaviour import record_behaviour
 from store.customer_history import record_history
 from store.customers import load_snapshots, merge_traits
 from store.inserts import insert_many_ignore_sync
@@ -32,7 +33,7 @@ class Claim:
     at: datetime | None = None
     traits: Mapping[str, Any] | None = None  # merged into the customer when the claim is new
     customer: bool = False  # answer the customer's snapshot when the claim is new
-    properties: Mapping[str, Any] | None = None  # a purchase's, for the customer's history
+    properties: Mapping[str, Any] | None = None  # for the history (a purchase's) and behaviour
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,7 @@ def _intake(
     merge_traits(conn, [(c.customer_id, c.traits) for c in taken if c.traits], utcnow())
     record_history(conn, [(c.event_id, c.customer_id, c.name, c.at, c.properties) for c in taken], utcnow())
     record_purchases(conn, [(c.event_id, c.customer_id, c.name, c.at, c.properties) for c in taken], utcnow())
+    record_behaviour(conn, [(c.event_id, c.customer_id, c.name, c.at, c.properties) for c in taken], utcnow())
     snapshots = load_snapshots(conn, [c.customer_id for c in taken if c.customer])
     return [
         Claimed(state, snapshots.get(claim.customer_id) if state == "new" and claim.customer else None)
