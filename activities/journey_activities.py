@@ -33,6 +33,7 @@ from activities.email import (
 )
 from activities.email import unsubscribe_mailto as mailto_for
 from activities.events import EventSink
+from activities.loyalty import awarded_event
 from activities.plans import StoredPlans
 from activities.smtp_connections import SmtpConnections
 from activities.unsubscribe_tokens import make_token
@@ -260,6 +261,8 @@ class JourneyActivities:
                     timestamp=req.at,
                 )
             )
+        if (awarded := awarded_event(key, recipient, result, req.at)) is not None:  # to the loyalty run
+            await self.events.emit(awarded)
         return result
 
     @activity.defn(name="set_stage")

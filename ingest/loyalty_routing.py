@@ -2,7 +2,8 @@
 
 Signal-with-start of ``loyalty/{customer_id}``: a run in flight gets the event, or a new run starts
 with it. The events the program listens to: its earning rules' events, the refund event, the
-referral sign-up and qualifying events, the challenges' events. Events the program itself emits
+referral sign-up and qualifying events, the challenges' events, and ``points_awarded`` (a journey's
+award step gave points: the run reminds and expires that lot). Events the program itself emits
 (ids ``loyalty/...``) are never routed back (no loops). The active program is read again at most
 every few seconds, or when ``forget`` is called (a deploy).
 """
@@ -16,6 +17,7 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.service import RPCError
 
+from activities.loyalty import AWARDED_EVENT
 from contracts.events import CustomerEvent
 from contracts.loyalty_activities import LoyaltyInput
 from engine.loyalty.program import Program
@@ -29,7 +31,7 @@ RPC_TIMEOUT = timedelta(seconds=5)
 
 def listened_events(program: Program) -> frozenset[str]:
     source = program.source
-    names = {rule.event for rule in source.earning}
+    names = {rule.event for rule in source.earning} | {AWARDED_EVENT}
     names |= {challenge.event for challenge in source.challenges}
     if source.pending.refund_event:
         names.add(source.pending.refund_event)

@@ -52,18 +52,22 @@ async def test_award_emits_tier_and_badge_events(
 ) -> None:
     first = await activities.award(award_request("signup_bonus", 100, badge="newcomer"))
     assert (first.balance, first.tier, first.previous_tier, first.badge_new) == (100, "bronze", None, True)
-    assert event_sink.names() == ["tier_changed", "badge_awarded"]
-    tier_event, badge_event = event_sink.events
+    assert event_sink.names() == ["tier_changed", "badge_awarded", "points_awarded"]
+    tier_event, badge_event, awarded = event_sink.events
+    assert (awarded.event_id, awarded.properties) == (
+        f"{first_key()}/points_awarded",
+        {"points": 100, "balance": 100},
+    )
     assert tier_event.event_id == f"{first_key()}/tier_changed"
     assert tier_event.properties == {"tier": "bronze", "previous_tier": None, "lifetime_points": 100}
     assert tier_event.timestamp == AT
     assert badge_event.properties == {"badge": "newcomer"}
 
     await activities.award(award_request("profile_bonus", 50))  # no new tier, no badge
-    assert len(event_sink.events) == 2
+    assert event_sink.names()[3:] == ["points_awarded"]
     await activities.award(award_request("first_purchase_bonus", 400, badge="newcomer"))
-    assert event_sink.names() == ["tier_changed", "badge_awarded", "tier_changed"]
-    assert event_sink.events[-1].properties["tier"] == "silver"
+    assert event_sink.names()[4:] == ["tier_changed", "points_awarded"]
+    assert event_sink.events[-2].properties["tier"] == "silver"
 
 
 def first_key() -> str:
@@ -85,7 +89,7 @@ async def test_award_retried_after_the_ledger_commit_awards_nothing_more(
     assert retried.duplicate and retried.balance == 100
     assert len(await store.points.ledger("cust-1")) == 1
     assert await store.points.balance("cust-1") == 100
-    assert event_sink.names() == ["tier_changed", "badge_awarded"]  # the retry emits them
+    assert event_sink.names() == ["tier_changed", "badge_awarded", "points_awarded"]  # the retry emits them
 
 
 async def test_a_duplicate_award_re_emits_with_the_same_event_ids(
@@ -94,8 +98,8 @@ async def test_a_duplicate_award_re_emits_with_the_same_event_ids(
     req = award_request("signup_bonus", 100, badge="newcomer")
     await activities.award(req)
     await activities.award(req)
-    assert event_sink.emitted == 4
-    assert event_sink.names() == ["tier_changed", "badge_awarded"]
+    assert event_sink.emitted == 6
+    assert event_sink.names() == ["tier_changed", "badge_awarded", "points_awarded"]
 
 
 async def test_award_records_on_the_workflow_clock(activities: JourneyActivities, store: Store) -> None:
