@@ -10,6 +10,8 @@ import sqlalchemy as sa
 
 MOST_DAYS = 366
 DEFAULT_DAYS = 30
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(2999, 12, 31)
 
 
 class RangeError(ValueError):
@@ -35,9 +37,12 @@ class DayRange:
 
 
 def day_range(first: date | None, last: date | None, today: date) -> DayRange:
-    """``first`` to ``last`` inclusive; a missing end is ``today``, a missing start ``DEFAULT_DAYS``
-    days before the end."""
-    last = last or (today if first is None else min(today, first + timedelta(days=DEFAULT_DAYS - 1)))
+    """``first`` to ``last`` inclusive, both within ``FIRST_DAY`` to ``LAST_DAY``; without either the
+    range ends ``today``; with only one it is ``DEFAULT_DAYS`` long."""
+    for day in (first, last):
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise RangeError(f"{day} is outside {FIRST_DAY} to {LAST_DAY}")
+    last = last or (today if first is None else first + timedelta(days=DEFAULT_DAYS - 1))
     first = first or last - timedelta(days=DEFAULT_DAYS - 1)
     if first > last:
         raise RangeError(f"from ({first}) is after to ({last})")

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
+from fastapi.exceptions import RequestValidationError
 
 from api.deps import StoreDep
 from api.errors import INVALID, UNAUTHORIZED, responses
@@ -37,9 +38,24 @@ from store.reading import reading
 from store.types import utcnow
 
 router = APIRouter(tags=["reports"])
-FromDay = Annotated[date | None, Query(alias="from", description="first day (UTC), inclusive")]
+DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+FromDay = Annotated[
+    str | None,
+    Query(
+        alias="from",
+        pattern=DAY,
+        json_schema_extra={"format": "date"},
+        description="first day (UTC), inclusive",
+    ),
+]
 ToDay = Annotated[
-    date | None, Query(alias="to", description=f"last day (UTC), inclusive; at most {MOST_DAYS} days")
+    str | None,
+    Query(
+        alias="to",
+        pattern=DAY,
+        json_schema_extra={"format": "date"},
+        description=f"last day (UTC), inclusive; at most {MOST_DAYS} days",
+    ),
 ]
 
 
@@ -153,11 +169,23 @@ async def get_results(
     )
 
 
-def _range(first: date | None, last: date | None) -> DayRange:
+def _refuse(name: str, message: str) -> RequestValidationError:
+    """A 422 shaped like every other (a ValidationProblem naming the parameter)."""
+    return RequestValidationError([{"loc": ("query", name), "msg": message, "type": "value_error"}])
+
+
+def _day(text: str | None, name: str) -> date | None:
     try:
-        return day_range(first, last, utcnow().date())
+        return None if text is None else date.fromisoformat(text)
+    except ValueError as exc:
+        raise _refuse(name, f"not a date (YYYY-MM-DD): {text!r}") from exc
+
+
+def _range(first: str | None, last: str | None) -> DayRange:
+    try:
+        return day_range(_day(first, "from"), _day(last, "to"), utcnow().date())
     except RangeError as exc:
-        raise HTTPException(422, detail=str(exc)) from exc
+        raise _refuse("from" if first is not None else "to", str(exc)) from exc
 
 
 @router.get(
@@ -167,7 +195,7 @@ def _range(first: date | None, last: date | None) -> DayRange:
     summary="Customers per lifecycle stage per day, and the changes between stages",
 )
 async def get_lifecycle(store: StoreDep, first: FromDay = None, last: ToDay = None) -> LifecycleOut:
-    """Without ``to`` the range ends today, without ``from`` it is 30 days long."""
+    """Without either the range ends today; with only one it is 30 days long."""
     days = _range(first, last)
     async with reading(store.engine).connect() as conn:
         found = await lifecycle(conn, days)
