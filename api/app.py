@@ -78,6 +78,7 @@ def create_app(
                 the_router = EventRouter(the_client, the_store, config.task_queue)
                 owned.push_async_callback(the_router.close)  # its last writes, before the store closes
                 await the_router.reload()
+                the_router.segments.load(config.journeys_dir)  # journeys/segments/*.yaml
             app.state.store, app.state.client, app.state.router = the_store, the_client, the_router
             yield
 

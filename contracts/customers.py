@@ -72,6 +72,7 @@ class CustomerSnapshot(BaseModel):
     # they existed, or by a path that does not read them. ``as_context`` then gives the defaults.
     loyalty: LoyaltyView | None = None
     history: HistoryView | None = None
+    segments: list[str] = Field(default_factory=list)  # the segments they are in (store.segments)
 
     def as_context(self) -> dict[str, Any]:
         """The ``customer`` seen by conditions and templates."""
@@ -83,4 +84,5 @@ class CustomerSnapshot(BaseModel):
             ).model_dump()
         if self.history is None:
             values["history"] = HistoryView().model_dump()
+        values["segments"] = dict.fromkeys(self.segments, True)  # customer.segments.vip
         return values

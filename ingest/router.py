@@ -32,6 +32,7 @@ from ingest.claims import EventClaims
 from ingest.loyalty_routing import LoyaltyRouting
 from ingest.outages import TemporalUnavailable, unavailable_or
 from store.database import Store
+from store.segments import SegmentHook, SegmentMembership
 from workflows.journey import JourneyWorkflow
 from workflows.models import JourneyInput
 
@@ -107,6 +108,7 @@ class EventRouter:
         self._loaded_at = float("-inf")
         self._claims = EventClaims(store)
         self.loyalty = LoyaltyRouting(client, store, task_queue)  # the customer's loyalty run
+        self.segments = SegmentHook(SegmentMembership(store.engine))  # segment_entered / _exited
 
     async def reload(self) -> None:
         """Rebuild the index from the deployed journeys (called on deploy, and every few seconds).
@@ -172,6 +174,7 @@ class EventRouter:
             else:
                 await self._signal(listener.plan, event, result)
         await self.loyalty.deliver(event)
+        await self.segments.after(event, await self._clock(), self.emit)  # their segments changed?
 
     async def _start(
         self, plan: Plan, event: CustomerEvent, result: RouteResult, customer: _Customer

@@ -23,6 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from contracts.customers import CustomerSnapshot
 from engine.segments.behaviour import Aggregate
 from engine.segments.vocabulary import MOST_DAYS
 from store.inserts import _insert_or_nothing, insert_many_ignore_sync
@@ -215,3 +216,23 @@ def read_aggregates(conn: sa.Connection, customer_ids: Sequence[str]) -> dict[st
         for row in conn.execute(_SELECT, {"customer_ids": list(dict.fromkeys(customer_ids))}):
             found[row.customer_id].append(aggregate_of(row))
     return found
+
+
+_MEMBER_OF = sa.select(segment_members.c.customer_id, segment_members.c.segment).where(
+    segment_members.c.customer_id.in_(sa.bindparam("customer_ids", expanding=True)),
+    segment_members.c.exited_at.is_(None),
+)
+
+
+def with_segments(conn: sa.Connection, snapshots: dict[str, CustomerSnapshot]) -> dict[str, CustomerSnapshot]:
+    """``snapshots`` with the segments each customer is in now (``customer.segments.<name>``)."""
+    known = [cid for cid, snapshot in snapshots.items() if snapshot.exists]
+    if not known:
+        return snapshots
+    found: dict[str, list[str]] = {}
+    for cid, segment in conn.execute(_MEMBER_OF, {"customer_ids": known}):
+        found.setdefault(cid, []).append(segment)
+    return {
+        cid: snapshot.model_copy(update={"segments": sorted(found[cid])}) if cid in found else snapshot
+        for cid, snapshot in snapshots.items()
+    }

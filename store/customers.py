@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from contracts.customers import DEFAULT_STAGE, CustomerSnapshot
 from contracts.events import DATA_MAX_DEPTH
 from contracts.records import StepRecord
+from store.behaviour import customer_behaviour, segment_members, with_segments
 from store.customer_history import customer_history, history_events
 from store.inserts import insert_ignore
 from store.loyalty_context import with_context
@@ -191,7 +192,7 @@ def load_snapshots(conn: sa.Connection, customer_ids: Sequence[str]) -> dict[str
             values["traits"] = readable_traits(values["traits"] or {})
             values["badges"] = list(values["badges"] or [])
             found[values["id"]] = CustomerSnapshot.model_validate(values)
-    found = with_context(conn, found, utcnow())  # customer.loyalty and customer.history
+    found = with_segments(conn, with_context(conn, found, utcnow()))  # customer.loyalty, .history, .segments
     return {cid: found.get(cid) or CustomerSnapshot(id=cid, exists=False, subscribed=False) for cid in unique}
 
 
@@ -271,6 +272,8 @@ class CustomerRepository:
                     table.update().where(table.c.customer_id == customer_id).values(customer_id=alias)
                 )
             for table in (customer_history, history_events, stage_changes):  # purchase and stage history
+                await conn.execute(table.delete().where(table.c.customer_id == customer_id))
+            for table in (customer_behaviour, segment_members):  # behaviour aggregates, segments
                 await conn.execute(table.delete().where(table.c.customer_id == customer_id))
             for table in (period_points, challenge_progress, loyalty_members):  # referral code, boards
                 await conn.execute(table.delete().where(table.c.customer_id == customer_id))
