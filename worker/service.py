@@ -16,6 +16,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.journey_activities import JourneyActivities
 from activities.journey_state import JourneyStateActivities
 from activities.loyalty import LoyaltyActivities
+from activities.segments import segment_activities, start_sweep
 from config.exposure import refuse_unsafe_exposure
 from config.settings import Settings
 from ingest.router import EventRouter
@@ -26,6 +27,7 @@ from worker.metrics import MetricsInterceptor, process_runtime
 from workflows.journey import JourneyWorkflow
 from workflows.loyalty import LoyaltyWorkflow
 from workflows.plans import PLANS
+from workflows.segment_sweep import SegmentSweepWorkflow
 
 log = logging.getLogger("journeys.worker")
 
@@ -36,6 +38,7 @@ def activity_functions(activities: JourneyActivities, store: Store) -> Sequence[
         *JourneyStateActivities(store).definitions(),
         *activities.definitions(),
         *LoyaltyActivities(store, activities.events).definitions(),
+        *segment_activities(store, activities.events),  # the segment sweep, on the router's segments
     ]
 
 
@@ -49,7 +52,7 @@ def build_worker(
     max_cached_workflows: int = 1000,
     max_concurrent_workflow_tasks: int = 100,
     sticky_timeout_seconds: float = 10.0,
-    workflows: Sequence[type] = (JourneyWorkflow, LoyaltyWorkflow),
+    workflows: Sequence[type] = (JourneyWorkflow, LoyaltyWorkflow, SegmentSweepWorkflow),
     build_id: str | None = None,
 ) -> Worker:
     """The worker for ``task_queue``. Production and the test suite run workflows in Temporal's
@@ -100,6 +103,7 @@ async def serve(settings: Settings) -> None:
     store = Store(settings.store_url())
     await store.migrate()
     router = EventRouter(client, store, settings.task_queue)
+    router.segments.load(settings.journeys_dir)  # journeys/segments/*.yaml
     activities = JourneyActivities(store, settings, router)
     worker = build_worker(
         client,
@@ -119,6 +123,7 @@ async def serve(settings: Settings) -> None:
         log.info("worker metrics at http://%s/metrics", metrics_address)
     try:
         async with worker:
+            await start_sweep(client, settings.task_queue)  # the one segment sweep, unless it runs
             await stop.wait()
             log.info("worker stopping: letting activities in flight finish")
     finally:
