@@ -22,6 +22,7 @@ from store import counters, tiers
 from store.customers import ensure_customer
 from store.inserts import insert_ignore
 from store.leaderboards import add_period_points
+from store.lots_spend import consume_fifo
 from store.loyalty_programs import LoyaltyProgramRepository
 from store.loyalty_tables import points_lots
 from store.reading import reading
@@ -212,7 +213,8 @@ class PointsRepository:
     async def redeem(
         self, key: str, customer_id: str, points: int, reason: str, at: datetime | None = None
     ) -> int:
-        """Spend ``points``; returns the balance after. Raises ``Overdraw`` rather than go negative.
+        """Spend ``points`` (from the lots, first in first out: ``store.lots_spend``); returns the
+        balance after. Raises ``Overdraw`` rather than go negative.
 
         Idempotent by ``key``: a repeat returns the balance the first redemption left.
         """
@@ -234,6 +236,7 @@ class PointsRepository:
             balance, lifetime = await _locked_balance(conn, customer_id)
             if points > balance:
                 raise Overdraw(customer_id=customer_id, requested=points, balance=balance)
+            await consume_fifo(conn, customer_id, points, at)
             tier = await conn.scalar(sa.select(customers.c.tier).where(customers.c.id == customer_id))
             entry = {
                 "key": key,
