@@ -27,6 +27,7 @@ from api.routes import (
     points,
     referrals,
     reports,
+    segments,
     sign_in,
     unsubscribe,
     versions,
@@ -93,6 +94,7 @@ def create_app(
             {"name": "points", "description": "The loyalty points ledger"},
             {"name": "referrals", "description": "Referral codes, referees and refusals; challenge progress"},
             {"name": "leaderboards", "description": "Points earned per week or month, ranked; opting out"},
+            {"name": "segments", "description": "Audiences of journeys/segments and their sizes"},
             {
                 "name": "journeys",
                 "description": "Deploy, review, roll back, inspect, pause and measure journeys",
@@ -108,7 +110,7 @@ def create_app(
     app.state.store, app.state.client, app.state.router = store, client, router
     install_handlers(app)
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_principal)])
-    for module in (events, customers, points, journeys, versions, referrals, leaderboards, reports):
+    for module in (events, customers, points, journeys, versions, referrals, leaderboards, reports, segments):
         v1.include_router(module.router)
     v1.include_router(edits_router)
     app.include_router(v1)

@@ -25,6 +25,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("put", "/v1/customers/{customer_id}/leaderboard-opt-out"): V1 | {"200", "404", "413", "422"},
     ("get", "/v1/leaderboards"): V1 | {"200"},
     ("get", "/v1/leaderboards/{board_id}"): V1 | {"200", "404", "422"},
+    ("get", "/v1/segments"): V1 | {"200"},
+    ("get", "/v1/segments/{name}"): V1 | {"200", "404", "422"},
     ("get", "/v1/journeys"): V1 | {"200"},
     ("post", "/v1/journeys/validate"): V1 | {"200", "413", "422"},
     ("post", "/v1/journeys/edit"): V1 | {"200", "413", "422"},

@@ -1,0 +1,29 @@
+"""GET /v1/segments and /v1/segments/{name}: each segment of the router with how many are in it now."""
+
+from __future__ import annotations
+
+import httpx
+
+from engine.segments.loader import load_segments
+from simulate.sandbox import Sandbox
+from tests.api.conftest import JOURNEYS_DIR
+
+
+async def test_segments_and_their_sizes(sandbox: Sandbox, api: httpx.AsyncClient) -> None:
+    sandbox.router.segments.use(load_segments(JOURNEYS_DIR))
+    for customer in ("ada", "bob"):
+        for _ in range(3):
+            await sandbox.event("purchase_completed", customer, {"total": 10}, traits={"plan": "pro"})
+    listed = (await api.get("/v1/segments")).json()["segments"]
+    assert [(s["name"], s["size"]) for s in listed] == [("inactive_30d", 0), ("shoe_browsers", 0), ("vip", 2)]
+    vip = (await api.get("/v1/segments/vip")).json()
+    assert vip["where"] == "behaviour.purchase_completed.count_90d >= 3" and vip["size"] == 2
+    assert vip["description"].startswith("Bought at least 3 times")
+
+
+async def test_an_unknown_or_malformed_name_is_a_clear_4xx(sandbox: Sandbox, api: httpx.AsyncClient) -> None:
+    sandbox.router.segments.use(load_segments(JOURNEYS_DIR))
+    missing = await api.get("/v1/segments/nope")
+    assert missing.status_code == 404 and missing.json()["detail"] == 'there is no segment "nope"'
+    assert (await api.get("/v1/segments/" + "x" * 300)).status_code == 422
+    assert (await api.get("/v1/segments/Not-A-Name")).status_code == 422
