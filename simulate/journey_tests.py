@@ -24,6 +24,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from engine.loader import journey_files, load_directory
+from engine.loyalty.loader import load_program_in
+from engine.loyalty.program import Program
 from engine.plan import Plan
 from simulate.expectations import Difference, Expect, first_difference
 from simulate.simulation import simulate
@@ -116,7 +118,9 @@ def _pydantic_errors(exc: ValidationError) -> str:
     )
 
 
-async def run_file(path: Path, test_file: CaseFile, plans: dict[str, Plan]) -> FileResult:
+async def run_file(
+    path: Path, test_file: CaseFile, plans: dict[str, Plan], program: Program | None = None
+) -> FileResult:
     journey = test_file.journey or path.stem
     for name in [journey, *test_file.also]:
         if name not in plans:
@@ -127,7 +131,7 @@ async def run_file(path: Path, test_file: CaseFile, plans: dict[str, Plan]) -> F
         story.model_copy(update={"customer": {**test_file.customer, **story.customer}})
         for story in test_file.stories
     ]
-    result = await simulate(main, deployed, stories)
+    result = await simulate(main, deployed, stories, program=program)
     verdicts = [
         StoryVerdict(story.name, first_difference(story.expect, timeline), timeline)
         for story, timeline in zip(test_file.stories, result.timelines, strict=True)
@@ -135,16 +139,17 @@ async def run_file(path: Path, test_file: CaseFile, plans: dict[str, Plan]) -> F
     return FileResult(path, journey, verdicts)
 
 
-def _load(path: Path) -> tuple[dict[str, Plan], list[tuple[Path, CaseFile]], bool]:
+def _load(path: Path) -> tuple[dict[str, Plan], Program | None, list[tuple[Path, CaseFile]], bool]:
     folder, files = find_case_files(path)
     plans = {plan.journey: plan for plan in load_directory(folder)}
-    return plans, [(file, read_case_file(file)) for file in files], path.is_dir()
+    program = load_program_in(folder)  # the folder's loyalty program runs beside its journeys
+    return plans, program, [(file, read_case_file(file)) for file in files], path.is_dir()
 
 
 async def run_tests(path: Path) -> SuiteReport:
-    plans, parsed, whole_folder = await asyncio.to_thread(_load, path)
+    plans, program, parsed, whole_folder = await asyncio.to_thread(_load, path)
     # One file after another: each gets its own Sandbox, and the stories inside a file run together.
-    results = [await run_file(file, case_file, plans) for file, case_file in parsed]
+    results = [await run_file(file, case_file, plans, program) for file, case_file in parsed]
     tested = {result.journey for result in results}
     coverage = {
         name: Coverage(name, [node.id for node in plan.nodes])

@@ -15,6 +15,7 @@ from typing import Any
 
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 
+from engine.loyalty.program import Program
 from engine.plan import Plan
 from ingest.router import RouteResult
 from simulate.customer_ids import story_customer_ids
@@ -80,7 +81,7 @@ class Simulator:
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, plans: list[Plan]) -> AsyncIterator[Simulator]:
+    async def open(cls, plans: list[Plan], program: Program | None = None) -> AsyncIterator[Simulator]:
         with tempfile.TemporaryDirectory(prefix="journeys-simulate-", dir=SCRATCH) as workdir:
             async with (
                 WebhookCatcher.open() as webhooks,
@@ -91,6 +92,7 @@ class Simulator:
                     sandboxed=False,
                     max_cached_workflows=WORKFLOW_CACHE,
                     migrate=False,
+                    program=program,
                 ) as sandbox,
             ):
                 yield cls(sandbox, plans, RunTracker.install(sandbox.client), webhooks)

@@ -25,6 +25,7 @@ from activities.journey_activities import FailAfter, JourneyActivities
 from config.settings import Settings
 from contracts.events import CustomerEvent
 from contracts.visibility import workflow_id
+from engine.loyalty.program import Program
 from engine.plan import Plan
 from ingest.router import EventRouter, RouteResult
 from outbox.server import OutboxServer
@@ -92,11 +93,13 @@ class Sandbox:
         max_cached_workflows: int = 1000,
         migrate: bool = True,
         runtime: Runtime | None = None,
+        program: Program | None = None,
     ) -> AsyncIterator[Sandbox]:
         """Start everything, deploy ``plans``, and stop it all on exit (``sandboxed`` and
         ``max_cached_workflows`` are passed to the worker, see ``build_worker``; ``migrate=False``
         creates a fresh store's tables without Alembic, which simulations use to start sooner; ``runtime``
-        is the SDK runtime of the client and worker, e.g. one that serves metrics)."""
+        is the SDK runtime of the client and worker, e.g. one that serves metrics; ``program``, a loyalty
+        program to deploy, as the journeys folder's ``loyalty.yaml`` is in production)."""
         async with AsyncExitStack() as stack:
             if workdir is None:
                 workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="journeys-")))
@@ -120,6 +123,8 @@ class Sandbox:
             stack.push_async_callback(store.close)
             for plan in plans:
                 await store.deployments.deploy(plan, source="")
+            if program is not None:
+                await store.loyalty_programs.deploy(program, program_text(program))
             env = await server
             router = EventRouter(env.client, store, config.task_queue)
             stack.push_async_callback(router.close)  # its last writes, before the store closes
@@ -195,3 +200,10 @@ class Sandbox:
             "status", result_type=JourneyStatus
         )
         return status
+
+
+def program_text(program: Program) -> str:
+    """A program's file text (from its model), for a deploy that has no file at hand."""
+    import yaml
+
+    return yaml.safe_dump(program.source.model_dump(mode="json", exclude_defaults=True), sort_keys=False)

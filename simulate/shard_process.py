@@ -25,7 +25,14 @@ def main() -> None:
     quiet_temporal()
     try:
         result = run_loop(
-            simulate_here(job.main, job.plans, job.stories, progress=report, customer_ids=job.customer_ids)
+            simulate_here(
+                job.main,
+                job.plans,
+                job.stories,
+                progress=report,
+                customer_ids=job.customer_ids,
+                program=job.program,
+            )
         )
     except Exception as exc:  # noqa: BLE001 - any failure is the shard's answer to its parent
         traceback.print_exc()

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from engine.loyalty.program import Program
 from engine.plan import Plan
 from simulate.story import Story
 
@@ -53,6 +54,7 @@ class ShardJob:
     plans: list[Plan]
     stories: list[Story]
     customer_ids: list[str]
+    program: Program | None = None
 
 
 def usable_cores() -> int:
@@ -81,6 +83,7 @@ async def play_sharded(
     customer_ids: Sequence[str],
     shards: int,
     progress: Progress | None,
+    program: Program | None = None,
 ) -> list[tuple[list[int], Simulated]]:
     """Play ``stories`` in ``shards`` processes; each shard's story indexes and its ``Simulated``.
 
@@ -93,7 +96,8 @@ async def play_sharded(
         processes: list[asyncio.subprocess.Process] = []
         try:
             for group, file in zip(groups, files, strict=True):
-                job = ShardJob(main, plans, [stories[i] for i in group], [customer_ids[i] for i in group])
+                ids = [customer_ids[i] for i in group]
+                job = ShardJob(main, plans, [stories[i] for i in group], ids, program)
                 processes.append(await _start(job, file))
             async with asyncio.TaskGroup() as followers:
                 for number, process in enumerate(processes):

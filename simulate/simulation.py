@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.loader import compile_file, load_directory
+from engine.loyalty.loader import load_program_in
+from engine.loyalty.program import Program
 from engine.plan import Plan
 from outbox.server import OutboxMessage
 from simulate.customer_ids import story_customer_ids
@@ -39,6 +41,11 @@ def load_plans(file: Path, *, with_all: bool = False, also: Sequence[str] = ()) 
     return main, plans
 
 
+def load_program_beside(file: Path) -> Program | None:
+    """The loyalty program of the folder a journey file is in (its ``loyalty.yaml``), if it has one."""
+    return load_program_in(file.parent)
+
+
 async def simulate(
     main: Plan,
     plans: list[Plan],
@@ -47,21 +54,29 @@ async def simulate(
     progress: Progress | None = None,
     with_messages: bool = False,
     processes: int | None = None,
+    program: Program | None = None,
 ) -> Simulated:
     """Play ``stories`` on fresh Sandboxes; ``with_messages`` also reads back every email sent.
 
     Many stories are split over ``processes`` shards (default: one per core, at least
     ``MIN_STORIES_PER_SHARD`` stories each); the result is the same as one Sandbox would give.
+    ``program`` is the loyalty program deployed beside the journeys (``load_program_beside``).
     """
     ids = story_customer_ids(plans, stories)  # once for all: shards must not pick the same ids
     shards = 1 if with_messages else shard_count(len(stories), processes)
     if shards == 1:
         return await simulate_here(
-            main, plans, stories, progress=progress, with_messages=with_messages, customer_ids=ids
+            main,
+            plans,
+            stories,
+            progress=progress,
+            with_messages=with_messages,
+            customer_ids=ids,
+            program=program,
         )
     timelines: list[Timeline | None] = [None] * len(stories)
     runs: list[StoryRun | None] = [None] * len(stories)
-    for indexes, shard in await play_sharded(main, plans, stories, ids, shards, progress):
+    for indexes, shard in await play_sharded(main, plans, stories, ids, shards, progress, program):
         for position, index in enumerate(indexes):
             timelines[index] = shard.timelines[position]
             runs[index] = shard.runs[position]
@@ -76,9 +91,10 @@ async def simulate_here(
     progress: Progress | None = None,
     with_messages: bool = False,
     customer_ids: Sequence[str] | None = None,
+    program: Program | None = None,
 ) -> Simulated:
     """Play ``stories`` on one fresh Sandbox in this process."""
-    async with Simulator.open(plans) as simulator:
+    async with Simulator.open(plans, program) as simulator:
         runs = await simulator.run(main.journey, stories, progress=progress, customer_ids=customer_ids)
         timelines = [build_timeline(run, plans, simulator.webhooks.received) for run in runs]
         messages = simulator.sandbox.outbox.messages() if with_messages else []

@@ -65,10 +65,10 @@ def test_references_to_rules_and_tiers_must_exist() -> None:
     ("old", "new", "expected"),
     [
         ("grace: 30d", "grace: 30 days", '"30 days" is not a duration; write 30d'),
-        ("threshold: 1000,", "threshold: 9000,", "tiers go from the lowest threshold to the highest"),
+        ("threshold: 500,", "threshold: 5000,", "tiers go from the lowest threshold to the highest"),
         ("points: 50", "points: customer.__class__", "names starting with _ are not allowed"),
         ("id: shoes_bonus", "id: purchase", '"purchase" is used twice in earning'),
-        ("ends: 2026-12-31", "ends: 2026-11-30", "ends (2026-11-30) before it starts (2026-12-01)"),
+        ("ends: 2026-11-30", "ends: 2026-11-26", "ends (2026-11-26) before it starts (2026-11-27)"),
     ],
 )
 def test_each_mistake_gets_its_own_words(old: str, new: str, expected: str) -> None:
@@ -85,9 +85,9 @@ def test_a_huge_or_deep_file_is_refused_not_parsed_for_ever() -> None:
 def test_earning_applies_the_formula_tier_multiplier_campaign_and_caps() -> None:
     program = load_program(EXAMPLE)
     purchase = {"customer": {}, "event": {"properties": {"total": 1_234_567, "categories": ["shoes"]}}}
-    in_december = earnings(program, "purchase_completed", purchase, tier="silver", on=date(2026, 12, 5))
-    by_rule = {earned.rule: earned.points for earned in in_december}
-    # 123 points x 1.25 (silver) x 2 (double December) = 307.5 -> 307; shoes: 50 x 1.25 = 62.5 -> 62
+    on_black_friday = earnings(program, "purchase_completed", purchase, tier="silver", on=date(2026, 11, 28))
+    by_rule = {earned.rule: earned.points for earned in on_black_friday}
+    # 123 points x 1.25 (silver) x 2 (Black Friday) = 307.5 -> 307; shoes: 50 x 1.25 = 62.5 -> 62
     assert by_rule == {"purchase": 307, "shoes_bonus": 62}
     in_january = earnings(program, "purchase_completed", purchase, tier=None, on=date(2027, 1, 5))
     assert {earned.rule: earned.points for earned in in_january} == {"purchase": 123, "shoes_bonus": 50}
