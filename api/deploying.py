@@ -2,7 +2,8 @@
 UI's save all come here: the YAML validated within the bounds of ``POST /v1/journeys/validate``
 (size, depth, values, time; off the event loop), deployed with who did it (the deploy history),
 the event router told, and, when ``journeys_save_dir`` is set, the YAML written to
-``<dir>/<name>.yaml`` atomically so that ``git diff`` shows it.
+``<dir>/<name>.yaml`` atomically so that ``git diff`` shows it. The loyalty program
+(``PUT /v1/loyalty/program``) is deployed the same way (``deploy_program``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from api.routes.journeys import compile_body, off_loop
 from api.saving import write_source
 from config.settings import Settings
 from engine.errors import JourneyError, JourneyValidationError
+from engine.loader import decode_journey
+from engine.loyalty.loader import PROGRAM_FILE, validate_program_text
+from engine.loyalty.program import Program
 from engine.plan import Plan
 from engine.source import parse_source
 from ingest.router import EventRouter
@@ -94,3 +98,51 @@ async def _saved(settings: Settings, plan: Plan, source: str, deployment: Deploy
         reason = f"could not write {plan.journey}.yaml to {folder}: {exc.strerror or exc}"
         return DeployResult(plan, source, deployment, None, reason)
     return DeployResult(plan, source, deployment, saved)
+
+
+@dataclass(frozen=True)
+class ProgramDeployResult:
+    program: Program
+    source: str
+    new: bool  # False when this version was already the active one
+    saved_to: Path | None
+    save_error: str | None = None
+
+
+def _validate_program_body(data: bytes) -> tuple[str, Program]:
+    text = decode_journey(data, PROGRAM_FILE)  # the same size and UTF-8 bounds as a journey file
+    program, errors = validate_program_text(text, PROGRAM_FILE)
+    if program is None:
+        raise JourneyValidationError(errors)
+    return text, program
+
+
+async def validate_program(data: bytes | str) -> tuple[str, Program]:
+    """The text and program of ``data`` (a ``loyalty.yaml``), checked off the event loop within the
+    time budget; ``JourneyValidationError`` with every problem, positioned in ``loyalty.yaml``."""
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    return await off_loop(PROGRAM_FILE, lambda: _validate_program_body(raw))
+
+
+async def deploy_program(
+    data: bytes | str, *, store: Store, events: EventRouter, settings: Settings
+) -> ProgramDeployResult:
+    """Validate ``data`` and make it the active loyalty program (customers' lots, tiers and
+    redemptions stay; what the new version says applies from the next event). The event router reads
+    it again; with ``journeys_save_dir`` set, ``loyalty.yaml`` is written there too."""
+    text, program = await validate_program(data)
+    new = await store.loyalty_programs.deploy(program, text)
+    await events.reload()
+    folder = settings.journeys_save_dir
+    if folder is None:
+        return ProgramDeployResult(program, text, new, None)
+    try:
+        saved = await asyncio.to_thread(write_source, folder, PROGRAM_FILE.removesuffix(".yaml"), text)
+    except OSError as exc:
+        log.error(
+            "deployed loyalty program %s but could not write it to %s: %s", program.version, folder, exc
+        )
+        return ProgramDeployResult(
+            program, text, new, None, f"could not write {PROGRAM_FILE} to {folder}: {exc}"
+        )
+    return ProgramDeployResult(program, text, new, saved)

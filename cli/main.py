@@ -23,7 +23,8 @@ app = typer.Typer(help="Journeys: customer-lifecycle journeys as durable workflo
 
 @app.command()
 def validate(paths: Annotated[list[Path], typer.Argument(help="journey files or folders")]) -> None:
-    """Validate journeys; list every problem with file, line, column and step path."""
+    """Validate journeys (and a folder's loyalty.yaml); list every problem with file, line, column
+    and path."""
     from engine.errors import JourneyValidationError
     from engine.loader import compile_file, journey_files
 
@@ -35,6 +36,12 @@ def validate(paths: Annotated[list[Path], typer.Argument(help="journey files or 
             typer.echo(f"{path}: no such file or folder", err=True)
             problems += 1
             continue
+        program_problems = _validate_program(path)
+        if program_problems is not None:
+            checked += 1
+            problems += program_problems
+            if path.is_file():
+                continue
         for file in journey_files(path):
             checked += 1
             try:
@@ -58,6 +65,27 @@ def validate(paths: Annotated[list[Path], typer.Argument(help="journey files or 
         raise typer.Exit(1)
 
 
+def _validate_program(path: Path) -> int | None:
+    """The problems of the loyalty program ``path`` is or holds (each printed); None when it has none."""
+    from engine.errors import JourneyValidationError
+    from engine.loyalty.loader import PROGRAM_FILE, program_path
+    from provision.deploy import validate_program_in
+
+    folder = path if path.is_dir() else path.parent
+    if path.name != PROGRAM_FILE and not (path.is_dir() and program_path(path).is_file()):
+        return None
+    try:
+        found = validate_program_in(folder)
+    except JourneyValidationError as exc:
+        for error in exc.errors:
+            typer.echo(str(error), err=True)
+        return len(exc.errors)
+    assert found is not None
+    program = found[0]
+    typer.echo(f"ok  {program_path(folder)}  (loyalty program {program.source.program} v{program.version})")
+    return 0
+
+
 @app.command()
 def graph(file: Path) -> None:
     """Print a journey as a Mermaid flowchart."""
@@ -77,6 +105,14 @@ def graph(file: Path) -> None:
 def schema() -> None:
     """Print the JSON Schema of journey files (for yaml-language-server / VS Code)."""
     from engine.schema import json_schema
+
+    typer.echo(json.dumps(json_schema(), indent=2))
+
+
+@app.command(name="loyalty-schema")
+def loyalty_schema() -> None:
+    """Print the JSON Schema of the loyalty program file, journeys/loyalty.yaml (for editors)."""
+    from engine.loyalty.schema import json_schema
 
     typer.echo(json.dumps(json_schema(), indent=2))
 
@@ -133,7 +169,8 @@ def smtp() -> None:
 
 def _deployed(deployed: list[Deployed]) -> None:
     for item in deployed:
-        typer.echo(f"{'new' if item.new else 'ok '}  {item.journey} {item.version}")
+        kind = "" if item.kind == "journey" else f"  ({item.kind})"
+        typer.echo(f"{'new' if item.new else 'ok '}  {item.journey} {item.version}{kind}")
 
 
 def _run_deploy(work: Coroutine[None, None, list[Deployed]]) -> None:
@@ -153,7 +190,8 @@ def _run_deploy(work: Coroutine[None, None, list[Deployed]]) -> None:
 
 @app.command()
 def deploy() -> None:
-    """Validate every journey in the journeys folder and deploy them all (none if one is invalid)."""
+    """Validate every journey in the journeys folder and its loyalty.yaml, and deploy them all (none
+    if one is invalid)."""
     from config.settings import get_settings
     from provision.deploy import deploy_directory
 

@@ -36,6 +36,7 @@ def test_validate_the_example_folder() -> None:
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     names = (
+        "loyalty.yaml",  # the loyalty program, checked first
         "challenge.yaml",
         "earn_on_purchase.yaml",
         "engagement.yaml",
