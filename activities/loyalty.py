@@ -10,8 +10,11 @@ emits with the customer's ``loyalty/settle`` row (the last settle's time and eve
 the commit but before the emission (same request, so the same ``at``) finds nothing new to do, and
 emits what was kept instead of nothing.
 
-``points_awarded`` (``awarded_event``) is what a journey's award step emits after it gives points: the
-router hands it to the customer's loyalty run, which then reminds and expires the award's lot.
+``points_awarded`` is what hands points given outside a customer's own loyalty run to that run (the
+router routes it there), which then reminds and expires their lot: a journey's award step emits it
+(``awarded_event``: {points, balance}), and so does this activity for a grant to another customer
+(``granted_event``: a referrer's reward, {points, rule}). The program's own events (``loyalty/...``)
+never go back to a loyalty run.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ FEATURES = (wallet, referrals, challenges, tiers)
 # The row of a customer's last settle; no backend event id has a "/", so none is ever this one.
 SETTLE_KEY = "loyalty/settle"
 AWARDED_EVENT = "points_awarded"
+EMITTED_PREFIX = "loyalty/"  # the ids of the events the program emits
 
 
 def awarded_event(key: str, customer_id: str, result: AwardResult, at: datetime) -> CustomerEvent | None:
@@ -53,6 +57,20 @@ def awarded_event(key: str, customer_id: str, result: AwardResult, at: datetime)
         name=AWARDED_EVENT,
         properties={"points": result.points, "balance": result.balance},
         timestamp=at,
+    )
+
+
+def granted_event(run_customer_id: str, event: CustomerEvent) -> CustomerEvent | None:
+    """For ``points_earned`` of another customer than the run's (a referrer rewarded in their referee's
+    run), the ``points_awarded`` that brings it to their own run; None for anything else."""
+    if event.customer_id == run_customer_id or event.name != "points_earned":
+        return None
+    return CustomerEvent(
+        event_id=derived_id(event.event_id.removeprefix(EMITTED_PREFIX), AWARDED_EVENT),
+        customer_id=event.customer_id,
+        name=AWARDED_EVENT,
+        properties={"points": event.properties.get("points"), "rule": event.properties.get("rule")},
+        timestamp=event.timestamp,
     )
 
 
@@ -79,7 +97,7 @@ class LoyaltyActivities:
             for feature in FEATURES:
                 outcome.add(await feature.settle(conn, program, req.customer_id, req.at))
             events = await _kept(conn, req.customer_id, req.event.event_id, outcome.events)
-        await self._emit(events)
+        await self._emit(req.customer_id, events)
         return LoyaltyAnswer(next_due=outcome.next_due, emitted=len(events), applied=applied)
 
     @activity.defn(name="loyalty_settle")
@@ -100,12 +118,14 @@ class LoyaltyActivities:
                 {"event_id": SETTLE_KEY, "customer_id": customer_id, "applied_at": at, "emitted": []},
             )
             events = await _kept(conn, customer_id, SETTLE_KEY, outcome.events, since=None if fresh else at)
-        await self._emit(events)
+        await self._emit(customer_id, events)
         return LoyaltyAnswer(next_due=outcome.next_due, emitted=len(events))
 
-    async def _emit(self, events: list[CustomerEvent]) -> None:
+    async def _emit(self, customer_id: str, events: list[CustomerEvent]) -> None:
         for event in events:
             await self.events.emit(event)
+            if (granted := granted_event(customer_id, event)) is not None:
+                await self.events.emit(granted)
 
 
 async def _kept(

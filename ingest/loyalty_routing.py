@@ -17,7 +17,7 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.service import RPCError
 
-from activities.loyalty import AWARDED_EVENT
+from activities.loyalty import AWARDED_EVENT, EMITTED_PREFIX
 from contracts.events import CustomerEvent
 from contracts.loyalty_activities import LoyaltyInput
 from engine.loyalty.program import Program
@@ -25,7 +25,6 @@ from ingest.outages import unavailable_or
 from store.database import Store
 from workflows.loyalty import LoyaltyWorkflow, loyalty_workflow_id
 
-EMITTED_PREFIX = "loyalty/"
 RPC_TIMEOUT = timedelta(seconds=5)
 
 
