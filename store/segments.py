@@ -72,6 +72,8 @@ def evaluate_sync(
         for row in conn.execute(_MEMBERSHIPS.with_for_update(), {"customer_ids": ids})
     }
     changes: list[Change] = []
+    inserts: list[dict[str, object]] = []
+    updates: list[dict[str, object]] = []
     for cid in ids:
         snapshot = snapshots[cid]
         now_in: frozenset[str] = frozenset()
@@ -83,55 +85,88 @@ def evaluate_sync(
             row = rows.get((segment.name, cid))
             was_in = row is not None and row.exited_at is None
             if segment.name in now_in and not was_in:
-                changes.append(_enter(conn, segment.name, cid, at, row))
+                entry = 1 if row is None else int(row._mapping["entries"]) + 1
+                values = {
+                    "k_segment": segment.name,
+                    "k_customer": cid,
+                    "v_entered_at": at,
+                    "v_exited_at": None,
+                }
+                (inserts if row is None else updates).append({**values, "v_entries": entry})
+                changes.append(Change(segment.name, cid, "entered", entry, at))
             elif was_in and segment.name not in now_in:
                 assert row is not None
-                changes.append(_exit(conn, row, at))
+                entry = int(row._mapping["entries"])
+                updates.append(
+                    {"k_segment": segment.name, "k_customer": cid, "v_entered_at": row.entered_at}
+                    | {"v_exited_at": at, "v_entries": entry}
+                )
+                changes.append(Change(segment.name, cid, "exited", entry, at))
             elif row is not None and not row.announced:
                 kind: Kind = "entered" if row.exited_at is None else "exited"
-                changes.append(
-                    Change(segment.name, cid, kind, int(row.entries), row.exited_at or row.entered_at)
-                )
+                when = row.exited_at or row.entered_at
+                changes.append(Change(segment.name, cid, kind, int(row._mapping["entries"]), when))
+    if inserts:
+        conn.execute(_INSERT, inserts)
+    if updates:
+        conn.execute(_UPDATE, updates)
     return changes
 
 
-def _enter(conn: sa.Connection, segment: str, cid: str, at: datetime, row: sa.Row[object] | None) -> Change:
-    if row is None:
-        conn.execute(
-            segment_members.insert().values(
-                segment=segment, customer_id=cid, entered_at=at, exited_at=None, entries=1, announced=False
-            )
-        )
-        return Change(segment, cid, "entered", 1, at)
-    entry = int(row._mapping["entries"]) + 1
-    conn.execute(_key(segment, cid).values(entered_at=at, exited_at=None, entries=entry, announced=False))
-    return Change(segment, cid, "entered", entry, at)
-
-
-def _exit(conn: sa.Connection, row: sa.Row[object], at: datetime) -> Change:
-    segment, cid = row._mapping["segment"], row._mapping["customer_id"]
-    conn.execute(_key(segment, cid).values(exited_at=at, announced=False))
-    return Change(segment, cid, "exited", int(row._mapping["entries"]), at)
-
-
-def _key(segment: str, cid: str) -> sa.Update:
-    return segment_members.update().where(
-        segment_members.c.segment == segment, segment_members.c.customer_id == cid
+_KEY = (
+    segment_members.c.segment == sa.bindparam("k_segment"),
+    segment_members.c.customer_id == sa.bindparam("k_customer"),
+)
+_INSERT = segment_members.insert().values(
+    segment=sa.bindparam("k_segment"),
+    customer_id=sa.bindparam("k_customer"),
+    entered_at=sa.bindparam("v_entered_at"),
+    exited_at=sa.bindparam("v_exited_at"),
+    entries=sa.bindparam("v_entries"),
+    announced=False,
+)
+_UPDATE = (
+    segment_members.update()
+    .where(*_KEY)
+    .values(
+        entered_at=sa.bindparam("v_entered_at"),
+        exited_at=sa.bindparam("v_exited_at"),
+        entries=sa.bindparam("v_entries"),
+        announced=False,
     )
+)
+# A change is announced unless the membership changed again meanwhile (another entry, or back in).
+_ANNOUNCED = (
+    segment_members.update()
+    .where(
+        *_KEY,
+        segment_members.c.entries == sa.bindparam("v_entries"),
+        sa.or_(
+            sa.and_(sa.bindparam("v_entered", type_=sa.Boolean()), segment_members.c.exited_at.is_(None)),
+            sa.and_(
+                sa.not_(sa.bindparam("v_entered", type_=sa.Boolean())),
+                segment_members.c.exited_at.is_not(None),
+            ),
+        ),
+    )
+    .values(announced=True)
+)
 
 
 def announced_sync(conn: sa.Connection, changes: Sequence[Change]) -> None:
-    """Mark ``changes`` emitted (unless the membership changed again meanwhile)."""
-    for change in changes:
-        done = (
-            segment_members.c.exited_at.is_(None)
-            if change.kind == "entered"
-            else segment_members.c.exited_at.is_not(None)
-        )
+    """Mark ``changes`` emitted, in one statement."""
+    if changes:
         conn.execute(
-            _key(change.segment, change.customer_id)
-            .where(segment_members.c.entries == change.entry, done)
-            .values(announced=True)
+            _ANNOUNCED,
+            [
+                {
+                    "k_segment": c.segment,
+                    "k_customer": c.customer_id,
+                    "v_entries": c.entry,
+                    "v_entered": c.kind == "entered",
+                }
+                for c in changes
+            ],
         )
 
 
@@ -229,30 +264,34 @@ def candidates_sync(
     """The customers, in id order after ``after``, whose membership time alone could have changed
     between ``since`` and ``until``: those whose last event of a name a segment reads by
     ``days_since`` or a window crossed a threshold (the index on ``(event, last_at)``), and the
-    members of such segments (an earlier event left a window). Every customer with such an event
-    when ``since`` is None (the first sweep)."""
+    members of segments that read a window (an earlier event may have left it). Every customer
+    with such an event when ``since`` is None (the first sweep)."""
     ranges: list[sa.ColumnElement[bool]] = []
-    timed: list[str] = []
+    windowed: list[str] = []
     c = customer_behaviour.c
     for segment in segments:
         if not segment.recency:
             continue
-        timed.append(segment.name)
         spans: set[tuple[str, int | None]] = set(segment.reads.recency)
         for event, field in segment.reads.fields:
             if field.startswith(("count_", "sum_")):
                 spans.add((event, int(field.split("_")[1].removesuffix("d"))))
+        if any(field.startswith(("count_", "sum_")) for _, field in segment.reads.fields) or any(
+            days is None for _, days in segment.reads.recency
+        ):
+            windowed.append(segment.name)  # an earlier event may leave a window: members too
         for event, days in sorted(spans, key=lambda span: (span[0], span[1] or -1)):
             if since is None or days is None:
                 ranges.append(sa.and_(c.event == event, c.last_at <= until))
             else:
                 low, high = since - (days + 1) * DAY, until - max(days - 1, 0) * DAY
                 ranges.append(sa.and_(c.event == event, c.last_at > low, c.last_at <= high))
-    if not timed:
+    if not ranges:
         return []
     parts: list[sa.Select[tuple[str]]] = [sa.select(c.customer_id).where(each) for each in ranges]
     m = segment_members.c
-    parts.append(sa.select(m.customer_id).where(m.segment.in_(timed), m.exited_at.is_(None)))
+    if windowed:
+        parts.append(sa.select(m.customer_id).where(m.segment.in_(windowed), m.exited_at.is_(None)))
     union = sa.union(*parts).subquery()
     query = sa.select(union.c.customer_id).order_by(union.c.customer_id).limit(page)
     if after is not None:
