@@ -309,8 +309,8 @@ async def _lot(
     reason: str,
     at: datetime,
 ) -> None:
-    """An award's points as an available lot (a negative award takes from the oldest lots), so the
-    balance stays the sum of what available lots have left."""
+    """An award's points as an available lot (a negative award takes from the lots first in, first out,
+    as a redemption does), so the balance stays the sum of what available lots have left."""
     if delta > 0:
         expiry = None if program is None else at + timedelta(seconds=program.expiry_seconds)
         lot = {
@@ -327,26 +327,4 @@ async def _lot(
         }
         await insert_ignore(conn, points_lots, lot)
         return
-    owed = -delta
-    rows = (
-        await conn.execute(
-            sa.select(points_lots.c.id, points_lots.c.remaining)
-            .where(
-                points_lots.c.customer_id == customer_id,
-                points_lots.c.status == "available",
-                points_lots.c.remaining > 0,
-            )
-            .order_by(points_lots.c.expires_at.is_(None), points_lots.c.expires_at, points_lots.c.id)
-            .with_for_update()
-        )
-    ).all()
-    for row in rows:
-        if owed <= 0:
-            break
-        taken = min(owed, int(row.remaining))
-        owed -= taken
-        await conn.execute(
-            points_lots.update()
-            .where(points_lots.c.id == row.id)
-            .values(remaining=int(row.remaining) - taken)
-        )
+    await consume_fifo(conn, customer_id, -delta, at)  # as a redemption takes them

@@ -116,3 +116,25 @@ async def test_the_balance_invariant_holds_under_concurrent_earning_and_expiry(s
             )
         ).all()
     assert [tuple(row) for row in statuses] == [("available", 4), ("expired", 6), ("pending", 6)]
+
+
+async def test_a_negative_award_takes_from_the_lots_first_in_first_out(store: Store) -> None:
+    activities, _ = await setup(store)
+    await apply(activities, purchase("e1", 5000, "o1"), T0)  # 50 pending: not spendable
+    await store.points.award("a1", "ada", 30, "Bonus", at=T0)
+    await store.points.award("a2", "ada", 40, "Bonus", at=T0 + DAY)
+    await store.points.award("fix", "ada", -50, "Correction", at=T0 + 2 * DAY)
+    async with store.engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                sa.select(points_lots.c.key, points_lots.c.status, points_lots.c.remaining).order_by(
+                    points_lots.c.id
+                )
+            )
+        ).all()
+    assert [tuple(row) for row in rows] == [
+        ("earn/e1/purchase", "pending", 50),
+        ("a1", "spent", 0),  # the soonest to expire gives first, all it has
+        ("a2", "available", 20),
+    ]
+    assert await balance_and_remaining(store, "ada") == (20, 20)
