@@ -5,6 +5,8 @@ delivery log, the points ledger and the Message-ID, so a retry never awards twic
 a send already logged; an email whose earlier attempt stopped after the SMTP server may have taken
 it is resent with the same Message-ID or recorded "uncertain" (``JOURNEYS_UNCERTAIN_SEND_POLICY``).
 ``at`` is the workflow's clock (``workflow.now()``), so records follow simulated time too.
+Requests and results are written into history for every run: their JSON leaves out the fields at
+their zero defaults (``contracts.compact``).
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from contracts.compact import Compact
 from contracts.records import RecordKind, StepRecord
 
 
-class StepMark(BaseModel):
+class StepMark(Compact):
     """A step record of the request's own run, without what the request says already (journey,
     version, run, customer, entry): the records a request carries cost history once per run."""
 
@@ -33,7 +36,7 @@ class StepMark(BaseModel):
         return cls(step=record.step, kind=record.kind, detail=record.detail, at=when, seq=record.seq)
 
 
-class StepContext(BaseModel):
+class StepContext(Compact):
     key: str
     workflow_id: str
     journey: str
@@ -87,7 +90,7 @@ class SendWebhookRequest(StepContext):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
-class DeliveryResult(BaseModel):
+class DeliveryResult(Compact):
     # held: the journey is paused, not sent. uncertain: an earlier attempt may have delivered it and
     # the policy forbids sending again (JOURNEYS_UNCERTAIN_SEND_POLICY=skip).
     status: Literal["sent", "skipped", "failed", "held", "uncertain"]
@@ -108,12 +111,12 @@ class AwardRequest(StepContext):
     to: Literal["customer", "referrer"] = "customer"
 
 
-class AwardResult(BaseModel):
+class AwardResult(Compact):
     points: int
     balance: int
     lifetime_points: int
-    tier: str | None
-    previous_tier: str | None
+    tier: str | None = None  # None: no tier (results recorded before wrote it out)
+    previous_tier: str | None = None
     badge: str | None = None
     badge_new: bool = False  # the badge was not held before this award (a badge_awarded event)
     duplicate: bool = False
@@ -125,6 +128,6 @@ class SetStageRequest(StepContext):
     stage: str
 
 
-class StageResult(BaseModel):
+class StageResult(Compact):
     previous: str
     stage: str

@@ -17,7 +17,8 @@ literal here: add a ``Patch`` to ``LIVE_PATCHES`` there, then branch on it here:
 
 ``tests/workflows/test_patches.py`` rejects a ``workflow.patched``/``workflow.deprecate_patch`` call
 whose id is not registered; ``docs/patches.md`` walks a patch from added to deprecated to removed.
-No patch is live today: everything released so far is the baseline.
+Live patches: ``STORE_STEPS_LOCAL`` (store-only steps as local activities written at the next
+wait or send, one search attribute update per workflow task).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, assert_never
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, FailureError
 
 with workflow.unsafe.imports_passed_through():
@@ -62,7 +63,9 @@ with workflow.unsafe.imports_passed_through():
         WaitNode,
     )
     from workflows.models import JourneyInput, JourneyResult, JourneyStatus, RunState, StepTaken
+    from workflows.patches import STORE_STEPS_LOCAL
     from workflows.plans import PLANS
+    from workflows.store_steps import StoreStep
     from workflows.timing import next_local_time, pick_variant
 
 
@@ -112,6 +115,11 @@ class JourneyWorkflow:
         self._records: list[StepRecord] = []
         self._in_step = False
         self._condition_failure: str | None = None  # why a condition last counted as false by failing
+        # STORE_STEPS_LOCAL (decided as the run starts): store-only steps wait here for the next
+        # write, and the search attributes to show for the next update.
+        self._store_steps_local = False
+        self._store_steps: list[StoreStep] = []
+        self._to_show: dict[str, SearchAttributeUpdate[Any]] = {}
 
     # ----------------------------------------------------------------- signals and queries
 
@@ -145,6 +153,8 @@ class JourneyWorkflow:
 
     @workflow.run
     async def run(self, inp: JourneyInput) -> JourneyResult:
+        # Runs started before this patch replay without its marker and keep the old commands.
+        self._store_steps_local = workflow.patched(STORE_STEPS_LOCAL.id)
         first_run = not self._state.entry_id
         if first_run:
             # An entry is named by the event that caused it: a retried or reset start of the same
@@ -336,6 +346,9 @@ class JourneyWorkflow:
         (answering "held") and writes the step records gathered so far in its transaction."""
         while True:
             await self._interrupts()  # an exit that arrived meanwhile stops the send
+            if self._store_steps_local:  # the send reads the store: what the steps before it wrote
+                await self._write_store_steps()
+                self._show_now()
             result = await self._deliver(activity, request(self._carry(self._context(step))), summary)
             if result.status != "held":
                 return result
@@ -371,20 +384,29 @@ class JourneyWorkflow:
             if points == 0 and node.badge is None:
                 self._note(node.id, f"skipped: {node.points_expression} gives no points")
                 return
+
+        def request(context: dict[str, Any]) -> AwardRequest:
+            return AwardRequest(**context, points=points, reason=node.reason, badge=node.badge, to=node.to)
+
+        if self._store_steps_local:
+
+            def awarded(result: AwardResult) -> None:
+                self._awarded(node, result)
+
+            queued = StoreStep("award", request(self._context(node.id)), AwardResult, awarded)
+            self._store_steps.append(queued)
+            return
         result = await workflow.execute_activity(
             "award",
-            AwardRequest(
-                **self._carry(self._context(node.id)),
-                points=points,
-                reason=node.reason,
-                badge=node.badge,
-                to=node.to,
-            ),
+            request(self._carry(self._context(node.id))),
             result_type=AwardResult,
             start_to_close_timeout=STORE_TIMEOUT,
             retry_policy=STORE_RETRY,
             summary=f"award {points} points" + (f" and badge {node.badge}" if node.badge else ""),
         )
+        self._awarded(node, result)
+
+    def _awarded(self, node: AwardNode, result: AwardResult) -> None:
         if result.skipped is not None:
             self._note(node.id, f"skipped: {result.skipped}")
             return
@@ -398,6 +420,16 @@ class JourneyWorkflow:
         self._note(node.id, detail)
 
     async def _set_stage(self, step: str, stage: str, *, prefix: str = "") -> None:
+        def staged(result: StageResult) -> None:
+            self._note(step, f"{prefix}stage {result.previous} -> {result.stage}")
+
+        if self._store_steps_local:
+            request = SetStageRequest(**self._context(step), stage=stage)
+            self._store_steps.append(StoreStep("set_stage", request, StageResult, staged))
+            self._show(LIFECYCLE_STAGE.value_set(stage))
+            if self._customer is not None:  # conditions until the write see it already, as it will be
+                self._customer = self._customer.model_copy(update={"stage": stage})
+            return
         result = await workflow.execute_activity(
             "set_stage",
             SetStageRequest(
@@ -412,7 +444,7 @@ class JourneyWorkflow:
         workflow.upsert_search_attributes([LIFECYCLE_STAGE.value_set(stage)])
         if self._customer is not None:
             self._customer = self._customer.model_copy(update={"stage": stage})
-        self._note(step, f"{prefix}stage {result.previous} -> {result.stage}")
+        staged(result)
 
     async def _wait(self, node: WaitNode) -> None:
         until = workflow.now() + timedelta(seconds=node.seconds)
@@ -544,6 +576,7 @@ class JourneyWorkflow:
         return outcome if failure is None else f"{outcome}; {failure}"
 
     async def _refresh_customer(self) -> None:
+        await self._write_store_steps()  # the customer as the steps before wrote it
         self._customer = await workflow.execute_local_activity(
             "load_customer",
             self._customer_id,
@@ -570,6 +603,10 @@ class JourneyWorkflow:
     def _carry(self, context: dict[str, Any]) -> dict[str, Any]:
         """``context`` with the step records gathered so far, to be written with the effect: as
         marks (what the request says already is left out), or whole if of another run or entry."""
+        return {**context, **self._records_for(context)}
+
+    def _records_for(self, context: dict[str, Any]) -> dict[str, Any]:
+        """The step records gathered so far, taken, as the fields of a request made in ``context``."""
         records = self._take_records()
         ours = (context["journey"], context["version"], context["workflow_id"], context["customer_id"])
         entry = self._state.entry_id
@@ -579,16 +616,16 @@ class JourneyWorkflow:
                 record.entry == entry
             )
 
+        marks = [StepMark.of(record, context["at"]) for record in records if own(record)]
         return {
-            **context,
-            "entry": entry,
+            "entry": entry if marks else "",  # what the marks need, only with them
             "records": [record for record in records if not own(record)],
-            "marks": [StepMark.of(record, context["at"]) for record in records if own(record)],
+            "marks": marks,
         }
 
     def _enter(self, node: Node) -> None:
         self._state.visits[node.id] = self._state.visits.get(node.id, 0) + 1
-        workflow.upsert_search_attributes([JOURNEY_STEP.value_set(node.id)])
+        self._show(JOURNEY_STEP.value_set(node.id))
         if self._state.resuming:  # still the same visit, carried over from the previous run
             self._state.resuming = False
             return
@@ -628,9 +665,53 @@ class JourneyWorkflow:
         records, self._records = self._records, []
         return records
 
+    def _show(self, update: SearchAttributeUpdate[Any]) -> None:
+        """Update a search attribute: at once, or (STORE_STEPS_LOCAL) with the others of this
+        workflow task, in one update before the run waits or sends (the last value of each)."""
+        if not self._store_steps_local:
+            workflow.upsert_search_attributes([update])
+            return
+        self._to_show[update.key.name] = update
+
+    def _show_now(self) -> None:
+        if self._to_show:
+            updates, self._to_show = list(self._to_show.values()), {}
+            workflow.upsert_search_attributes(updates)
+
+    async def _write_store_steps(self) -> None:
+        """Write the store-only steps queued since the last write (STORE_STEPS_LOCAL), in order, each
+        a local activity; the first carries the step records gathered so far, made before it or
+        after. Called before the run waits, sends, reads the customer or ends: nothing it does
+        until then reads what they write."""
+        steps, self._store_steps = self._store_steps, []
+        for index, step in enumerate(steps):
+            request = step.request
+            if index == 0:
+                context = {
+                    "journey": request.journey,
+                    "version": request.version,
+                    "workflow_id": request.workflow_id,
+                    "customer_id": request.customer_id,
+                    "at": request.at,
+                }
+                request = request.model_copy(update=self._records_for(context))
+            # No summary: the marker names the activity and holds its result, which says as much.
+            result = await workflow.execute_local_activity(
+                step.activity,
+                request,
+                result_type=step.result_type,
+                start_to_close_timeout=STORE_TIMEOUT,
+                retry_policy=STORE_RETRY,
+            )
+            step.done(result)
+
     async def _flush(self) -> None:
         """Write the step records gathered so far in one local activity, where no side effect carries
-        them: before a wait or a hold, before continuing as new, at the end of the run."""
+        them: before a wait or a hold, before continuing as new, at the end of the run. With
+        STORE_STEPS_LOCAL, the store-only steps queued carry them, and the search attributes show."""
+        if self._store_steps_local:
+            await self._write_store_steps()
+            self._show_now()
         if not self._records:
             return
         records = self._take_records()

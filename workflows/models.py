@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field, model_validator
 
+from contracts.compact import Compact
 from contracts.customers import CustomerSnapshot
 from contracts.events import CustomerEvent
 from contracts.plans import PlanRef
@@ -40,9 +41,15 @@ class RunState(BaseModel):
     records_made: int = 0
 
 
-class JourneyInput(BaseModel):
+class JourneyInput(Compact):
     """A run's input. It names its plan (``plan_ref``), which the run reads by reference (see
-    ``workflows.plans``); runs started before plans went by reference carry the whole ``plan``."""
+    ``workflows.plans``); runs started before plans went by reference carry the whole ``plan``.
+
+    Its JSON (the first event of every run's history) leaves out the fields at zero defaults, in
+    the state, trigger and customer it carries too (``contracts.compact``); a whole plan is kept
+    as it dumps."""
+
+    keep_whole: ClassVar[frozenset[str]] = frozenset({"plan"})
 
     plan_ref: PlanRef | None = None
     plan: Plan | None = None

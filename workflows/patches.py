@@ -6,7 +6,7 @@ A patch is live from the ``workflow.patched(id)`` that introduces it, through it
 its own; ``tests/workflows/test_patches.py`` fails on a call whose id is not registered, on a
 registered patch no call uses, and on a listed history that is not recorded.
 
-Empty: the three patches written before the first release (``effects-carry-records``,
+The three patches written before the first release (``effects-carry-records``,
 ``customer-in-input``, ``reenter-on-current-version``) were folded into the baseline while no run
 of the old code existed anywhere.
 """
@@ -32,5 +32,33 @@ class Patch:
     be true (deployment plus the longest a run of any journey lasts)."""
 
 
+STORE_STEPS_LOCAL = Patch(
+    id="store-steps-local",
+    why=(
+        "Runs started before it schedule an activity for each award and set_stage step (its request,"
+        " step records included, in history), and update a search attribute as each step is entered"
+        " or each stage set. Runs started after it queue those store-only steps and run each as a"
+        " local activity (only its result in history, no workflow task of its own) at the run's next"
+        " wait, send, customer read or end, the first carrying the step records gathered by then"
+        " (no record_steps of their own); and they update the search attributes once per workflow"
+        " task, before the run waits or sends, with the last value of each (JourneyStep,"
+        " LifecycleStage). Issue #14: an onboarding run waiting at wait_profile 6.3 KB -> under 4 KB."
+    ),
+    histories=tuple(
+        f"{name}-{generation}.json"
+        for generation in ("before-store-steps-local", "store-steps-local")
+        for name in (
+            "onboarding-converts",
+            "onboarding-quiet",
+            "onboarding-leaves",
+            "winback-converts",
+            "referral-converts",
+            "engagement-quiet",
+            "referral-reentry",
+        )
+    ),
+    deprecate_after="not released yet: the release that ships it, its deployment time, plus the longest run",
+)
+
 # Add a patch here before its first workflow.patched call; keep ids unique.
-LIVE_PATCHES: tuple[Patch, ...] = ()
+LIVE_PATCHES: tuple[Patch, ...] = (STORE_STEPS_LOCAL,)
