@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -56,13 +55,6 @@ class Tally:
     goal_revenue_cents: int = 0
     attributed_purchases: int = 0
     attributed_revenue_cents: int = 0
-
-    def add(self, other: Tally) -> None:
-        for name in TALLY_FIELDS:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
-
-TALLY_FIELDS = tuple(f.name for f in fields(Tally))
 
 
 @dataclass
@@ -216,30 +208,38 @@ def _add(results: JourneyResults, plan: Plan, splits: list[SplitNode], customer:
     assigned: list[tuple[SplitResult, str, list[datetime]]] = []  # split, arm, the split's times
     for node, split in zip(splits, results.splits, strict=True):
         details = _variant_of_detail(node)
-        times = [at for step, kind, _, at in customer.records if step == node.id and kind == "completed"]
-        last = [
-            detail for step, kind, detail, _ in customer.records if step == node.id and kind == "completed"
+        passes = [
+            (detail, at)
+            for step, kind, detail, at in customer.records
+            if step == node.id and kind == "completed"
         ]
-        if not last:
+        if not passes:
             continue
-        detail = last[-1]
+        times = [at for _, at in passes]
+        detail = passes[-1][0]
         arm = CONTROL if detail.startswith(CONTROL_DETAIL) else details.get(detail)
         if arm is not None and arm in split.arms:
             assigned.append((split, arm, times))
-    own = Tally()
-    per_step: dict[str, Tally] = {}
+    targets: dict[str, list[Tally]] = {}  # a step's tallies: the step's, and its variants' for this customer
+
+    def of(step: str) -> list[Tally]:
+        found = targets.get(step)
+        if found is None:
+            found = [results.steps.setdefault(step, Tally())]
+            found += [results.variants.setdefault((step, s.split, arm), Tally()) for s, arm, _ in assigned]
+            targets[step] = found
+        return found
 
     def bump(step: str | None, name: str, n: int = 1) -> None:
-        setattr(own, name, getattr(own, name) + n)
-        if step:
-            tally = per_step.setdefault(step, Tally())
+        setattr(results.total, name, getattr(results.total, name) + n)
+        for tally in of(step) if step else ():
             setattr(tally, name, getattr(tally, name) + n)
 
-    own.entered += len(entries)
+    results.total.entered += len(entries)
     for step, kind, _, at in customer.records:
         if kind == "entered" and step:
-            tally = per_step.setdefault(step, Tally())
-            tally.entered += 1
+            for tally in of(step):
+                tally.entered += 1
         elif kind == "converted":
             bump(step, "converted")
             if results.goal_is_purchase:
@@ -266,11 +266,6 @@ def _add(results: JourneyResults, plan: Plan, splits: list[SplitNode], customer:
         touch = _last_touch(delivered, moments, customer.unsubscribed_at, results.window)
         if touch is not None and touch[2] == plan.journey:
             bump(touch[3], "unsubscribed")
-    results.total.add(own)
-    for step, tally in per_step.items():
-        results.steps.setdefault(step, Tally()).add(tally)
-        for split, arm, _ in assigned:
-            results.variants.setdefault((step, split.split, arm), Tally()).add(tally)
     for split, arm, times in assigned:
         _add_to_arm(split.arms[arm], plan, customer, entries, times)
 
@@ -318,7 +313,3 @@ def _add_to_arm(
     if any(inside(at) for at in customer.goal_events):
         arm.converted += 1
     arm.revenue_cents += sum(cents for at, cents in customer.purchases if inside(at))
-
-
-def as_dict(tally: Tally) -> dict[str, Any]:
-    return {name: getattr(tally, name) for name in TALLY_FIELDS}
