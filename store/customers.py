@@ -181,7 +181,9 @@ _LOAD_SNAPSHOTS = (
 )
 
 
-def load_snapshots(conn: sa.Connection, customer_ids: Sequence[str]) -> dict[str, CustomerSnapshot]:
+def load_snapshots(
+    conn: sa.Connection, customer_ids: Sequence[str], *, context: bool = True
+) -> dict[str, CustomerSnapshot]:
     """What a journey sees of each customer, in one read (as ``CustomerRepository.snapshot``:
     ``exists=False`` for an id the store does not know); synchronous, as ``merge_traits``."""
     unique = list(dict.fromkeys(customer_ids))
@@ -192,7 +194,9 @@ def load_snapshots(conn: sa.Connection, customer_ids: Sequence[str]) -> dict[str
             values["traits"] = readable_traits(values["traits"] or {})
             values["badges"] = list(values["badges"] or [])
             found[values["id"]] = CustomerSnapshot.model_validate(values)
-    found = with_segments(conn, with_context(conn, found, utcnow()))  # customer.loyalty, .history, .segments
+    if context:  # customer.loyalty and .history (segments not reading them leave them out)
+        found = with_context(conn, found, utcnow())
+    found = with_segments(conn, found)  # customer.segments
     return {cid: found.get(cid) or CustomerSnapshot(id=cid, exists=False, subscribed=False) for cid in unique}
 
 

@@ -65,7 +65,9 @@ def evaluate_sync(
     ids = list(dict.fromkeys(customer_ids))
     if not ids or not segments:
         return []
-    snapshots = load_snapshots(conn, ids)
+    # customer.loyalty and .history cost more to read than all the rest: only for segments reading them.
+    context = any("loyalty" in segment.where or "history" in segment.where for segment in segments)
+    snapshots = load_snapshots(conn, ids, context=context)
     aggregates = read_aggregates(conn, ids)
     rows = {
         (row.segment, row.customer_id): row
