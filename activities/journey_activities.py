@@ -36,6 +36,7 @@ from activities.events import EventSink
 from activities.loyalty import awarded_event
 from activities.plans import StoredPlans
 from activities.smtp_connections import SmtpConnections
+from activities.tracking_links import tracked_send
 from activities.unsubscribe_tokens import make_token
 from activities.webhook import post_webhook
 from config.settings import Settings
@@ -57,6 +58,7 @@ from engine.templates import render_email, render_value
 from store import Store
 from store.award_recipients import referrer_of
 from store.deliveries import SentBody
+from store.suppressions import suppression_of
 
 log = logging.getLogger("journeys.activities")
 
@@ -108,6 +110,9 @@ class JourneyActivities:
             return settled
         customer = settled
         reason = _no_email_reason(customer)
+        if customer.email and reason in (None, "unsubscribed"):  # an address that bounced or complained
+            suppressed = await suppression_of(self.store.engine, customer.email)
+            reason = f"suppressed: {suppressed}" if suppressed else reason
         if reason is not None:
             return await self._record(req, DeliveryResult(status="skipped", channel="email", reason=reason))
         assert customer.email is not None
@@ -123,10 +128,15 @@ class JourneyActivities:
         except Exception as exc:  # whatever a template raises, a retry renders the same: permanent
             raise _render_failed(f'email template "{req.template}"', exc) from exc
         message_id = message_id_for(req.key, sender_domain(self.settings))
+        tracked = None  # links through /t/c/ and an open pixel, unless the journey says tracking: false
+        outgoing = rendered
+        plan = await self.plans.get(req.journey, req.version)
+        if plan is None or plan.tracking:
+            outgoing, tracked = tracked_send(req, rendered, self.settings, keep={unsubscribe.url})
         message = build_message(
             sender=self.settings.mail_from,
             recipient=customer.email,
-            rendered=rendered,
+            rendered=outgoing,
             message_id=message_id,
             unsubscribe=unsubscribe,
             date=req.at,
@@ -139,7 +149,9 @@ class JourneyActivities:
             subject=rendered.subject,
             message_id=message_id,
         )
-        earlier = await self.store.deliveries.begin_send(req.key, "email", message_id=message_id, at=req.at)
+        earlier = await self.store.deliveries.begin_send(
+            req.key, "email", message_id=message_id, at=req.at, tracked=tracked
+        )
         if earlier and self.settings.uncertain_send_policy == "skip":
             uncertain = result.model_copy(update={"status": "uncertain", "reason": NOT_RESENT})
             return await self._record(req, uncertain)

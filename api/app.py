@@ -18,6 +18,7 @@ from api.errors import install_handlers
 from api.limits import BodyLimitMiddleware
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import (
+    bounces,
     customers,
     events,
     health,
@@ -29,6 +30,7 @@ from api.routes import (
     reports,
     segments,
     sign_in,
+    tracking,
     unsubscribe,
     versions,
 )
@@ -101,6 +103,8 @@ def create_app(
             },
             {"name": "reports", "description": "Journey results and A/B tests, lifecycle, CLV, acquisition"},
             {"name": "unsubscribe", "description": "Links in every email (RFC 8058)"},
+            {"name": "tracking", "description": "Open pixel and signed click redirects of emails"},
+            {"name": "webhooks", "description": "Bounces and complaints from the email provider"},
             {"name": "health", "description": "For load balancers and Prometheus"},
         ],
     )
@@ -112,9 +116,11 @@ def create_app(
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_principal)])
     for module in (events, customers, points, journeys, versions, referrals, leaderboards, reports, segments):
         v1.include_router(module.router)
+    v1.include_router(bounces.router)
     v1.include_router(edits_router)
     app.include_router(v1)
     app.include_router(unsubscribe.router)
+    app.include_router(tracking.router)
     app.include_router(sign_in.router)
     app.add_exception_handler(SignInRequired, sign_in.redirect_to_sign_in)
     app.include_router(ui_router)

@@ -54,6 +54,7 @@ def compile_journey(journey: Journey, template_sources: Mapping[str, str]) -> p.
         start=steps[0].id,
         nodes=nodes,
         templates=dict(sorted(template_sources.items())),
+        tracking=journey.tracking,
     )
     return draft.model_copy(update={"version": content_version(draft)})
 

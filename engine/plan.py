@@ -160,6 +160,9 @@ class Plan(PlanModel):
     start: str
     nodes: list[Node]
     templates: dict[str, str] = Field(default_factory=dict, description="template file -> source")
+    # Opens and clicks counted; left out of the JSON when true, so journeys that do not say
+    # ``tracking`` compile to the versions (content hashes) they had before it existed.
+    tracking: bool = Field(True, exclude_if=lambda tracking: tracking is True)
 
     def node(self, node_id: str) -> Node:
         for node in self.nodes:

@@ -355,6 +355,9 @@ class Journey(Model):
     )
     exit_on: list[EventName] = Field(default_factory=list, description="events that end the journey")
     goal: Goal | None = None
+    tracking: bool = Field(
+        True, description="count opens and clicks of its emails (false: no open pixel, links as written)"
+    )
     steps: Annotated[list[Step], BeforeValidator(_step_count)] = Field(min_length=1)
     sample: Sample = Field(default_factory=Sample)
 

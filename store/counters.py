@@ -8,9 +8,11 @@ a few hundred counter rows for its journey and version, however many customers w
 One counter is (journey, version, step, kind, detail, shard):
 
 - ``kind`` is a step record's kind (``entered``, ``completed``, ``converted``, ``journey_entered``,
-  ``journey_exited``), ``send:<status>`` for a logged delivery, or ``points`` (their sum) for an award;
+  ``journey_exited``), ``send:<status>`` for a logged delivery, ``points`` (their sum) for an award,
+  or ``opened`` / ``clicked`` for a tracked email's first open and click (``store.engagement``);
 - ``detail`` is where a completed step went (``next`` step, ``end``, ``left: …``), the UTC hour of a
-  journey entry (``2026-12-01T18``, so "entered in the last 7 days" is a sum of hours), else blank;
+  journey entry (``2026-12-01T18``, so "entered in the last 7 days" is a sum of hours), a split
+  variant of an opened/clicked count (``variant:<split>=<variant>``, beside the step's blank one), else blank;
 - ``shard`` spreads one counter over a few rows by run, so concurrent runs on PostgreSQL do not
   all wait for the same row lock; reading sums the shards.
 
@@ -35,6 +37,7 @@ from store.tables import step_counters
 SHARDS = 8
 POINTS = "points"
 SEND = "send:"
+OPENED, CLICKED = "opened", "clicked"  # messages first opened or clicked (store.engagement)
 DETAIL_LENGTH = 1000
 KEY_COLUMNS = ("journey", "version", "step", "kind", "detail", "shard")
 

@@ -17,6 +17,7 @@ from contracts.events import DATA_MAX_DEPTH
 from contracts.records import StepRecord
 from store.behaviour import customer_behaviour, segment_members, with_segments
 from store.customer_history import customer_history, history_events
+from store.engagement_tables import delivery_links, tracked_messages
 from store.inserts import insert_ignore
 from store.loyalty_context import with_context
 from store.loyalty_tables import (
@@ -271,6 +272,12 @@ class CustomerRepository:
         alias = f"forgotten-{uuid.uuid4().hex}"
         async with self._engine.begin() as conn:
             deleted = await conn.execute(customers.delete().where(customers.c.id == customer_id))
+            tracked = tracked_messages.c  # tracked emails stay for the counts; their links (URLs) go
+            theirs = sa.select(tracked.message).where(tracked.customer_id == customer_id)
+            await conn.execute(delivery_links.delete().where(delivery_links.c.message.in_(theirs)))
+            await conn.execute(
+                tracked_messages.update().where(tracked.customer_id == customer_id).values(customer_id=alias)
+            )
             for table in (points_balances, points_ledger, step_events, processed_events, purchases):
                 await conn.execute(
                     table.update().where(table.c.customer_id == customer_id).values(customer_id=alias)

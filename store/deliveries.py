@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from contracts.activities import DeliveryResult
 from contracts.records import StepRecord
 from store import counters
+from store.engagement import TrackedMessage, note_tracked
 from store.inserts import insert_ignore
 from store.reading import reading
 from store.steps import insert_records
@@ -70,13 +71,24 @@ class DeliveryRepository:
             )
         return None if row is None else delivery_result(row)
 
-    async def begin_send(self, key: str, channel: str, *, message_id: str | None, at: datetime) -> bool:
-        """Note (and commit) that ``key`` is about to go out; True when an earlier attempt's note is
-        there instead: that attempt stopped with the message possibly delivered (outcome unknown)."""
+    async def begin_send(
+        self,
+        key: str,
+        channel: str,
+        *,
+        message_id: str | None,
+        at: datetime,
+        tracked: TrackedMessage | None = None,
+    ) -> bool:
+        """Note (and commit) that ``key`` is about to go out, with its ``tracked`` links if any; True
+        when an earlier attempt's note is there instead: that attempt stopped with the message
+        possibly delivered (outcome unknown)."""
         async with self._engine.begin() as conn:
             inserted = await insert_ignore(
                 conn, send_intents, {"key": key, "channel": channel, "message_id": message_id, "at": at}
             )
+            if tracked is not None:
+                await note_tracked(conn, tracked)
         return not inserted
 
     async def cancel_send(self, key: str) -> None:

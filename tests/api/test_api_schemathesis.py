@@ -176,6 +176,11 @@ CONFIG = schemathesis.Config.from_dict(
                 "include-path": "/unsubscribe/{token}",
                 "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "400"]}},
             },
+            # So is a tracking token (and it names a message sent): a made-up one gets the 404 page.
+            {
+                "include-path-regex": "^/t/[oc]/\\{token\\}$",
+                "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "404"]}},
+            },
         ],
     }
 )

@@ -39,6 +39,7 @@ def test_schema_names_its_dialect_and_the_top_level_keys() -> None:
         "sample",
         "stage",
         "steps",
+        "tracking",
         "trigger",
     ]
 
