@@ -26,8 +26,10 @@ from store.loyalty_tables import (
     loyalty_members,
     period_points,
     points_lots,
+    redemptions,
     referral_attempts,
     referrals,
+    vouchers,
 )
 from store.measure_tables import purchases, stage_changes
 from store.reading import reading
@@ -290,6 +292,12 @@ class CustomerRepository:
                 await conn.execute(table.delete().where(table.c.customer_id == customer_id))
             for table in (points_lots, loyalty_events):  # the wallet's lots, the events applied
                 await conn.execute(table.delete().where(table.c.customer_id == customer_id))
+            await conn.execute(redemptions.delete().where(redemptions.c.customer_id == customer_id))
+            await conn.execute(  # codes issued stay issued (never handed out again), to nobody
+                vouchers.update()
+                .where(vouchers.c.customer_id == customer_id)
+                .values(customer_id=None, redemption_key=None)
+            )
             for column in (
                 referrals.c.referee_id,
                 referrals.c.referrer_id,
