@@ -290,12 +290,19 @@ def candidates_sync(
                 ranges.append(sa.and_(c.event == event, c.last_at > low, c.last_at <= high))
     if not ranges:
         return []
-    parts: list[sa.Select[tuple[str]]] = [sa.select(c.customer_id).where(each) for each in ranges]
     m = segment_members.c
+    parts: list[sa.Select[tuple[str]]] = [sa.select(c.customer_id).where(each) for each in ranges]
     if windowed:
         parts.append(sa.select(m.customer_id).where(m.segment.in_(windowed), m.exited_at.is_(None)))
-    union = sa.union(*parts).subquery()
-    query = sa.select(union.c.customer_id).order_by(union.c.customer_id).limit(page)
-    if after is not None:
-        query = query.where(union.c.customer_id > after)
+    # Each part stops at a page after ``after`` (keyset, in id order): a page costs a page per part,
+    # not a pass over every candidate.
+    limited = []
+    for part in parts:
+        column = part.selected_columns[0]
+        if after is not None:
+            part = part.where(column > after)
+        inner = part.order_by(column).limit(page).subquery()
+        limited.append(sa.select(inner.c[0]))
+    union = sa.union(*limited).subquery()
+    query = sa.select(union.c[0]).order_by(union.c[0]).limit(page)
     return list(conn.execute(query).scalars())
