@@ -24,6 +24,7 @@ from api.routes import (
     health,
     journeys,
     leaderboards,
+    loyalty,
     outbox,
     points,
     referrals,
@@ -94,6 +95,10 @@ def create_app(
             {"name": "events", "description": "What customers do; starts and moves journeys"},
             {"name": "customers", "description": "Traits, consent, journeys in flight, erasure"},
             {"name": "points", "description": "The loyalty points ledger"},
+            {
+                "name": "loyalty",
+                "description": "The loyalty program, rewards and vouchers, wallets and ledgers",
+            },
             {"name": "referrals", "description": "Referral codes, referees and refusals; challenge progress"},
             {"name": "leaderboards", "description": "Points earned per week or month, ranked; opting out"},
             {"name": "segments", "description": "Audiences of journeys/segments and their sizes"},
@@ -114,7 +119,18 @@ def create_app(
     app.state.store, app.state.client, app.state.router = store, client, router
     install_handlers(app)
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_principal)])
-    for module in (events, customers, points, journeys, versions, referrals, leaderboards, reports, segments):
+    for module in (
+        events,
+        customers,
+        points,
+        loyalty,
+        journeys,
+        versions,
+        referrals,
+        leaderboards,
+        reports,
+        segments,
+    ):
         v1.include_router(module.router)
     v1.include_router(bounces.router)
     v1.include_router(edits_router)

@@ -164,6 +164,13 @@ CONFIG = schemathesis.Config.from_dict(
                 "include-path-regex": "^/v1/journeys/(validate|edit|\\{name\\}|\\{name\\}/review)$",
                 "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "422"]}},
             },
+            # So is a loyalty program file (the program language, every reference in it): a string
+            # that is no valid program gets the documented 422 with every problem.
+            {
+                "include-path": "/v1/loyalty/program",
+                "include-method": "PUT",
+                "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "422"]}},
+            },
             # A report's range is valid when from <= to, at most 366 days apart, between 1970 and 2999:
             # each parameter has its schema, their relation none; a range out of it gets the 422.
             {
