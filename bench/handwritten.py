@@ -73,13 +73,18 @@ class HandWrittenJourney:
                 "entry": trigger.event_id,
             }
 
-        award: AwardResult = await workflow.execute_activity(
+        # As the interpreter does since patch store-steps-local: the award is a local activity
+        # run before the send, carrying the step records up to it; the send carries none.
+        award: AwardResult = await workflow.execute_local_activity(
             "award",
             AwardRequest.model_validate(
                 {
                     **context("bonus"),
                     "marks": marks(
-                        record(None, "journey_entered", trigger.name), record("bonus", "entered", "award")
+                        record(None, "journey_entered", trigger.name),
+                        record("bonus", "entered", "award"),
+                        record("bonus", "completed", "hello"),
+                        record("hello", "entered", "send_email"),
                     ),
                     "points": 10,
                     "reason": "Bench bonus",
@@ -94,9 +99,7 @@ class HandWrittenJourney:
             SendEmailRequest.model_validate(
                 {
                     **context("hello"),
-                    "marks": marks(
-                        record("bonus", "completed", "hello"), record("hello", "entered", "send_email")
-                    ),
+                    "entry": "",
                     "hold_if_paused": True,
                     "template": "welcome",
                     "event": trigger.as_context(),
