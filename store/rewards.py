@@ -53,7 +53,7 @@ Reason = Literal["unknown_reward", "points", "tier", "stock", "limit", "pool_emp
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 symbols: no 0/O, no 1/I
 CODE_SYMBOLS = 13  # 65 bits
 CODE_ATTEMPTS = 8  # a collision of 65-bit codes is all but impossible; a few draws are plenty
-MAX_UPLOAD = 10_000  # codes per upload
+MAX_UPLOAD = 1_000  # codes per upload (a request stays far below the body limit)
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{3,63}$"
 _CODE = re.compile(CODE_PATTERN)
 

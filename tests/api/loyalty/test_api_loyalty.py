@@ -179,7 +179,7 @@ async def test_voucher_pools_are_uploaded_used_and_run_out(api: httpx.AsyncClien
         await api.post("/v1/loyalty/rewards/coffee/vouchers", json={"codes": ["ABCD"]})
     ).status_code == 409
     assert (await api.post("/v1/loyalty/rewards/yacht/vouchers", json={"codes": ["ABCD"]})).status_code == 404
-    for codes_sent in ([], ["no"], ["has space"], ["-lead"], ["X" * 65], ["A1B2"] * 10_001):
+    for codes_sent in ([], ["no"], ["has space"], ["-lead"], ["X" * 65], ["A1B2"] * 1_001):
         answer = await api.post(url, json={"codes": codes_sent})
         assert answer.status_code in (413, 422), (codes_sent[:2], answer.status_code)
 
