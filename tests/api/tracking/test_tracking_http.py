@@ -132,3 +132,16 @@ async def test_a_journey_with_tracking_off_mails_its_links_as_written_and_no_pix
             .where(tracked_messages.c.customer_id == "eve")
         )
     assert rows == 0
+
+
+async def test_erasing_the_customer_removes_the_links_and_keeps_the_counts(tracked: Tracked) -> None:
+    html, _ = await mail(tracked, "promo", "gus")
+    message = await message_of(tracked, "gus")
+    assert (await tracked.http.get(hrefs(html)[0])).status_code == 302
+
+    assert (await tracked.http.delete("/v1/customers/gus")).status_code == 200
+    after = await tracked.http.get(hrefs(html)[0])
+
+    assert after.status_code == 404 and "location" not in after.headers  # the URLs went with the customer
+    found = await message_engagement(tracked.sandbox.store.engine, message)
+    assert found is not None and (found.opens, found.clicks) == (0, 1)
