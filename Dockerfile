@@ -16,6 +16,7 @@ COPY contracts contracts
 COPY config config
 COPY engine engine
 COPY store store
+COPY measurement measurement
 COPY outbox outbox
 COPY workflows workflows
 COPY activities activities

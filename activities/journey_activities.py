@@ -131,7 +131,7 @@ class JourneyActivities:
         tracked = None  # links through /t/c/ and an open pixel, unless the journey says tracking: false
         outgoing = rendered
         plan = await self.plans.get(req.journey, req.version)
-        if plan is None or plan.tracking:
+        if self.settings.track_engagement and (plan is None or plan.tracking):
             outgoing, tracked = tracked_send(req, rendered, self.settings, keep={unsubscribe.url})
         message = build_message(
             sender=self.settings.mail_from,

@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from api.ui.live import LiveCounts
 from engine.durations import DurationError, parse_duration
+from engine.loyalty.program import Program
 from engine.plan import Plan
 
 # Bounds of one run: every request over one of them is refused (422) before anything starts.
@@ -127,6 +128,7 @@ class RunJob(BaseModel):
     customers: int = 0
     p: list[str] = Field(default_factory=list)
     seed: int = 1
+    program: Program | None = None  # the deployed loyalty program, played beside the journey
 
 
 # --------------------------------------------------------------------------- answers

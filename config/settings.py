@@ -89,6 +89,10 @@ class Settings(BaseSettings):
         description="an event's timestamp may be this far before the server's clock (and 1 day after)",
     )
     unsubscribe_secret: str = Field(DEV_UNSUBSCRIBE_SECRET, min_length=16)
+    track_engagement: bool = Field(
+        True,
+        description="emails carry an open pixel and signed click links (a journey can say tracking: false)",
+    )
     public_base_url: str = "http://127.0.0.1:8000"
     webhook_url: str | None = Field(None, description="where webhook sends are POSTed")
     webhook_secret: str = DEV_WEBHOOK_SECRET

@@ -33,6 +33,7 @@ from api.preview_models import (
 from api.stats import rate
 from api.ui.graph import END, ENTRY, Diagram, DiagramEdge, diagram
 from api.ui.live import EdgeNumbers, LiveCounts, NodeNumbers
+from engine.loyalty.program import Program
 from engine.plan import Plan
 from outbox.server import OutboxMessage
 from simulate.customer_ids import story_customer_ids
@@ -278,9 +279,11 @@ def story_result(
     )
 
 
-async def play_story(plan: Plan, story: Story, progress: Progress | None = None) -> StoryResult:
-    """Play one story on a fresh Sandbox, reading back every email it sent."""
-    result = await simulate(plan, [plan], [story], progress=progress, with_messages=True)
+async def play_story(
+    plan: Plan, story: Story, progress: Progress | None = None, program: Program | None = None
+) -> StoryResult:
+    """Play one story on a fresh Sandbox (with the loyalty ``program``), reading back every email it sent."""
+    result = await simulate(plan, [plan], [story], progress=progress, with_messages=True, program=program)
     return story_result(plan, story, result.timelines[0], result.runs[0], result.messages)
 
 
@@ -368,8 +371,12 @@ def forecast_result(plan: Plan, runs: Sequence[StoryRun], assumed: list[str]) ->
 
 
 async def play_forecast(
-    plan: Plan, stories: Sequence[Story], assumed: list[str], progress: Progress | None = None
+    plan: Plan,
+    stories: Sequence[Story],
+    assumed: list[str],
+    progress: Progress | None = None,
+    program: Program | None = None,
 ) -> ForecastResult:
     """Play the generated stories (on several cores when there are many, as the CLI does)."""
-    result = await simulate(plan, [plan], stories, progress=progress)
+    result = await simulate(plan, [plan], stories, progress=progress, program=program)
     return forecast_result(plan, result.runs, assumed)

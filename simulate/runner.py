@@ -88,7 +88,8 @@ class Simulator:
                 Sandbox.open(
                     plans,
                     workdir=Path(workdir),
-                    settings={"webhook_url": webhooks.url},
+                    # a simulation's emails reach nobody: no pixel or tracked links to follow
+                    settings={"webhook_url": webhooks.url, "track_engagement": False},
                     sandboxed=False,
                     max_cached_workflows=WORKFLOW_CACHE,
                     migrate=False,

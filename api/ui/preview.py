@@ -225,7 +225,9 @@ async def preview_story(
         plan, unsaved = await _plan(name, body, store, settings)
     except JourneyValidationError as exc:
         return invalid(exc.errors)
-    return await _start(jobs, principal.name, RunJob(kind="story", plan=plan, story=body.story), unsaved)
+    program = await store.loyalty_programs.active()
+    run = RunJob(kind="story", plan=plan, story=body.story, program=program)
+    return await _start(jobs, principal.name, run, unsaved)
 
 
 @router.post("/journeys/{name}/forecast", status_code=202, response_model=JobOut)
@@ -243,7 +245,16 @@ async def preview_forecast(
     except JourneyValidationError as exc:
         return invalid(exc.errors)
     base = StoryIn(name="forecast", traits=body.traits, horizon=body.horizon)
-    run = RunJob(kind="forecast", plan=plan, story=base, customers=body.customers, p=body.p, seed=body.seed)
+    program = await store.loyalty_programs.active()
+    run = RunJob(
+        kind="forecast",
+        plan=plan,
+        story=base,
+        customers=body.customers,
+        p=body.p,
+        seed=body.seed,
+        program=program,
+    )
     return await _start(jobs, principal.name, run, unsaved)
 
 

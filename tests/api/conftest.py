@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from engine.loader import load_directory
+from engine.loyalty.loader import load_program_in
 from engine.plan import Plan
 from simulate.sandbox import Sandbox
 
@@ -43,7 +44,8 @@ async def sandbox(plans: list[Plan], tmp_path: Path) -> AsyncIterator[Sandbox]:
         "unsubscribe_secret": "api-test-unsubscribe-secret-0123",
         "public_base_url": "https://journeys.test",
     }
-    async with Sandbox.open(plans, workdir=tmp_path, settings=settings) as opened:
+    program = load_program_in(JOURNEYS_DIR)  # the example program, as `journeys deploy` deploys it
+    async with Sandbox.open(plans, workdir=tmp_path, settings=settings, program=program) as opened:
         yield opened
 
 

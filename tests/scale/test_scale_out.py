@@ -33,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import shutil
 import socket
 import sys
 import time
@@ -550,7 +551,7 @@ async def start_stack(work: Path, database_url: str, processes: Processes) -> St
         {
             "PYTHONUNBUFFERED": "1",
             "JOURNEYS_DATA_DIR": str(work / "data"),
-            "JOURNEYS_JOURNEYS_DIR": str(JOURNEYS_DIR),
+            "JOURNEYS_JOURNEYS_DIR": str(_journeys_this_test_knows(work)),
             "JOURNEYS_DATABASE_URL": database_url,
             "JOURNEYS_TEMPORAL_ADDRESS": address,
             "JOURNEYS_TEMPORAL_NAMESPACE": NAMESPACE,
@@ -1056,3 +1057,15 @@ async def test_two_apis_and_two_workers_apply_every_event_and_every_effect_once(
         f"({dict(sender.statuses)}); ready after: {started}; sent in {sent_in:.1f} s, "
         f"settled {settled_in:.1f} s later"
     )
+
+
+def _journeys_this_test_knows(work: Path) -> Path:
+    """A journeys folder with the four journeys whose effects this test accounts for, and their
+    templates (the examples added since start more runs on the same events, and the loyalty
+    program earns on them: their own tests cover them)."""
+    folder = work / "journeys"
+    folder.mkdir(exist_ok=True)
+    for name in ("engagement", "onboarding", "referral", "winback"):
+        shutil.copy(JOURNEYS_DIR / f"{name}.yaml", folder / f"{name}.yaml")
+    shutil.copytree(JOURNEYS_DIR / "templates", folder / "templates", dirs_exist_ok=True)
+    return folder

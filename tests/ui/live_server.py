@@ -20,6 +20,7 @@ import uvicorn
 
 from api.app import create_app
 from engine.loader import compile_file, journey_files
+from engine.loyalty.loader import load_program_in
 from outbox.server import OutboxServer
 from simulate.sandbox import Sandbox
 from tests.support.ports import free_port
@@ -87,7 +88,8 @@ class _Serving(threading.Thread):
         self._loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
         settings = {**SETTINGS, "journeys_dir": self.journeys_dir}
-        async with Sandbox.open([], workdir=self.workdir, settings=settings) as sandbox:
+        program = load_program_in(self.journeys_dir)  # the folder's loyalty program, as deploy does
+        async with Sandbox.open([], workdir=self.workdir, settings=settings, program=program) as sandbox:
             await _deploy_files(sandbox, self.journeys_dir)
             self.outbox = sandbox.outbox
             app = create_app(
