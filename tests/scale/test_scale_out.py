@@ -913,7 +913,12 @@ async def look(stack: Stack, http: list[httpx.AsyncClient], plans: list[Story]) 
 async def check_workflows(stack: Stack, plans: list[Story], findings: Findings) -> None:
     """Temporal holds the runs of the stories and no other, one running per customer."""
     wanted = {f"journey/{journey}/{story.id}" for story in plans for journey in story.entries()}
-    found = {execution.id async for execution in stack.temporal.list_workflows()}
+    # Journey runs only: the loyalty program's runs (loyalty/...) and the segment sweep are not the stories'
+    found = {
+        execution.id
+        async for execution in stack.temporal.list_workflows()
+        if execution.id.startswith("journey/")
+    }
     findings.broken += [f"{workflow}: a run nobody asked for" for workflow in sorted(found - wanted)]
     findings.pending += [f"{workflow}: not in Temporal's list yet" for workflow in sorted(wanted - found)]
     running = (await stack.temporal.count_workflows("ExecutionStatus = 'Running'")).count
@@ -1060,12 +1065,13 @@ async def test_two_apis_and_two_workers_apply_every_event_and_every_effect_once(
 
 
 def _journeys_this_test_knows(work: Path) -> Path:
-    """A journeys folder with the four journeys whose effects this test accounts for, and their
-    templates (the examples added since start more runs on the same events, and the loyalty
-    program earns on them: their own tests cover them)."""
+    """A journeys folder with the four journeys whose effects this test accounts for, their templates
+    and the loyalty program (its tiers); the examples added since start more runs on the same events,
+    and their own tests cover them."""
     folder = work / "journeys"
     folder.mkdir(exist_ok=True)
     for name in ("engagement", "onboarding", "referral", "winback"):
         shutil.copy(JOURNEYS_DIR / f"{name}.yaml", folder / f"{name}.yaml")
     shutil.copytree(JOURNEYS_DIR / "templates", folder / "templates", dirs_exist_ok=True)
+    shutil.copy(JOURNEYS_DIR / "loyalty.yaml", folder / "loyalty.yaml")  # the tiers the awards reach
     return folder
