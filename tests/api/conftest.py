@@ -44,9 +44,16 @@ async def sandbox(plans: list[Plan], tmp_path: Path) -> AsyncIterator[Sandbox]:
         "unsubscribe_secret": "api-test-unsubscribe-secret-0123",
         "public_base_url": "https://journeys.test",
     }
-    program = load_program_in(JOURNEYS_DIR)  # the example program, as `journeys deploy` deploys it
-    async with Sandbox.open(plans, workdir=tmp_path, settings=settings, program=program) as opened:
+    async with Sandbox.open(plans, workdir=tmp_path, settings=settings) as opened:
         yield opened
+
+
+async def deploy_example_program(sandbox: Sandbox) -> None:
+    """Deploy journeys/loyalty.yaml, as `journeys deploy` does (its tiers: bronze 100, silver 500)."""
+    path = JOURNEYS_DIR / "loyalty.yaml"
+    program = load_program_in(JOURNEYS_DIR)
+    assert program is not None
+    await sandbox.store.loyalty_programs.deploy(program, path.read_text("utf-8"))
 
 
 def app_for(sandbox: Sandbox) -> FastAPI:

@@ -10,6 +10,7 @@ import pytest
 
 from contracts.ids import ID_MAX_LENGTH, check_id, derived_id, id_problem, is_id
 from simulate.sandbox import Sandbox
+from tests.api.conftest import deploy_example_program
 from tests.api.support import at_step, event, eventually
 
 SLASH = 'an id must not contain "/"'
@@ -153,6 +154,7 @@ async def test_a_customer_id_of_the_maximum_length_goes_through_onboarding(
 ) -> None:
     """The award's follow-up events (tier_changed, badge_awarded) get ids derived from the award key,
     which holds the customer id and the trigger's event id: they must still fit (200 characters)."""
+    await deploy_example_program(sandbox)
     customer_id = ("Ada Lovelace ü 😀 " * 20)[: ID_MAX_LENGTH - 1] + "!"
     assert len(customer_id) == ID_MAX_LENGTH and is_id(customer_id)
     trigger = {**event("signed_up", customer_id, traits={"email": "ada@example.com"}), "event_id": "e" * 200}

@@ -23,7 +23,7 @@ from fastapi import FastAPI
 from api.app import create_app
 from api.preview import PreviewJobs, PreviewLimits
 from simulate.sandbox import Sandbox
-from tests.api.conftest import EDITOR_KEY, JOURNEYS_DIR, VIEWER_KEY, http_client
+from tests.api.conftest import EDITOR_KEY, JOURNEYS_DIR, VIEWER_KEY, deploy_example_program, http_client
 from tests.support.ui_session import sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,6 +39,7 @@ async def app(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[FastAPI]:
     """The app with JOURNEYS_SAVE_DIR on a copy of the journeys folder (saved tests land there)."""
     folder = tmp_path / "journeys"
     shutil.copytree(JOURNEYS_DIR, folder)
+    await deploy_example_program(sandbox)  # previews play the deployed program (tiers)
     settings = sandbox.settings.model_copy(update={"journeys_save_dir": folder})
     application = create_app(settings, client=sandbox.client, store=sandbox.store, router=sandbox.router)
     async with application.router.lifespan_context(application):
