@@ -921,7 +921,8 @@ async def check_workflows(stack: Stack, plans: list[Story], findings: Findings) 
     }
     findings.broken += [f"{workflow}: a run nobody asked for" for workflow in sorted(found - wanted)]
     findings.pending += [f"{workflow}: not in Temporal's list yet" for workflow in sorted(wanted - found)]
-    running = (await stack.temporal.count_workflows("ExecutionStatus = 'Running'")).count
+    journeys_running = "ExecutionStatus = 'Running' AND WorkflowType = 'JourneyWorkflow'"
+    running = (await stack.temporal.count_workflows(journeys_running)).count
     findings.compare("runs running", running, len(plans), grows=False)
 
 
