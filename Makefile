@@ -56,6 +56,9 @@ vendor:
 	cd $(NPM_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	cp $(NPM_DIR)/node_modules/elkjs/lib/elk.bundled.js $(VENDOR)/elk.bundled.js
 	cp $(NPM_DIR)/node_modules/elkjs/LICENSE.md $(VENDOR)/elk.LICENSE.md
+	cp $(NPM_DIR)/node_modules/uplot/dist/uPlot.iife.min.js $(VENDOR)/uplot.min.js
+	cp $(NPM_DIR)/node_modules/uplot/dist/uPlot.min.css $(VENDOR)/uplot.min.css
+	cp $(NPM_DIR)/node_modules/uplot/LICENSE $(VENDOR)/uplot.LICENSE
 	cp $(NPM_DIR)/node_modules/axe-core/axe.min.js $(VENDOR)/axe.min.js
 	cp $(NPM_DIR)/node_modules/axe-core/LICENSE $(VENDOR)/axe.LICENSE
 	cp $(NPM_DIR)/node_modules/axe-core/LICENSE-3RD-PARTY.txt $(VENDOR)/axe.LICENSE-3RD-PARTY.txt
