@@ -17,6 +17,8 @@ class StepCountsOut(BaseModel):
     delivered: int = Field(description="accepted: by the SMTP server for an email, a 2xx for a webhook")
     failed: int
     skipped: int = Field(description="not sent: unsubscribed, no address, held back by a rule")
+    opened: int = Field(description="tracked messages opened at least once (a click counts as an open)")
+    clicked: int = Field(description="tracked messages with at least one tracked link clicked")
     converted: int = Field(description="the journey's goal reached while at this step")
     unsubscribed: int = Field(
         description="unsubscribes whose last message before, within the window, was this step's"

@@ -5,7 +5,8 @@ memory bounded by the page), over every customer who ever entered the journey:
 
 - per step: ``entered`` (step records), ``sent`` (handed to the channel: accepted, failed or with an
   unknown outcome), ``delivered`` (accepted: SMTP accepted the email, the webhook answered 2xx),
-  ``failed``, ``skipped``, ``converted`` (the journey's goal reached while at the step),
+  ``failed``, ``skipped``, ``opened`` / ``clicked`` (tracked messages of the step opened or clicked
+  at least once; a click counts as an open), ``converted`` (the journey's goal reached while at the step),
   ``unsubscribed`` (customers whose unsubscribe came within the attribution window after a message of
   this step, the last message they were delivered), ``goal_revenue`` (the amount of the goal's
   purchase, when the goal is the purchase event) and ``attributed_purchases`` / ``attributed_revenue``
@@ -31,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from engine.plan import Plan, SplitNode
 from store.customer_history import PURCHASE_EVENT
+from store.engagement_tables import tracked_messages
 from store.measure_tables import purchases
 from store.tables import customers, deliveries, processed_events, step_events
 
@@ -50,6 +52,8 @@ class Tally:
     delivered: int = 0
     failed: int = 0
     skipped: int = 0
+    opened: int = 0
+    clicked: int = 0
     converted: int = 0
     unsubscribed: int = 0
     goal_revenue_cents: int = 0
@@ -93,6 +97,7 @@ class _Customer:
         default_factory=list
     )  # at, id, journey, ...
     purchases: list[tuple[datetime, int]] = field(default_factory=list)  # at, cents
+    tracked: list[tuple[str, bool, bool]] = field(default_factory=list)  # step, opened, clicked
     goal_events: list[datetime] = field(default_factory=list)
     unsubscribed_at: datetime | None = None
 
@@ -179,6 +184,13 @@ async def _load(conn: AsyncConnection, plan: Plan, ids: Sequence[str]) -> dict[s
         sa.select(p.customer_id, p.at, p.amount_cents).where(p.customer_id.in_(ids))
     ):
         of(cid).purchases.append((at, int(cents)))
+    t = tracked_messages.c
+    for cid, step, opened_at, clicked_at in await conn.execute(
+        sa.select(t.customer_id, t.step, t.first_opened_at, t.first_clicked_at).where(
+            t.journey == plan.journey, t.customer_id.in_(ids)
+        )
+    ):
+        of(cid).tracked.append((step, opened_at is not None, clicked_at is not None))
     c = customers.c
     for cid, at in await conn.execute(
         sa.select(c.id, c.unsubscribed_at).where(c.id.in_(ids), c.subscribed.is_(False))
@@ -255,6 +267,9 @@ def _add(results: JourneyResults, plan: Plan, splits: list[SplitNode], customer:
             bump(step, "failed")
         elif status == "skipped":
             bump(step, "skipped")
+    for step, opened, clicked in customer.tracked:
+        bump(step, "opened", int(opened or clicked))
+        bump(step, "clicked", int(clicked))
     delivered = [row for row in customer.deliveries if row[4] == "sent"]
     moments = [row[0] for row in delivered]
     for at, cents in customer.purchases:

@@ -74,6 +74,8 @@ def _counts(tally: Tally, results: JourneyResults) -> dict[str, object]:
         "delivered": tally.delivered,
         "failed": tally.failed,
         "skipped": tally.skipped,
+        "opened": tally.opened,
+        "clicked": tally.clicked,
         "converted": tally.converted,
         "unsubscribed": tally.unsubscribed,
         "goal_revenue": money(tally.goal_revenue_cents) if results.goal_is_purchase else None,
