@@ -34,7 +34,7 @@ points_ledger = sa.Table(
     metadata,
     sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
     sa.Column("key", sa.String(500), nullable=False),
-    sa.Column("customer_id", sa.String(200), nullable=False, index=True),
+    sa.Column("customer_id", sa.String(200), nullable=False),
     sa.Column("delta", sa.Integer(), nullable=False),
     sa.Column("reason", sa.String(500), nullable=False),
     sa.Column("journey", sa.String(200), nullable=True),
@@ -50,6 +50,7 @@ points_ledger = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.UniqueConstraint("key", name="uq_points_ledger_key"),
     sa.Index("ix_points_ledger_journey_step", "journey", "step", "delta"),  # points per step, index only
+    sa.Index("ix_points_ledger_customer_id_id", "customer_id", "id"),  # a customer's ledger by keyset
 )
 
 points_balances = sa.Table(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel
@@ -164,17 +165,23 @@ _LEDGER = sa.select(
 ).where(points_ledger.c.customer_id == sa.bindparam("customer_id"))
 
 
+def ledger_query(after: int | None, limit: int) -> sa.Select[Any]:
+    """The read of one ledger page: the rows of ``:customer_id`` below row ``after``, newest first, at
+    most ``limit`` (a range of the ``(customer_id, id)`` index, read backwards)."""
+    query = _LEDGER
+    if after is not None:
+        query = query.where(points_ledger.c.id < after)
+    return query.order_by(points_ledger.c.id.desc()).limit(limit)
+
+
 async def ledger(
     engine: AsyncEngine, customer_id: str, after: int | None, limit: int = DEFAULT_PAGE
 ) -> LedgerPage:
     """A page of at most ``limit`` (1..``MAX_PAGE``) ledger rows older than row ``after``, newest first."""
     if not 1 <= limit <= MAX_PAGE:
         raise ValueError(f"a ledger page holds 1 to {MAX_PAGE} rows, not {limit}")
-    query = _LEDGER
-    if after is not None:
-        query = query.where(points_ledger.c.id < after)
-    query = query.order_by(points_ledger.c.id.desc()).limit(limit + 1)
     async with reading(engine).connect() as conn:
+        query = ledger_query(after, limit + 1)
         rows = (await conn.execute(query, {"customer_id": customer_id})).mappings().all()
     entries = [LedgerRow.model_validate(dict(row)) for row in rows[:limit]]
     return LedgerPage(entries=entries, next=entries[-1].id if len(rows) > limit else None)
