@@ -42,6 +42,10 @@ def validate(paths: Annotated[list[Path], typer.Argument(help="journey files or 
             problems += program_problems
             if path.is_file():
                 continue
+        if path.is_dir():
+            segment_checked, segment_problems = _validate_segments(path)
+            checked += segment_checked
+            problems += segment_problems
         for file in journey_files(path):
             checked += 1
             try:
@@ -61,8 +65,24 @@ def validate(paths: Annotated[list[Path], typer.Argument(help="journey files or 
                 defined[plan.journey] = file
                 typer.echo(f"ok  {file}  ({plan.journey} v{plan.version}, {len(plan.nodes)} steps)")
     if problems:
-        typer.echo(f"{problems} problem(s) in {checked} journey file(s)", err=True)
+        typer.echo(f"{problems} problem(s) in {checked} file(s)", err=True)
         raise typer.Exit(1)
+
+
+def _validate_segments(folder: Path) -> tuple[int, int]:
+    """Check the segment files of a journeys folder (each problem printed at its file and line):
+    how many files were checked and how many problems they have."""
+    import dataclasses
+
+    from engine.segments.loader import check_segments, segment_files
+
+    files = segment_files(folder)
+    segments, errors = check_segments(folder)
+    for error in errors:
+        typer.echo(str(dataclasses.replace(error, file=str(folder / error.file))), err=True)
+    for segment in segments:
+        typer.echo(f"ok  {folder / segment.file}  (segment {segment.name})")
+    return len(files), len(errors)
 
 
 def _validate_program(path: Path) -> int | None:

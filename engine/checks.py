@@ -17,6 +17,8 @@ from engine.graph import edges, loops_without_wait, unreachable
 from engine.limits import MAX_ERRORS
 from engine.sandbox import BudgetSpent, budget
 from engine.schema import AwardStep, BranchStep, ExitStep, Journey, SendStep, WaitForStep
+from engine.segments.folder import segment_names
+from engine.segments.references import segments_read
 from engine.source import Path as SourcePath
 
 Problem = tuple[SourcePath, str]
@@ -70,7 +72,8 @@ def check_loops(journey: Journey) -> Iterator[Problem]:
         )
 
 
-def check_expressions(journey: Journey) -> Iterator[Problem]:
+def _conditions(journey: Journey) -> list[tuple[SourcePath, str, tuple[str, ...]]]:
+    """Every condition and expression of a journey: where it is, its text, the names it may read."""
     found: list[tuple[SourcePath, str, tuple[str, ...]]] = []
     if journey.trigger.where:
         found.append((("trigger", "where"), journey.trigger.where, ("customer", "event")))
@@ -84,11 +87,35 @@ def check_expressions(journey: Journey) -> Iterator[Problem]:
         if isinstance(step, BranchStep):
             for j, case in enumerate(step.branch.cases):
                 found.append((("steps", i, "branch", "cases", j, "when"), case.when, expressions.NAMES_ALL))
-    for path, source, allowed in found:
+    return found
+
+
+def check_expressions(journey: Journey) -> Iterator[Problem]:
+    for path, source, allowed in _conditions(journey):
         try:
             expressions.check(source, allowed)
         except expressions.ExpressionError as exc:
             yield path, str(exc)
+
+
+def check_segments_known(journey: Journey, known: frozenset[str]) -> Iterator[Problem]:
+    """Each ``customer.segments.<name>`` a condition reads names a segment of ``journeys/segments/``."""
+    choices = sorted(known)
+    for path, source, allowed in _conditions(journey):
+        try:
+            expressions.check(source, allowed)
+        except expressions.ExpressionError:
+            continue  # check_expressions says why
+        for name in segments_read(source):
+            if name not in known:
+                yield path, f'"{source}" reads customer.segments.{name}: ' + _no_segment(name, choices)
+
+
+def _no_segment(name: str, choices: list[str]) -> str:
+    if not choices:
+        return f'there is no segment "{name}" (journeys/segments/ defines none)'
+    hint = did_you_mean(name, choices) or "; the segments are " + ", ".join(choices[:20])
+    return f'there is no segment "{name}" in journeys/segments/' + hint
 
 
 def check_templates(journey: Journey, templates_dir: Path) -> Iterator[Problem]:
@@ -173,6 +200,7 @@ def semantic_problems(
     if graph and not problems:  # reachability and loops need a well-formed graph
         problems += [*_first(check_reachability(journey)), *_first(check_loops(journey))]
     problems += _first(check_expressions(journey))
+    problems += _first(check_segments_known(journey, segment_names(templates_dir.parent)))
     if render:
         problems += _first(check_templates(journey, templates_dir))
     return problems

@@ -1,9 +1,10 @@
-"""Validate every journey in a folder, and its loyalty program (``loyalty.yaml``) when it has one, and
-deploy them all to the store, or none if one is invalid."""
+"""Validate every journey in a folder, its loyalty program (``loyalty.yaml``) when it has one and its
+segment files, and deploy them all to the store, or none if one is invalid."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from engine.loader import journey_files, load_directory
 from engine.loyalty.loader import program_path, validate_program_text
 from engine.loyalty.program import Program
 from engine.plan import Plan
+from engine.segments.loader import check_segments
 from engine.source import SourceSyntaxError, read_source_file
 from store.database import Store
 
@@ -54,7 +56,8 @@ def validate_program_in(directory: Path) -> tuple[Program, str] | None:
 
 
 def compile_all(directory: Path) -> tuple[list[tuple[Plan, str]], tuple[Program, str] | None]:
-    """The journeys and the program of ``directory``; the problems of both in one error."""
+    """The journeys and the program of ``directory``; the problems of both, and of its segment files
+    (``segments/*.yaml``, which the API and the worker read when they start), in one error."""
     errors: list[JourneyError] = []
     compiled: list[tuple[Plan, str]] = []
     program = None
@@ -67,6 +70,10 @@ def compile_all(directory: Path) -> tuple[list[tuple[Plan, str]], tuple[Program,
             program = validate_program_in(directory)
         except JourneyValidationError as exc:
             errors += exc.errors
+        errors += [
+            dataclasses.replace(error, file=str(directory / error.file))
+            for error in check_segments(directory)[1]
+        ]
     if errors:
         raise JourneyValidationError(errors)
     return compiled, program

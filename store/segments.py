@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -23,9 +23,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contracts.events import CustomerEvent
+from engine.errors import JourneyError
 from engine.segments.behaviour import behaviour_at
 from engine.segments.evaluation import Segment, members
-from engine.segments.loader import load_segments
+from engine.segments.loader import check_segments, segments_dir
 from store.behaviour import NOT_BEHAVIOUR, customer_behaviour, read_aggregates, segment_members
 from store.customers import load_snapshots
 from store.reading import reading
@@ -225,9 +226,22 @@ class SegmentHook:
     def use(self, segments: Sequence[Segment]) -> None:
         self.segments = list(segments)
 
-    def load(self, journeys_dir: Path) -> None:
-        """The segments of ``journeys_dir/segments`` (``JourneyValidationError`` if one is invalid)."""
-        self.use(load_segments(journeys_dir))
+    def load(self, journeys_dir: Path) -> list[JourneyError]:
+        """The valid segments of ``journeys_dir/segments``; the problems of the others, each logged
+        at its file and line (a service starts on the valid ones), are answered."""
+        segments, errors = check_segments(journeys_dir)
+        self.use(segments)
+        for error in errors:
+            log.error("segment file not loaded: %s", replace(error, file=str(journeys_dir / error.file)))
+        if errors:
+            log.error(
+                "%d problem(s) in %s: customers are not evaluated for those segments until they are"
+                " fixed (journeys validate %s)",
+                len(errors),
+                segments_dir(journeys_dir),
+                journeys_dir,
+            )
+        return errors
 
     async def after(self, event: CustomerEvent, at: datetime, emit: Emit) -> None:
         """Evaluate the customer of ``event`` at ``at`` (the router's clock), or at the event's time when

@@ -12,23 +12,26 @@ from engine.errors import JourneyError, JourneyValidationError
 from engine.limits import MAX_ERRORS
 from engine.loader import _at_most, _error, _pydantic_errors, _source_error
 from engine.segments.evaluation import Segment
+from engine.segments.folder import (
+    MAX_SEGMENTS,
+    SEGMENTS_DIR,
+    segment_files,
+    segment_label,
+    segments_dir,
+)
 from engine.segments.schema import SegmentFile
 from engine.segments.vocabulary import NAMES, reads
 from engine.source import Source, SourceSyntaxError, parse_source, read_source_file
 
-SEGMENTS_DIR = "segments"
-MAX_SEGMENTS = 200
-
-
-def segments_dir(journeys_dir: Path) -> Path:
-    return journeys_dir / SEGMENTS_DIR
-
-
-def segment_files(journeys_dir: Path) -> list[Path]:
-    folder = segments_dir(journeys_dir)
-    if not folder.is_dir():
-        return []
-    return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+__all__ = [
+    "SEGMENTS_DIR",
+    "check_segments",
+    "load_segment",
+    "load_segments",
+    "segment_files",
+    "segments_dir",
+    "validate_segment_text",
+]
 
 
 def validate_segment_text(text: str, file: str) -> tuple[Segment | None, list[JourneyError]]:
@@ -77,36 +80,48 @@ def _model_errors(source: Source, exc: ValidationError) -> list[JourneyError]:
 
 
 def load_segment(path: Path) -> Segment:
-    """The segment in ``path``; raises ``JourneyValidationError`` listing every problem."""
+    """The segment in ``path``; raises ``JourneyValidationError`` listing every problem, each
+    positioned in ``segments/<file>``."""
+    label = segment_label(path)
     try:
         text = read_source_file(path)
     except SourceSyntaxError as exc:
-        raise JourneyValidationError([_source_error(path.name, exc)]) from exc
-    segment, errors = validate_segment_text(text, path.name)
+        raise JourneyValidationError([_source_error(label, exc)]) from exc
+    segment, errors = validate_segment_text(text, label)
     if segment is None:
         raise JourneyValidationError(errors)
     return segment
 
 
-def load_segments(journeys_dir: Path) -> list[Segment]:
-    """Every segment of a journeys folder (none without ``segments/``); one error lists every problem."""
+def check_segments(journeys_dir: Path) -> tuple[list[Segment], list[JourneyError]]:
+    """The valid segments of a journeys folder (none without ``segments/``) and every problem of the
+    others, each at its file and line: a service starts on the valid ones and reports the rest."""
     segments: list[Segment] = []
     errors: list[JourneyError] = []
     files = segment_files(journeys_dir)
     if len(files) > MAX_SEGMENTS:
         message = f"{len(files)} segment files; a program has at most {MAX_SEGMENTS}"
-        raise JourneyValidationError([JourneyError(str(segments_dir(journeys_dir)), 1, 1, "", message)])
+        return [], [JourneyError(str(segments_dir(journeys_dir)), 1, 1, "", message)]
     for file in files:
         try:
             segments.append(load_segment(file))
         except JourneyValidationError as exc:
             errors += exc.errors
     seen: dict[str, str] = {}
+    kept: list[Segment] = []
     for segment in segments:
         if segment.name in seen:
             message = f'"{segment.name}" is defined twice (also in {seen[segment.name]})'
             errors.append(JourneyError(segment.file, 1, 1, "segment", message))
-        seen.setdefault(segment.name, segment.file)
+            continue
+        seen[segment.name] = segment.file
+        kept.append(segment)
+    return kept, errors
+
+
+def load_segments(journeys_dir: Path) -> list[Segment]:
+    """Every segment of a journeys folder (none without ``segments/``); one error lists every problem."""
+    segments, errors = check_segments(journeys_dir)
     if errors:
         raise JourneyValidationError(errors)
     return segments

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -37,6 +38,9 @@ def test_validate_the_example_folder() -> None:
     lines = result.stdout.splitlines()
     names = (
         "loyalty.yaml",  # the loyalty program, checked first
+        "segments/inactive_30d.yaml",  # then the segments
+        "segments/shoe_browsers.yaml",
+        "segments/vip.yaml",
         "challenge.yaml",
         "earn_on_purchase.yaml",
         "engagement.yaml",
@@ -59,7 +63,7 @@ def test_validate_lists_every_problem_and_fails(write: WriteJourney) -> None:
     fine = write(FINE, "fine.yaml")
     result = runner.invoke(app, ["validate", str(broken), str(fine)])
     assert result.exit_code == 1
-    assert result.stderr.splitlines() == [*BROKEN_LINES, "2 problem(s) in 2 journey file(s)"]
+    assert result.stderr.splitlines() == [*BROKEN_LINES, "2 problem(s) in 2 file(s)"]
     assert result.stdout.startswith(f"ok  {fine}  (fine v")
 
 
@@ -70,7 +74,7 @@ def test_validate_refuses_two_files_with_the_same_journey_id(write: WriteJourney
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         f'{second}:1:1 journey: "fine" is already defined in {first}',
-        "1 problem(s) in 2 journey file(s)",
+        "1 problem(s) in 2 file(s)",
     ]
 
 
@@ -79,7 +83,7 @@ def test_validate_a_path_that_does_not_exist(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         f"{tmp_path / 'nope.yaml'}: no such file or folder",
-        "1 problem(s) in 0 journey file(s)",
+        "1 problem(s) in 0 file(s)",
     ]
 
 
@@ -131,3 +135,22 @@ def test_plan() -> None:
         "on_event": "profile_bonus",
         "on_timeout": "nudge_profile",
     }
+
+
+def test_validate_reports_each_segment_problem_at_its_file_and_line(tmp_path: Path) -> None:
+    folder = tmp_path / "journeys"
+    shutil.copytree(JOURNEYS, folder)
+    (folder / "segments" / "vip.yaml").write_text(
+        "segment: vip\nwhere: behaviour.purchase_completed.count_90 >= 3\n", "utf-8"
+    )
+    (folder / "segments" / "lapsed.yaml").write_text("segment: lapsed\nwhere: [\n", "utf-8")
+    result = runner.invoke(app, ["validate", str(folder)])
+    assert result.exit_code == 1
+    vip, lapsed = folder / "segments" / "vip.yaml", folder / "segments" / "lapsed.yaml"
+    assert result.stderr.splitlines() == [
+        f"{lapsed}:3:1 YAML syntax error: did not find expected node content (while parsing a flow node)",
+        f'{vip}:2:8 where: "behaviour.purchase_completed.count_90 >= 3": behaviour.purchase_completed has'
+        ' no field "count_90"; did you mean "count_90d"?',
+        "2 problem(s) in 15 file(s)",
+    ]
+    assert f"ok  {folder / 'segments' / 'inactive_30d.yaml'}  (segment inactive_30d)" in result.stdout

@@ -41,7 +41,7 @@ def test_validate_positions_every_problem_of_a_folders_program(tmp_path: Path) -
     file = folder / "loyalty.yaml"
     assert result.stderr.splitlines() == [
         f"{file}:44:17 expiry.after_months: Input should be greater than or equal to 1 (got 0)",
-        "1 problem(s) in 11 journey file(s)",
+        "1 problem(s) in 14 file(s)",
     ]
     changed = text.replace("tier: gold,", "tier: golden,")
     (folder / "loyalty.yaml").write_text(changed, "utf-8")
@@ -51,5 +51,5 @@ def test_validate_positions_every_problem_of_a_folders_program(tmp_path: Path) -
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         f'{file}:{line}:{column} rewards[2].tier: there is no tier "golden"; did you mean "gold"?',
-        "1 problem(s) in 1 journey file(s)",
+        "1 problem(s) in 1 file(s)",
     ]

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from engine.loader import journey_files
+from engine.segments.folder import segment_files
 
 ROOT = Path(__file__).resolve().parents[2]
 JOURNEYS = Path(sys.executable).parent / "journeys"
@@ -21,7 +22,8 @@ def test_a_command_that_succeeds_prints_everything_and_exits_0() -> None:
     done = journeys("validate", "journeys")
 
     assert done.returncode == 0, done.stderr
-    files = len(journey_files(ROOT / "journeys")) + 1  # the journeys and the loyalty program
+    # the journeys, the loyalty program and the segments
+    files = len(journey_files(ROOT / "journeys")) + 1 + len(segment_files(ROOT / "journeys"))
     assert done.stdout.count("\n") == files and done.stdout.endswith("steps)\n")
     assert all(line.startswith("ok  ") for line in done.stdout.splitlines())
 

@@ -90,3 +90,24 @@ async def test_an_invalid_loyalty_program_deploys_nothing_and_is_positioned(tmp_
         assert await store.loyalty_programs.active() is None
     finally:
         await store.close()
+
+
+async def test_a_broken_segment_file_deploys_nothing_and_is_named(tmp_path: Path) -> None:
+    folder = tmp_path / "journeys"
+    shutil.copytree(JOURNEYS, folder)
+    (folder / "segments" / "vip.yaml").write_text("segment: vip\nwher: customer.points > 1\n", "utf-8")
+    url = f"sqlite+aiosqlite:///{tmp_path / 'journeys.db'}"
+
+    with pytest.raises(JourneyValidationError) as caught:
+        await deploy_directory(folder, url, deployed_by="cli")
+
+    assert [str(error) for error in caught.value.errors] == [
+        f'{folder / "segments" / "vip.yaml"}:1:1 where: "where" is required',
+        f'{folder / "segments" / "vip.yaml"}:2:1 wher: unknown key "wher"; did you mean "where"?',
+    ]
+    store = Store(url)
+    try:
+        await store.migrate()
+        assert await store.deployments.names() == []
+    finally:
+        await store.close()

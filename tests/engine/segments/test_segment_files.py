@@ -75,7 +75,9 @@ def test_a_segment_defined_twice_is_an_error(tmp_path: Path) -> None:
         (tmp_path / "segments" / f"{name}.yaml").write_text("segment: vip\nwhere: customer.points > 1\n")
     with pytest.raises(JourneyValidationError) as caught:
         load_segments(tmp_path)
-    assert [error.message for error in caught.value.errors] == ['"vip" is defined twice (also in a.yaml)']
+    (error,) = caught.value.errors
+    assert error.file == "segments/b.yaml"
+    assert error.message == '"vip" is defined twice (also in segments/a.yaml)'
 
 
 def test_no_segments_folder_means_no_segments(tmp_path: Path) -> None:
