@@ -9,6 +9,7 @@ the tier; only the reviews that can find them below are scheduled (a lifetime ti
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -219,3 +220,31 @@ async def on_event(
 ) -> Outcome:
     """Tiers move on settling (after the wallet's lots of this event are in)."""
     return Outcome()
+
+
+# Reading (the pages).
+
+
+@dataclass(frozen=True)
+class TierState:
+    """A member's tier and what is scheduled for it (no row yet: all None)."""
+
+    tier: str | None
+    since: datetime | None
+    below_since: datetime | None  # the review that found them below their tier
+    downgrade_at: datetime | None  # when the grace ends and the tier falls, if they do not requalify
+    warned_at: datetime | None
+
+
+async def tier_state(conn: AsyncConnection, customer_id: str) -> TierState:
+    m = loyalty_members.c
+    row = (
+        await conn.execute(
+            sa.select(m.tier, m.tier_since, m.below_since, m.downgrade_at, m.warned_at).where(
+                m.customer_id == customer_id
+            )
+        )
+    ).first()
+    if row is None:
+        return TierState(None, None, None, None, None)
+    return TierState(row.tier, row.tier_since, row.below_since, row.downgrade_at, row.warned_at)

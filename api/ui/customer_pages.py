@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.auth import Principal, UiPrincipalDep
 from api.deps import SettingsDep, StoreDep
 from api.ui import customer_reads as reads
+from api.ui.customer_loyalty import refusal_words
 from api.ui.customer_view import customer_view, display_name
 from api.ui.steps import EMAIL_POLICY
 from api.ui.templating import page
@@ -26,7 +27,9 @@ QUERY_LENGTH = 320  # the longest id (200) or email (320) there can be
 MESSAGE_KEY_LENGTH = 500  # an idempotency key's column
 
 Message = Annotated[str | None, Query(max_length=MESSAGE_KEY_LENGTH, description="the delivery's key")]
-LedgerBefore = Annotated[int | None, Query(ge=1, description="the ledger entry the page starts before")]
+LedgerBefore = Annotated[
+    int | None, Query(ge=1, le=2**62, description="the ledger entry the page starts before")
+]
 
 
 def customer_url(customer_id: str) -> str:
@@ -76,7 +79,12 @@ async def customer_page(
     if customer is None:
         return _missing(request, principal, f"No customer with id “{customer_id[:QUERY_LENGTH]}”.")
     view = await customer_view(store, settings, customer, ledger_before=ledger_before)
-    context = {"view": view, "customer": customer, "base": customer_url(customer.id)}
+    context = {
+        "view": view,
+        "customer": customer,
+        "base": customer_url(customer.id),
+        "refusal": refusal_words,
+    }
     return page(request, "customer.html", principal, context)
 
 

@@ -1,5 +1,6 @@
-"""The bounded reads of the customer page: finding customers by email, a page of their points
-ledger, the newest of their step records (per journey and in all), and how many rows they have.
+"""The bounded reads of the customer page: finding customers by email, when the lots of ledger rows
+were earned, the newest of their step records (per journey and in all), and how many rows they have.
+The ledger itself is read as the API reads it (``store.wallet_read.ledger``).
 
 Each read has a limit, so a customer with 10,000 step records reads as fast as one with ten. They
 belong with the store's repositories (``store.steps.for_customer`` and ``store.points.ledger``
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 
 from contracts.records import StepRecord
 from store.database import Store
+from store.loyalty_tables import points_lots
 from store.reading import reading
 from store.tables import customers, deliveries, points_ledger, step_events
 
@@ -25,23 +27,6 @@ class Found:
     id: str
     email: str | None
     name: str
-
-
-@dataclass(frozen=True)
-class LedgerRow:
-    id: int  # the ledger's order (as booked): the cursor of the next page
-    delta: int
-    reason: str
-    journey: str | None
-    step: str | None
-    balance_after: int
-    at: datetime
-
-
-@dataclass(frozen=True)
-class LedgerPage:
-    rows: list[LedgerRow]
-    older: int | None  # the cursor of the next (older) page, None when this is the last
 
 
 @dataclass(frozen=True)
@@ -79,21 +64,19 @@ async def by_email(store: Store, email: str, *, limit: int) -> list[Found]:
     return [Found(row.id, row.email, f"{row.first_name} {row.last_name}".strip()) for row in rows]
 
 
-async def ledger_page(store: Store, customer_id: str, *, before: int | None, size: int) -> LedgerPage:
-    """``size`` ledger entries, newest first, booked before entry ``before`` (None: the newest)."""
-    p = points_ledger.c
-    query = sa.select(p.id, p.delta, p.reason, p.journey, p.step, p.balance_after, p.created_at).where(
-        p.customer_id == customer_id
+async def earned_at(store: Store, ledger_ids: Sequence[int]) -> dict[int, datetime]:
+    """When the lot each of ``ledger_ids`` booked was earned (an earning rule's lot becomes available
+    later than it was earned; its campaigns are those of the day it was earned). Rows that booked no
+    lot are left out."""
+    if not ledger_ids:
+        return {}
+    query = (
+        sa.select(points_ledger.c.id, points_lots.c.earned_at)
+        .join(points_lots, points_lots.c.key == points_ledger.c.key)
+        .where(points_ledger.c.id.in_(list(ledger_ids)))
     )
-    if before is not None:
-        query = query.where(p.id < before)
-    query = query.order_by(p.id.desc()).limit(size + 1)
     async with reading(store.engine).connect() as conn:
-        found = (await conn.execute(query)).all()
-    rows = [
-        LedgerRow(r.id, r.delta, r.reason, r.journey, r.step, r.balance_after, r.created_at) for r in found
-    ]
-    return LedgerPage(rows=rows[:size], older=rows[size - 1].id if len(rows) > size else None)
+        return {int(row.id): row.earned_at for row in await conn.execute(query)}
 
 
 def _stored(row: sa.Row[tuple[object, ...]]) -> Stored:

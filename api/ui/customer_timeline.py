@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from api.ui.customer_reads import LedgerRow, Stored, Totals
+from api.ui.customer_reads import Stored, Totals
 from api.ui.graph import KIND_LABELS
 from store.deliveries import LoggedDelivery
+from store.wallet_read import LedgerRow
 
 LIMIT = 100
 
@@ -79,9 +80,8 @@ def _delivery_item(sent: LoggedDelivery) -> Item:
 def _points_item(row: LedgerRow) -> Item:
     sign = "+" if row.delta >= 0 else "\u2212"  # a minus sign, as the ledger prints it
     title = f"{sign}{abs(row.delta):,} points"
-    return Item(
-        "points", row.at, row.journey, row.step, title, f"{row.reason} · balance {row.balance_after:,}"
-    )
+    detail = f"{row.reason} · balance {row.balance_after:,}"
+    return Item("points", row.created_at, row.journey, row.step, title, detail)
 
 
 def timeline(
@@ -110,7 +110,7 @@ def timeline(
         (s.record.at, float(position), _step_item(s)) for position, s in enumerate(ordered)
     ]
     keyed += [(d.at, place(d.journey, d.step, d.at), _delivery_item(d)) for d in sent]
-    keyed += [(p.at, place(p.journey, p.step, p.at), _points_item(p)) for p in booked]
+    keyed += [(p.created_at, place(p.journey, p.step, p.created_at), _points_item(p)) for p in booked]
     keyed.sort(key=lambda k: (k[0], k[1]), reverse=True)
     items = [item for _, _, item in keyed[:limit]]
     total = totals.steps + totals.deliveries + totals.ledger

@@ -1,6 +1,7 @@
 """What the customer page shows, read from the store in a bounded number of bounded queries: the
-profile and traits, consent, points and a page of the ledger, the journeys they are in or have
-finished (each run with its version's diagram and where they are on it), and the timeline."""
+profile and traits, consent, loyalty (``api.ui.customer_loyalty``) and a page of the ledger, the
+journeys they are in or have finished (each run with its version's diagram and where they are on
+it), and the timeline."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from api.ui import customer_reads as reads
+from api.ui.customer_loyalty import LedgerEntry, Loyalty, ledger_entries, loyalty_of
 from api.ui.customer_runs import Run, runs_of
 from api.ui.customer_timeline import LIMIT as TIMELINE_LIMIT
 from api.ui.customer_timeline import Timeline, timeline
@@ -18,8 +20,10 @@ from api.ui.graph import END, Diagram, diagram
 from api.ui.versions import plan_of
 from config.settings import Settings
 from contracts.visibility import workflow_id
+from store import wallet_read
 from store.customers import Customer
 from store.database import Store
+from store.types import utcnow
 
 LEDGER_PAGE = 15
 RUNS_SHOWN = 3  # entries of one journey drawn (the newest); the count says how many there were
@@ -70,7 +74,9 @@ class CustomerView:
     name: str
     traits: list[Trait]
     traits_more: int
-    ledger: reads.LedgerPage
+    loyalty: Loyalty
+    ledger: list[LedgerEntry]
+    ledger_older: int | None  # the cursor of the next (older) page, None on the last
     ledger_first: bool  # the ledger shows its newest entries (no cursor given)
     totals: reads.Totals
     journeys: list[JourneyRuns]
@@ -172,13 +178,15 @@ async def customer_view(
     traits, traits_more = traits_of(customer)
     journeys, diagrams = await _journeys(store, settings, customer.id)
     # The newest entries serve the timeline and, unless an older page is asked for, the ledger.
-    recent = await reads.ledger_page(store, customer.id, before=None, size=TIMELINE_LIMIT)
+    recent = await wallet_read.ledger(store.engine, customer.id, None, TIMELINE_LIMIT)
     if ledger_before is None:
-        older = recent.rows[LEDGER_PAGE - 1].id if len(recent.rows) > LEDGER_PAGE else None
-        ledger = reads.LedgerPage(rows=recent.rows[:LEDGER_PAGE], older=older)
+        rows = recent.entries[:LEDGER_PAGE]
+        older = rows[-1].id if len(recent.entries) > LEDGER_PAGE else None
     else:
-        ledger = await reads.ledger_page(store, customer.id, before=ledger_before, size=LEDGER_PAGE)
+        page = await wallet_read.ledger(store.engine, customer.id, ledger_before, LEDGER_PAGE)
+        rows, older = page.entries, page.next
     totals = await reads.totals(store, customer.id)
+    program = await store.loyalty_programs.active()
     records = await reads.newest_records(store, customer.id, limit=TIMELINE_LIMIT)
     sent = await store.deliveries.log_for_customer(customer.id, limit=TIMELINE_LIMIT)
     return CustomerView(
@@ -186,10 +194,12 @@ async def customer_view(
         name=display_name(customer),
         traits=traits,
         traits_more=traits_more,
-        ledger=ledger,
+        loyalty=await loyalty_of(store, program, customer.id, utcnow()),
+        ledger=await ledger_entries(store, program, rows),
+        ledger_older=older,
         ledger_first=ledger_before is None,
         totals=totals,
         journeys=journeys,
         diagrams=diagrams,
-        timeline=timeline(records, sent, recent.rows, totals),
+        timeline=timeline(records, sent, recent.entries, totals),
     )

@@ -52,9 +52,8 @@ def earnings(
         points = float(rule_points(rule, context))
         if rule.tier_multiplier and tier_model is not None:
             points *= tier_model.multiplier
-        for campaign in program.source.campaigns:
-            if campaign.starts <= on <= campaign.ends and (not campaign.rules or rule.id in campaign.rules):
-                points *= campaign.multiplier
+        for campaign in program.campaigns_on(rule.id, on):
+            points *= campaign.multiplier
         whole = int(points + 1e-9)  # 1.1 times 10 is 11, not 10
         if rule.caps.per_event is not None:
             whole = min(whole, rule.caps.per_event)

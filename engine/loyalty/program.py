@@ -8,11 +8,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import date
 
 from pydantic import BaseModel, ConfigDict
 
 from engine.durations import parse_duration
-from engine.loyalty.schema import Challenge, EarningRule, Leaderboard, LoyaltyProgram, Reward, Tier
+from engine.loyalty.schema import Campaign, Challenge, EarningRule, Leaderboard, LoyaltyProgram, Reward, Tier
 
 MONTH_SECONDS = 30 * 86400  # months in expiry and tier windows are counted as 30 days
 
@@ -71,6 +72,14 @@ class Program(BaseModel):
 
     def challenge(self, challenge_id: str) -> Challenge | None:
         return next((item for item in self.source.challenges if item.id == challenge_id), None)
+
+    def campaigns_on(self, rule_id: str, on: date) -> list[Campaign]:
+        """The campaigns that multiply rule ``rule_id``'s points earned on day ``on`` (UTC)."""
+        return [
+            campaign
+            for campaign in self.source.campaigns
+            if campaign.starts <= on <= campaign.ends and (not campaign.rules or rule_id in campaign.rules)
+        ]
 
     def tier(self, name: str | None) -> Tier | None:
         return next((tier for tier in self.source.tiers.levels if tier.name == name), None)

@@ -17,10 +17,13 @@ import httpx
 import pytest_asyncio
 from fastapi import FastAPI
 
+from activities.loyalty import LoyaltyActivities
 from api.ui import customer_timeline, customer_view
+from contracts.events import CustomerEvent
+from contracts.loyalty_activities import ApplyEventRequest
 from contracts.records import RecordKind, StepRecord
 from simulate.sandbox import Sandbox
-from tests.api.conftest import EDITOR_KEY, VIEWER_KEY, http_client
+from tests.api.conftest import EDITOR_KEY, VIEWER_KEY, deploy_example_program, http_client
 from tests.api.support import at_step, event, eventually
 from tests.support.ui_session import sign_in
 
@@ -241,3 +244,47 @@ async def test_a_customer_with_10000_step_records_is_shown_within_bounds(
     assert page_one == [str(40 - n) for n in range(size)]  # newest first, one page
     assert page_two == [str(40 - size - n) for n in range(size)]
     assert "data-ledger-newest" in second.text
+
+
+async def test_without_a_loyalty_program_the_loyalty_box_says_so(
+    sandbox: Sandbox, api: httpx.AsyncClient, editor: httpx.AsyncClient
+) -> None:
+    await api.put("/v1/customers/noa", json={"email": "noa@example.com"})
+
+    before = await editor.get("/ui/customers/noa")
+    await deploy_example_program(sandbox)
+    after = await editor.get("/ui/customers/noa")
+
+    assert before.status_code == 200 == after.status_code
+    assert "data-no-program" in before.text and "data-wallet=" not in before.text
+    assert "No loyalty program is deployed" in before.text
+    assert "data-no-program" not in after.text
+    assert re.search(r'data-wallet="available">0<', after.text)
+    assert "100 more points to reach bronze" in after.text
+
+
+async def test_a_ledger_cursor_out_of_bounds_is_a_422_not_an_error(editor: httpx.AsyncClient) -> None:
+    for cursor in ("0", str(2**63), "x"):
+        answer = await editor.get("/ui/customers/anyone", params={"ledger_before": cursor})
+        assert answer.status_code == 422, cursor
+
+
+async def test_a_ledger_entry_names_its_rule_and_the_campaign_of_the_day_it_was_earned(
+    sandbox: Sandbox, api: httpx.AsyncClient, editor: httpx.AsyncClient
+) -> None:
+    """A purchase on Black Friday (2026-11-27 to 30: purchase points x2) becomes available 14 days
+    later, outside the campaign; its entry still names the campaign of the day it was earned."""
+    await deploy_example_program(sandbox)
+    await api.put("/v1/customers/bf", json={"email": "bf@example.com"})
+    loyalty = LoyaltyActivities(sandbox.store, sandbox.router)
+    earned = datetime(2026, 11, 28, 10, tzinfo=UTC)
+    purchase = CustomerEvent(
+        event_id="bf-order", customer_id="bf", name="purchase_completed", properties={"total": 1_000_000}
+    )
+    await loyalty.apply_event(ApplyEventRequest(customer_id="bf", event=purchase, at=earned))
+    await loyalty.settle_at("bf", earned + timedelta(days=15))
+
+    text = unescape((await editor.get("/ui/customers/bf")).text)
+
+    [row] = re.findall(r'<tr data-delta="200" data-rule="purchase">(.*?)</tr>', text, re.S)
+    assert "rule purchase · campaign black_friday \u00d72" in row  # 100 points, doubled

@@ -9,11 +9,11 @@ import asyncio
 import shutil
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import uvicorn
@@ -39,6 +39,8 @@ SETTINGS: dict[str, Any] = {
     "unsubscribe_secret": "ui-test-unsubscribe-secret-0123",
 }
 START_TIMEOUT = 120.0
+CALL_TIMEOUT = 60.0
+T = TypeVar("T")
 
 
 @dataclass
@@ -47,6 +49,14 @@ class LiveServer:
     api: httpx.Client  # over HTTP, with the plain API key
     outbox: OutboxServer  # the SMTP server the worker sends to (stop it to make sends retry)
     journeys_dir: Path  # the journeys folder the API compiles against and saves into
+    serving: _Serving
+
+    def call(self, work: Callable[[Sandbox], Coroutine[Any, Any, T]]) -> T:
+        """Run ``work`` with the server's own sandbox (its store, router, client) on the server's event
+        loop, and wait for its result: for seeding what no HTTP route does (e.g. a time in the past)."""
+        loop, sandbox = self.serving.loop, self.serving.sandbox
+        assert loop is not None and sandbox is not None, "the live server is not running"
+        return asyncio.run_coroutine_threadsafe(work(sandbox), loop).result(CALL_TIMEOUT)
 
     def event(self, name: str, customer_id: str, **extra: Any) -> dict[str, Any]:
         body = {"event_id": uuid.uuid4().hex, "customer_id": customer_id, "name": name, **extra}
@@ -75,6 +85,11 @@ class _Serving(threading.Thread):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None
         self.outbox: OutboxServer | None = None
+        self.sandbox: Sandbox | None = None
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        return self._loop
 
     def run(self) -> None:
         try:
@@ -92,6 +107,7 @@ class _Serving(threading.Thread):
         async with Sandbox.open([], workdir=self.workdir, settings=settings, program=program) as sandbox:
             await _deploy_files(sandbox, self.journeys_dir)
             self.outbox = sandbox.outbox
+            self.sandbox = sandbox
             app = create_app(
                 sandbox.settings, client=sandbox.client, store=sandbox.store, router=sandbox.router
             )
@@ -133,7 +149,9 @@ def live_server(workdir: Path, *, own_journeys: bool = False) -> Iterator[LiveSe
     assert serving.outbox is not None
     try:
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=30) as api:
-            yield LiveServer(url=url, api=api, outbox=serving.outbox, journeys_dir=journeys_dir)
+            yield LiveServer(
+                url=url, api=api, outbox=serving.outbox, journeys_dir=journeys_dir, serving=serving
+            )
     finally:
         serving.stop()
         if serving.failure is not None:
