@@ -10,10 +10,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from temporalio.exceptions import ApplicationError
+
+if TYPE_CHECKING:
+    import httpx
 
 SIGNATURE_HEADER = "X-Journeys-Signature"
 RETRYABLE_4XX = frozenset({408, 425, 429})
@@ -36,6 +38,8 @@ async def post_webhook(
     url: str, body: dict[str, Any], *, secret: str, key: str, timeout_seconds: float
 ) -> httpx.Response:
     """POST ``body``; returns the 2xx response or raises ``ApplicationError`` classified."""
+    import httpx  # here, not at the top: a worker or simulation that sends no webhook never loads it
+
     content = encode_body(body)
     headers = {
         "Content-Type": "application/json",

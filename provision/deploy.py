@@ -15,7 +15,6 @@ from engine.loyalty.program import Program
 from engine.plan import Plan
 from engine.segments.loader import check_segments
 from engine.source import SourceSyntaxError, read_source_file
-from store.database import Store
 
 
 @dataclass(frozen=True)
@@ -83,6 +82,8 @@ async def deploy_directory(directory: Path, store_url: str, *, deployed_by: str)
     """Compile ``directory`` (off the event loop) and deploy it: all of it, or nothing if one is invalid
     (a journey or the loyalty program). The deploy history names ``deployed_by`` (``cli``,
     ``journeys setup``, ``journeys up``)."""
+    from store.database import Store  # here: `journeys validate` uses this module without a store
+
     compiled, program = await asyncio.to_thread(compile_all, directory)
     store = Store(store_url)
     try:

@@ -29,9 +29,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from store.inserts import dialect_insert
 from store.tables import step_counters
 
 SHARDS = 8
@@ -120,8 +120,7 @@ async def add(conn: AsyncConnection, increments: Mapping[CounterKey, int]) -> No
 
 @functools.cache
 def _upsert(dialect: str) -> sa.Insert:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(step_counters)
+    statement = dialect_insert(dialect)(step_counters)
     return statement.on_conflict_do_update(
         index_elements=[step_counters.c[name] for name in KEY_COLUMNS],
         set_={"n": step_counters.c.n + statement.excluded.n},

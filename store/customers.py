@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from contracts.customers import DEFAULT_STAGE, CustomerSnapshot
@@ -18,7 +17,7 @@ from contracts.records import StepRecord
 from store.behaviour import customer_behaviour, segment_members, with_segments
 from store.customer_history import customer_history, history_events
 from store.engagement_tables import delivery_links, tracked_messages
-from store.inserts import insert_ignore
+from store.inserts import dialect_insert, insert_ignore
 from store.loyalty_context import with_context
 from store.loyalty_tables import (
     challenge_progress,
@@ -166,7 +165,7 @@ def merge_traits(conn: sa.Connection, changes: Sequence[tuple[str, Mapping[str, 
 @functools.cache
 def _upsert_of(dialect: str, keys: tuple[str, ...], with_traits: bool) -> sa.Insert:
     """A new customer row, or, for one that exists, its ``keys`` (and ``traits``) and ``updated_at``."""
-    insert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(customers)
+    insert = dialect_insert(dialect)(customers)
     changed = [*keys, "updated_at", *(["traits"] if with_traits else [])]
     return insert.on_conflict_do_update(
         index_elements=[customers.c.id], set_={key: insert.excluded[key] for key in changed}

@@ -1,14 +1,34 @@
-"""``INSERT ... ON CONFLICT DO NOTHING`` on SQLite and PostgreSQL, a savepoint elsewhere."""
+"""``INSERT ... ON CONFLICT DO NOTHING`` on SQLite and PostgreSQL, a savepoint elsewhere; each
+dialect's own ``insert`` (imported when first asked for: a SQLite store never loads PostgreSQL's)."""
 
 from __future__ import annotations
 
 import functools
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects.postgresql import Insert as PostgresInsert
+    from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    DialectInsert = Callable[[sa.Table], PostgresInsert | SqliteInsert]
+
+
+def dialect_insert(dialect: str) -> DialectInsert:
+    """``insert`` of ``dialect`` ("postgresql" or "sqlite"), with ``on_conflict_do_*``."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgres_insert
+
+        return postgres_insert
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert
+    raise ValueError(f"no INSERT ... ON CONFLICT for the {dialect} dialect")
 
 
 async def insert_ignore(conn: AsyncConnection, table: sa.Table, values: dict[str, Any]) -> bool:
@@ -31,8 +51,7 @@ async def insert_ignore(conn: AsyncConnection, table: sa.Table, values: dict[str
 @functools.cache
 def _insert_or_nothing(dialect: str, table: sa.Table) -> sa.Insert:
     """Built once per table: the values come as parameters, so SQLAlchemy's compiled cache hits."""
-    insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
-    return insert(table).on_conflict_do_nothing()
+    return dialect_insert(dialect)(table).on_conflict_do_nothing()
 
 
 @functools.cache

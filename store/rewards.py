@@ -35,14 +35,13 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 from pydantic import BaseModel
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from contracts.events import CustomerEvent
 from engine.durations import parse_duration
 from engine.loyalty.program import Program
 from engine.loyalty.schema import Reward
-from store.inserts import insert_ignore, insert_many_ignore
+from store.inserts import dialect_insert, insert_ignore, insert_many_ignore
 from store.lots_spend import consume_fifo
 from store.loyalty_tables import redemptions, reward_stock, vouchers
 from store.reading import reading
@@ -265,8 +264,7 @@ async def _take_stock(conn: AsyncConnection, reward: Reward) -> None:
 
 @functools.cache
 def _count_one(dialect: str) -> sa.Insert:
-    insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
-    statement = insert(reward_stock).values(reward_id=sa.bindparam("reward_id"), redeemed=1)
+    statement = dialect_insert(dialect)(reward_stock).values(reward_id=sa.bindparam("reward_id"), redeemed=1)
     return statement.on_conflict_do_update(
         index_elements=[reward_stock.c.reward_id], set_={"redeemed": reward_stock.c.redeemed + 1}
     )

@@ -10,12 +10,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel, Field
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from contracts.records import StepRecord
 from store import counters
-from store.inserts import insert_ignore
+from store.inserts import dialect_insert, insert_ignore
 from store.reading import reading
 from store.tables import send_retries, step_counters, step_events
 
@@ -60,9 +59,8 @@ NOT_STORED = {"entry", "seq"}  # part of the key, not columns
 
 @functools.cache
 def _insert_ignoring_duplicates(dialect: str) -> sa.Insert:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (
-        insert(step_events)
+        dialect_insert(dialect)(step_events)
         .on_conflict_do_nothing(index_elements=[step_events.c.key])
         .returning(step_events.c.key)
     )
