@@ -1,5 +1,6 @@
-"""The bounded reads of the customer page: finding customers by email, when the lots of ledger rows
-were earned, the newest of their step records (per journey and in all), and how many rows they have.
+"""The bounded reads of the customer pages: finding customers by email, their names, when the lots
+of ledger rows were earned, the newest of their step records (per journey and in all), and how many
+rows they have.
 The ledger itself is read as the API reads it (``store.wallet_read.ledger``).
 
 Each read has a limit, so a customer with 10,000 step records reads as fast as one with ten. They
@@ -9,7 +10,7 @@ read everything, oldest first) and should move there.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -62,6 +63,18 @@ async def by_email(store: Store, email: str, *, limit: int) -> list[Found]:
     async with reading(store.engine).connect() as conn:
         rows = (await conn.execute(query)).all()
     return [Found(row.id, row.email, f"{row.first_name} {row.last_name}".strip()) for row in rows]
+
+
+async def names(store: Store, customer_ids: Collection[str]) -> dict[str, str]:
+    """The names of ``customer_ids`` (a board's rows: at most 1,000), for those who have one."""
+    if not customer_ids:
+        return {}
+    c = customers.c
+    query = sa.select(c.id, c.first_name, c.last_name).where(c.id.in_(list(customer_ids)))
+    async with reading(store.engine).connect() as conn:
+        rows = (await conn.execute(query)).all()
+    found = {str(row.id): f"{row.first_name or ''} {row.last_name or ''}".strip() for row in rows}
+    return {key: name for key, name in found.items() if name}
 
 
 async def earned_at(store: Store, ledger_ids: Sequence[int]) -> dict[int, datetime]:

@@ -5,11 +5,33 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.staticfiles import StaticFiles
 
-from api.ui import customer_pages, data, editor, editor_save, editor_templates, history, pages, preview, steps
+from api.ui import (
+    customer_pages,
+    data,
+    editor,
+    editor_save,
+    editor_templates,
+    history,
+    leaderboard_pages,
+    pages,
+    preview,
+    steps,
+)
 from api.ui.templating import STATIC_DIR, STATIC_URL
 
 router = APIRouter(include_in_schema=False)
-for module in (pages, data, steps, customer_pages, editor, editor_save, editor_templates, preview, history):
+for module in (
+    pages,
+    data,
+    steps,
+    customer_pages,
+    leaderboard_pages,
+    editor,
+    editor_save,
+    editor_templates,
+    preview,
+    history,
+):
     router.include_router(module.router)
 
 
