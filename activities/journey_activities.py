@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.channel_gate import ChannelGate, Gate
 from activities.context import template_context
 from activities.email import (
     SMTP_INTERRUPTED,
@@ -82,6 +83,7 @@ class JourneyActivities:
         self.fail_after = fail_after
         self.smtp = SmtpConnections(settings)
         self.plans = StoredPlans(store)
+        self.gate = ChannelGate(store)
 
     async def close(self) -> None:
         """Close the SMTP connections kept open between sends; read no more plans."""
@@ -116,6 +118,9 @@ class JourneyActivities:
         if reason is not None:
             return await self._record(req, DeliveryResult(status="skipped", channel="email", reason=reason))
         assert customer.email is not None
+        gate = await self.gate.check(req, customer)
+        if gate.verdict is not None:
+            return await self._not_sent(req, gate.verdict)
         token = make_token(customer.id, self.settings.unsubscribe_secret)
         unsubscribe = Unsubscribe(
             url=f"{self.settings.public_base_url.rstrip('/')}/unsubscribe/{token}",
@@ -148,7 +153,11 @@ class JourneyActivities:
             recipient=customer.email,
             subject=rendered.subject,
             message_id=message_id,
+            reason=req.held,
         )
+        capped = await self.gate.take(req, "email", gate)
+        if capped is not None:
+            return await self._record(req, capped)
         earlier = await self.store.deliveries.begin_send(
             req.key, "email", message_id=message_id, at=req.at, tracked=tracked
         )
@@ -161,10 +170,10 @@ class JourneyActivities:
             # The server refused it or was never reached: this attempt leaves no doubt behind.
             if exc.type != SMTP_INTERRUPTED and not earlier:
                 await self.store.deliveries.cancel_send(req.key)
-            await self._failed(req, "email", exc)
+            await self._failed(req, "email", exc, gate)
             raise
         self._committed(EMAIL_ACCEPTED)
-        sent = result.model_copy(update={"reason": RESENT}) if earlier else result
+        sent = result.model_copy(update={"reason": _joined(RESENT, req.held)}) if earlier else result
         return await self._record(req, sent, SentBody(html=rendered.html, text=rendered.text))
 
     @activity.defn(name="send_webhook")
@@ -177,6 +186,9 @@ class JourneyActivities:
             skipped = DeliveryResult(status="skipped", channel="webhook", reason="no webhook_url configured")
             return await self._record(req, skipped)
         customer = settled
+        gate = await self.gate.check(req, customer)
+        if gate.verdict is not None:
+            return await self._not_sent(req, gate.verdict)
         unsubscribe = f"{self.settings.public_base_url.rstrip('/')}/unsubscribe/" + make_token(
             customer.id, self.settings.unsubscribe_secret
         )
@@ -196,6 +208,9 @@ class JourneyActivities:
             "at": req.at.isoformat(),
             "payload": payload,
         }
+        capped = await self.gate.take(req, "webhook", gate)
+        if capped is not None:
+            return await self._record(req, capped)
         try:
             await post_webhook(
                 url,
@@ -205,10 +220,15 @@ class JourneyActivities:
                 timeout_seconds=self.settings.webhook_timeout_seconds,
             )
         except ApplicationError as exc:
-            await self._failed(req, "webhook", exc)
+            await self._failed(req, "webhook", exc, gate)
             raise
         sent = DeliveryResult(
-            status="sent", channel="webhook", recipient=url, subject=req.message_type, message_id=req.key
+            status="sent",
+            channel="webhook",
+            recipient=url,
+            subject=req.message_type,
+            message_id=req.key,
+            reason=req.held,
         )
         return await self._record(req, sent)
 
@@ -333,13 +353,27 @@ class JourneyActivities:
             return before.recorded
         return DeliveryResult(status="held", channel=channel, reason=f"journey {req.journey} is paused")
 
-    async def _failed(self, req: StepContext, channel: str, exc: ApplicationError) -> None:
+    async def _not_sent(self, req: StepContext, verdict: DeliveryResult) -> DeliveryResult:
+        """The channel policy's answer: "skipped" is logged under the key like any skip; "quiet" is
+        not (the workflow sends again with the same key when the quiet hours end), only the step
+        records the request carried are kept, as for "held"."""
+        if verdict.status != "quiet":
+            return await self._record(req, verdict)
+        await self.store.steps.record(req.step_records())
+        return verdict
+
+    async def _failed(
+        self, req: StepContext, channel: str, exc: ApplicationError, gate: Gate | None = None
+    ) -> None:
         """Note a send that will be retried (what the stats count as retrying), or clear the note
-        of one that failed for good. Never hides the failure itself: a store that cannot take the
-        note is logged, and the send's own error is what the caller raises."""
+        of one that failed for good and give back the cap slots it took. Never hides the failure
+        itself: a store that cannot take the note is logged, and the send's own error is what the
+        caller raises."""
         try:
             if exc.non_retryable:
                 await self.store.retries.clear(req.key)
+                if gate is not None and gate.caps:
+                    await self.gate.give_back(req)
             else:
                 await self.store.retries.note(
                     req.key,
@@ -366,6 +400,10 @@ def _render_failed(what: str, exc: Exception) -> ApplicationError:
     return ApplicationError(
         f"{what} failed to render: {type(exc).__name__}: {exc}", type="TemplateError", non_retryable=True
     )
+
+
+def _joined(*reasons: str | None) -> str:
+    return "; ".join(reason for reason in reasons if reason)
 
 
 def _no_email_reason(customer: CustomerSnapshot) -> str | None:

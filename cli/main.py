@@ -23,8 +23,8 @@ app = typer.Typer(help="Journeys: customer-lifecycle journeys as durable workflo
 
 @app.command()
 def validate(paths: Annotated[list[Path], typer.Argument(help="journey files or folders")]) -> None:
-    """Validate journeys (and a folder's loyalty.yaml); list every problem with file, line, column
-    and path."""
+    """Validate journeys (and a folder's loyalty.yaml and channels.yaml); list every problem with
+    file, line, column and path."""
     from engine.errors import JourneyValidationError
     from engine.loader import compile_file, journey_files
 
@@ -36,12 +36,14 @@ def validate(paths: Annotated[list[Path], typer.Argument(help="journey files or 
             typer.echo(f"{path}: no such file or folder", err=True)
             problems += 1
             continue
-        program_problems = _validate_program(path)
-        if program_problems is not None:
-            checked += 1
-            problems += program_problems
-            if path.is_file():
-                continue
+        found_program = False
+        for program_problems in (_validate_program(path), _validate_policy(path)):
+            if program_problems is not None:
+                found_program = True
+                checked += 1
+                problems += program_problems
+        if found_program and path.is_file():
+            continue
         if path.is_dir():
             segment_checked, segment_problems = _validate_segments(path)
             checked += segment_checked
@@ -106,6 +108,27 @@ def _validate_program(path: Path) -> int | None:
     return 0
 
 
+def _validate_policy(path: Path) -> int | None:
+    """The problems of the channel policy ``path`` is or holds (each printed); None when it has none."""
+    from engine.channels.loader import POLICY_FILE, policy_path
+    from engine.errors import JourneyValidationError
+    from provision.deploy import validate_policy_in
+
+    folder = path if path.is_dir() else path.parent
+    if path.name != POLICY_FILE and not (path.is_dir() and policy_path(path).is_file()):
+        return None
+    try:
+        found = validate_policy_in(folder)
+    except JourneyValidationError as exc:
+        for error in exc.errors:
+            typer.echo(str(error), err=True)
+        return len(exc.errors)
+    assert found is not None
+    policy = found[0]
+    typer.echo(f"ok  {policy_path(folder)}  (channel policy {policy.source.policy} v{policy.version})")
+    return 0
+
+
 @app.command()
 def graph(file: Path) -> None:
     """Print a journey as a Mermaid flowchart."""
@@ -125,6 +148,14 @@ def graph(file: Path) -> None:
 def schema() -> None:
     """Print the JSON Schema of journey files (for yaml-language-server / VS Code)."""
     from engine.schema import json_schema
+
+    typer.echo(json.dumps(json_schema(), indent=2))
+
+
+@app.command(name="channels-schema")
+def channels_schema() -> None:
+    """Print the JSON Schema of the channel policy file, journeys/channels.yaml (for editors)."""
+    from engine.channels.schema import json_schema
 
     typer.echo(json.dumps(json_schema(), indent=2))
 
@@ -210,8 +241,8 @@ def _run_deploy(work: Coroutine[None, None, list[Deployed]]) -> None:
 
 @app.command()
 def deploy() -> None:
-    """Validate every journey in the journeys folder and its loyalty.yaml, and deploy them all (none
-    if one is invalid)."""
+    """Validate every journey in the journeys folder, its loyalty.yaml and channels.yaml, and deploy
+    them all (none if one is invalid)."""
     from config.settings import get_settings
     from provision.deploy import deploy_directory
 

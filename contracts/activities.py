@@ -72,7 +72,15 @@ class StepContext(Compact):
         ]
 
 
-class SendEmailRequest(StepContext):
+class SendPolicy(Compact):
+    """What the send step says of the channel policy (None: the policy file decides)."""
+
+    message_class: Literal["transactional", "marketing"] | None = None
+    quiet_hours: Literal["hold", "skip"] | None = None
+    held: str | None = None  # why an earlier attempt waited (quiet hours): the sent result says so
+
+
+class SendEmailRequest(StepContext, SendPolicy):
     hold_if_paused: bool = False  # a paused journey: send nothing, answer "held"
     template: str
     # None: the activity reads the templates of ``journey`` at ``version`` (the plan it sends for);
@@ -82,7 +90,7 @@ class SendEmailRequest(StepContext):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
-class SendWebhookRequest(StepContext):
+class SendWebhookRequest(StepContext, SendPolicy):
     hold_if_paused: bool = False
     message_type: str
     payload: dict[str, Any] = Field(default_factory=dict)
@@ -92,15 +100,18 @@ class SendWebhookRequest(StepContext):
 
 class DeliveryResult(Compact):
     # held: the journey is paused, not sent. uncertain: an earlier attempt may have delivered it and
-    # the policy forbids sending again (JOURNEYS_UNCERTAIN_SEND_POLICY=skip).
-    status: Literal["sent", "skipped", "failed", "held", "uncertain"]
+    # the policy forbids sending again (JOURNEYS_UNCERTAIN_SEND_POLICY=skip). quiet: the channel's
+    # quiet hours hold it until ``until``; nothing sent or logged (the run sends again then).
+    status: Literal["sent", "skipped", "failed", "held", "uncertain", "quiet"]
     channel: Literal["email", "webhook"]
     # Why it was skipped, failed or uncertain; on "sent", set when it was sent again after an
-    # attempt whose outcome is unknown (the receiver may get it twice, with the same Message-ID).
+    # attempt whose outcome is unknown (the receiver may get it twice, with the same Message-ID),
+    # or after quiet hours held it ("held: quiet hours 21:00-08:00 Asia/Jakarta until ...").
     reason: str | None = None
     recipient: str | None = None
     subject: str | None = None
     message_id: str | None = None
+    until: datetime | None = None  # on "quiet": when the quiet hours end
 
 
 class AwardRequest(StepContext):

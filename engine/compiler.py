@@ -71,10 +71,13 @@ def _node(step: StepBase, index: int, steps: list[StepBase]) -> p.Node:
     after = step.next if step.next is not None else following
     base = {"id": step.id, "next": after}
     if isinstance(step, SendStep):
+        policy = {"message_class": step.send.message_class, "quiet_hours": step.send.quiet_hours}
         if step.send.email is not None:
-            return p.SendEmailNode(**base, template=step.send.email)
+            return p.SendEmailNode(**base, **policy, template=step.send.email)
         assert step.send.webhook is not None
-        return p.SendWebhookNode(**base, message_type=step.send.webhook, payload=step.send.payload or {})
+        return p.SendWebhookNode(
+            **base, **policy, message_type=step.send.webhook, payload=step.send.payload or {}
+        )
     if isinstance(step, WaitStep):
         spec = step.wait if isinstance(step.wait, WaitSpec) else WaitSpec(duration=step.wait)
         seconds = parse_duration(spec.duration) if spec.duration else 0

@@ -102,8 +102,9 @@ def _source_error(file: str, exc: SourceSyntaxError) -> JourneyError:
     return JourneyError(file, exc.line, exc.column, format_path(exc.path), exc.message)
 
 
-# Files in the journeys folder that are not journeys: the loyalty program (engine.loyalty).
-NOT_JOURNEYS = frozenset({"loyalty.yaml", "loyalty.yml"})
+# Files in the journeys folder that are not journeys: the loyalty program (engine.loyalty) and the
+# channel policy (engine.channels).
+NOT_JOURNEYS = frozenset({"loyalty.yaml", "loyalty.yml", "channels.yaml", "channels.yml"})
 
 
 def journey_files(path: Path) -> list[Path]:

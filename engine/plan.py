@@ -20,12 +20,22 @@ class NodeBase(PlanModel):
     next: str | None = None
 
 
-class SendEmailNode(NodeBase):
+class SendNode(NodeBase):
+    """What both channels' sends say of the channel policy; left out of the plan's JSON when unset,
+    so a journey that says neither compiles to the version (content hash) it had before they existed."""
+
+    message_class: Literal["transactional", "marketing"] | None = Field(
+        None, exclude_if=lambda value: value is None
+    )
+    quiet_hours: Literal["hold", "skip"] | None = Field(None, exclude_if=lambda value: value is None)
+
+
+class SendEmailNode(SendNode):
     kind: Literal["send_email"] = "send_email"
     template: str
 
 
-class SendWebhookNode(NodeBase):
+class SendWebhookNode(SendNode):
     kind: Literal["send_webhook"] = "send_webhook"
     message_type: str
     payload: dict[str, Any] = Field(default_factory=dict)

@@ -160,6 +160,15 @@ class SendSpec(Model):
     email: TemplateName | None = Field(None, description="email template name (a folder in templates/)")
     webhook: str | None = Field(None, description="webhook message type, for SMS/push/social fan-out")
     payload: dict[str, Any] | None = Field(None, description="webhook payload; strings are templates")
+    message_class: Literal["transactional", "marketing"] | None = Field(
+        None,
+        alias="class",
+        description="transactional: never capped, held or withheld; marketing: under the channel"
+        " policy (default: the policy file's default_class, else marketing)",
+    )
+    quiet_hours: Literal["hold", "skip"] | None = Field(
+        None, description="in the channel's quiet hours: hold until they end, or skip (default: the policy's)"
+    )
 
     @model_validator(mode="after")
     def _one_channel(self) -> SendSpec:

@@ -1,13 +1,18 @@
-"""Validate every journey in a folder, its loyalty program (``loyalty.yaml``) when it has one and its
-segment files, and deploy them all to the store, or none if one is invalid."""
+"""Validate every journey in a folder, its loyalty program (``loyalty.yaml``) and its channel policy
+(``channels.yaml``) when it has them, and its segment files, and deploy them all to the store, or
+none if one is invalid."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
+from engine.channels.loader import policy_path, validate_policy_text
+from engine.channels.policy import ChannelPolicy
 from engine.errors import JourneyError, JourneyValidationError
 from engine.loader import journey_files, load_directory
 from engine.loyalty.loader import program_path, validate_program_text
@@ -16,13 +21,22 @@ from engine.plan import Plan
 from engine.segments.loader import check_segments
 from engine.source import SourceSyntaxError, read_source_file
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class Deployed:
-    journey: str  # the journey's id, or the loyalty program's
+    journey: str  # the journey's id, the loyalty program's or the channel policy's
     version: str
     new: bool
-    kind: str = "journey"  # journey | loyalty program
+    kind: str = "journey"  # journey | loyalty program | channel policy
+
+
+@dataclass(frozen=True)
+class Compiled:
+    journeys: list[tuple[Plan, str]]
+    program: tuple[Program, str] | None
+    policy: tuple[ChannelPolicy, str] | None
 
 
 def compile_directory(directory: Path) -> list[tuple[Plan, str]]:
@@ -37,10 +51,11 @@ def compile_directory(directory: Path) -> list[tuple[Plan, str]]:
     return list(zip(plans, sources, strict=True))
 
 
-def validate_program_in(directory: Path) -> tuple[Program, str] | None:
-    """The loyalty program of ``directory`` with its text, None when it has none;
-    ``JourneyValidationError`` with every problem, positioned in ``loyalty.yaml``."""
-    path = program_path(directory)
+def _validate_file(
+    path: Path, validate: Callable[[str, str], tuple[T | None, list[JourneyError]]]
+) -> tuple[T, str] | None:
+    """The file at ``path`` validated, with its text; None when there is no such file;
+    ``JourneyValidationError`` with every problem, positioned in it."""
     if not path.is_file():
         return None
     try:
@@ -48,18 +63,29 @@ def validate_program_in(directory: Path) -> tuple[Program, str] | None:
     except SourceSyntaxError as exc:
         error = JourneyError(str(path), exc.line, exc.column, "", exc.message)
         raise JourneyValidationError([error]) from exc
-    program, errors = validate_program_text(text, str(path))
-    if program is None:
+    found, errors = validate(text, str(path))
+    if found is None:
         raise JourneyValidationError(errors)
-    return program, text
+    return found, text
 
 
-def compile_all(directory: Path) -> tuple[list[tuple[Plan, str]], tuple[Program, str] | None]:
-    """The journeys and the program of ``directory``; the problems of both, and of its segment files
-    (``segments/*.yaml``, which the API and the worker read when they start), in one error."""
+def validate_program_in(directory: Path) -> tuple[Program, str] | None:
+    """The loyalty program of ``directory`` with its text, None when it has none."""
+    return _validate_file(program_path(directory), validate_program_text)
+
+
+def validate_policy_in(directory: Path) -> tuple[ChannelPolicy, str] | None:
+    """The channel policy of ``directory`` with its text, None when it has none."""
+    return _validate_file(policy_path(directory), validate_policy_text)
+
+
+def compile_all(directory: Path) -> Compiled:
+    """The journeys, the program and the policy of ``directory``; the problems of all, and of its
+    segment files (``segments/*.yaml``, which the API and the worker read when they start), in one
+    error."""
     errors: list[JourneyError] = []
     compiled: list[tuple[Plan, str]] = []
-    program = None
+    program = policy = None
     try:
         compiled = compile_directory(directory)
     except JourneyValidationError as exc:
@@ -69,32 +95,42 @@ def compile_all(directory: Path) -> tuple[list[tuple[Plan, str]], tuple[Program,
             program = validate_program_in(directory)
         except JourneyValidationError as exc:
             errors += exc.errors
+        try:
+            policy = validate_policy_in(directory)
+        except JourneyValidationError as exc:
+            errors += exc.errors
         errors += [
             dataclasses.replace(error, file=str(directory / error.file))
             for error in check_segments(directory)[1]
         ]
     if errors:
         raise JourneyValidationError(errors)
-    return compiled, program
+    return Compiled(compiled, program, policy)
 
 
 async def deploy_directory(directory: Path, store_url: str, *, deployed_by: str) -> list[Deployed]:
     """Compile ``directory`` (off the event loop) and deploy it: all of it, or nothing if one is invalid
-    (a journey or the loyalty program). The deploy history names ``deployed_by`` (``cli``,
-    ``journeys setup``, ``journeys up``)."""
+    (a journey, the loyalty program or the channel policy). The deploy history names ``deployed_by``
+    (``cli``, ``journeys setup``, ``journeys up``). A folder without ``channels.yaml`` leaves the
+    deployed policy as it is (none: every send as before)."""
     from store.database import Store  # here: `journeys validate` uses this module without a store
 
-    compiled, program = await asyncio.to_thread(compile_all, directory)
+    found = await asyncio.to_thread(compile_all, directory)
     store = Store(store_url)
     try:
         await store.migrate()
         deployed = [
             Deployed(plan.journey, plan.version, await store.deployments.deploy(plan, source, deployed_by))
-            for plan, source in compiled
+            for plan, source in found.journeys
         ]
-        if program is not None:
-            new = await store.loyalty_programs.deploy(program[0], program[1])
-            deployed.append(Deployed(program[0].source.program, program[0].version, new, "loyalty program"))
+        if found.program is not None:
+            program, text = found.program
+            new = await store.loyalty_programs.deploy(program, text)
+            deployed.append(Deployed(program.source.program, program.version, new, "loyalty program"))
+        if found.policy is not None:
+            policy, text = found.policy
+            new = await store.channel_policies.deploy(policy, text)
+            deployed.append(Deployed(policy.source.policy, policy.version, new, "channel policy"))
         return deployed
     finally:
         await store.close()

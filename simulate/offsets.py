@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from engine.durations import DurationError, parse_duration, parse_time_of_day
-from workflows.timing import zone
+from engine.time_zones import zone
 
 DAY_SECONDS = 86400
 

@@ -25,6 +25,7 @@ from activities.journey_activities import FailAfter, JourneyActivities
 from config.settings import Settings
 from contracts.events import CustomerEvent
 from contracts.visibility import workflow_id
+from engine.channels.policy import ChannelPolicy
 from engine.loyalty.program import Program
 from engine.plan import Plan
 from ingest.router import EventRouter, RouteResult
@@ -94,12 +95,14 @@ class Sandbox:
         migrate: bool = True,
         runtime: Runtime | None = None,
         program: Program | None = None,
+        policy: tuple[ChannelPolicy, str] | None = None,
     ) -> AsyncIterator[Sandbox]:
         """Start everything, deploy ``plans``, and stop it all on exit (``sandboxed`` and
         ``max_cached_workflows`` are passed to the worker, see ``build_worker``; ``migrate=False``
         creates a fresh store's tables without Alembic, which simulations use to start sooner; ``runtime``
         is the SDK runtime of the client and worker, e.g. one that serves metrics; ``program``, a loyalty
-        program to deploy, as the journeys folder's ``loyalty.yaml`` is in production)."""
+        program to deploy, as the journeys folder's ``loyalty.yaml`` is in production; ``policy``, a
+        channel policy and its text, as ``channels.yaml`` is)."""
         async with AsyncExitStack() as stack:
             if workdir is None:
                 workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="journeys-")))
@@ -125,6 +128,8 @@ class Sandbox:
                 await store.deployments.deploy(plan, source="")
             if program is not None:
                 await store.loyalty_programs.deploy(program, program_text(program))
+            if policy is not None:
+                await store.channel_policies.deploy(*policy)
             env = await server
             router = EventRouter(env.client, store, config.task_queue)
             stack.push_async_callback(router.close)  # its last writes, before the store closes

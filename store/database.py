@@ -9,7 +9,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from store import loyalty_tables  # noqa: F401  the loyalty tables join the metadata
+from store import (
+    loyalty_tables,  # noqa: F401  the loyalty tables join the metadata
+    policy_tables,  # noqa: F401  and the channel policy's
+)
+from store.channel_policies import ChannelPolicyRepository
 from store.customers import CustomerRepository
 from store.deliveries import DeliveryRepository
 from store.deployments import DeploymentRepository
@@ -41,6 +45,7 @@ class Store:
         self.events = ProcessedEventRepository(self.engine)
         self.deployments = DeploymentRepository(self.engine)
         self.loyalty_programs = LoyaltyProgramRepository(self.engine)
+        self.channel_policies = ChannelPolicyRepository(self.engine)
         self.points = PointsRepository(self.engine, self.loyalty_programs)
 
     async def before_send(self, key: str, customer_id: str, journey: str | None) -> BeforeSend:

@@ -315,6 +315,8 @@ class JourneyWorkflow:
             return SendEmailRequest(
                 **context,
                 hold_if_paused=True,
+                message_class=node.message_class,
+                quiet_hours=node.quiet_hours,
                 template=node.template,  # the activity reads the plan's templates by version
                 event=self._trigger.as_context(),
                 data=self._state.data,
@@ -328,6 +330,8 @@ class JourneyWorkflow:
             return SendWebhookRequest(
                 **context,
                 hold_if_paused=True,
+                message_class=node.message_class,
+                quiet_hours=node.quiet_hours,
                 message_type=node.message_type,
                 payload=node.payload,
                 event=self._trigger.as_context(),
@@ -342,14 +346,26 @@ class JourneyWorkflow:
     async def _send(
         self, step: str, activity: str, request: Callable[[dict[str, Any]], Any], summary: str
     ) -> DeliveryResult:
-        """Send, holding while the journey is paused: the send activity checks the pause itself
-        (answering "held") and writes the step records gathered so far in its transaction."""
+        """Send, holding while the journey is paused or the channel's quiet hours last: the send
+        activity checks both itself (answering "held" or "quiet") and writes the step records
+        gathered so far in its transaction."""
+        held: str | None = None  # why the send waited for quiet hours to end, told to the next attempt
         while True:
             await self._interrupts()  # an exit that arrived meanwhile stops the send
             if self._store_steps_local:  # the send reads the store: what the steps before it wrote
                 await self._write_store_steps()
                 self._show_now()
-            result = await self._deliver(activity, request(self._carry(self._context(step))), summary)
+            sending = request(self._carry(self._context(step)))
+            if held is not None:
+                sending = sending.model_copy(update={"held": held})
+            result = await self._deliver(activity, sending, summary)
+            if result.status == "quiet" and result.until is not None:
+                # Quiet hours (channels.yaml): a durable timer until they end, then the same send
+                # again, same key. Only runs that meet quiet hours take these commands.
+                held = f"held: {result.reason} until {result.until.isoformat()}"
+                self._note(step, f"holding: {result.reason} until {result.until.isoformat()}")
+                await self._sleep_until(result.until, lambda: False)
+                continue
             if result.status != "held":
                 return result
             # Paused: wait it out with the light check (a small local activity every 15 minutes,

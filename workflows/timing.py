@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-
-def zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+from engine.time_zones import zone
 
 
 def next_local_time(after: datetime, hhmm: str, timezone: str | None) -> datetime:
