@@ -15,6 +15,7 @@ from api.ui import (
     leaderboard_pages,
     pages,
     preview,
+    reports_page,
     steps,
 )
 from api.ui.templating import STATIC_DIR, STATIC_URL
@@ -31,6 +32,7 @@ for module in (
     editor_templates,
     preview,
     history,
+    reports_page,
 ):
     router.include_router(module.router)
 

@@ -40,6 +40,10 @@ def _percent(value: float) -> str:
     return f"{value * 100:.1f}%"
 
 
+def _money(value: float) -> str:
+    return f"{value:,.2f}"
+
+
 def _when(value: datetime) -> str:
     return f"{value:%Y-%m-%d %H:%M} UTC"
 
@@ -52,7 +56,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(number=_number, percent=_percent, when=_when)
+    env.filters.update(number=_number, percent=_percent, money=_money, when=_when)
     env.globals["static"] = STATIC_URL
     return env
 
