@@ -29,7 +29,7 @@ from tests.ui.loyalty_seed import (
 from tests.ui.reading import scroll_to, until
 from tests.ui.test_ui_accessibility import serious
 
-LENA, RIO, SAM, DORA, PAT = "lena", "rio", "sam", "dora", "pat"
+LENA, RIO, SAM, DORA, PAT, NELL, GIL = "lena", "rio", "sam", "dora", "pat", "nell", "gil"
 LEDGER_ENTRIES = 18  # more than one page of the customer page's ledger (15)
 ACTIVE_TEXT = "() => document.activeElement && document.activeElement.textContent.trim()"
 
@@ -59,6 +59,9 @@ def members(server: LiveServer) -> Iterator[dict[str, Any]]:
     server.api.put(f"/v1/customers/{PAT}", json={"email": "pat@example.com"})
     for n in range(LEDGER_ENTRIES):
         award(server, PAT, f"pat-{n}", n + 1, f"Award {n + 1}")
+    server.api.put(f"/v1/customers/{NELL}", json={"email": "nell@example.com", "first_name": "Nell"})
+    server.api.put(f"/v1/customers/{GIL}", json={"email": "gil@example.com", "first_name": "Gil"})
+    award(server, GIL, "gil", 1_200, "Welcome gift")
     yield {"code": code, "voucher": coffee["voucher"]}
 
 
@@ -149,6 +152,31 @@ def test_a_scheduled_downgrade_is_shown_with_what_keeps_the_tier(
     page.screenshot(path=artifacts / "customer-downgrade.png")
 
 
+def test_a_new_member_sees_what_is_still_to_come_and_a_gold_member_the_top(
+    page: Page, members: dict[str, Any], artifacts: Path
+) -> None:
+    open_loyalty(page, NELL)
+
+    expect(page.locator(".tier-name")).to_have_text("No tier yet")
+    expect(page.locator("[data-tier-next]")).to_have_text("100 more points to reach bronze")
+    expect(page.locator("[data-wallet=expiring]")).to_have_text("none")
+    expect(page.locator("[data-loyalty]")).to_contain_text("Nothing pending.")
+    expect(page.locator("[data-loyalty]")).to_contain_text("No available points expire.")
+    expect(page.locator(".perks-line")).to_contain_text("none at this tier")
+    expect(page.locator("[data-referrals]")).to_contain_text("none yet")
+    expect(page.locator("[data-referrals]")).to_contain_text("Nobody has signed up with their code.")
+    expect(page.locator("[data-challenge=three_in_thirty]")).to_contain_text("not started")
+    expect(page.locator("#ledger")).to_contain_text("No points yet.")
+    page.screenshot(path=artifacts / "customer-loyalty-empty.png")
+
+    open_loyalty(page, GIL)
+    expect(page.locator("[data-tier]")).to_have_attribute("data-tier", "gold")
+    expect(page.locator("[data-tier-next]")).to_have_text("the top tier")
+    bar = page.locator("#tier-bar")
+    assert bar.get_attribute("value") == bar.get_attribute("max") == "1200"
+    expect(page.locator("[data-perk]")).to_have_text(["free_shipping", "early_access"])
+
+
 def test_the_keyboard_pages_through_the_ledger(page: Page, members: dict[str, Any]) -> None:
     open_loyalty(page, PAT)
     first = page.locator("[data-ledger] tbody tr").evaluate_all("rows => rows.map(r => r.dataset.delta)")
@@ -171,6 +199,6 @@ def test_the_keyboard_pages_through_the_ledger(page: Page, members: dict[str, An
 
 
 def test_the_loyalty_pages_have_no_serious_violation(page: Page, members: dict[str, Any]) -> None:
-    for customer_id in (LENA, DORA, PAT):
+    for customer_id in (LENA, DORA, PAT, NELL):
         open_loyalty(page, customer_id)
         assert serious(page) == [], customer_id
