@@ -16,6 +16,7 @@ from api.ui import (
     pages,
     preview,
     reports_page,
+    results_panel,
     steps,
 )
 from api.ui.templating import STATIC_DIR, STATIC_URL
@@ -33,6 +34,7 @@ for module in (
     preview,
     history,
     reports_page,
+    results_panel,
 ):
     router.include_router(module.router)
 

@@ -53,3 +53,15 @@ async def test_a_refused_range_is_the_page_with_the_reason(editor: httpx.AsyncCl
         assert reason in answer.text, (first, last, answer.text[-2000:])
     too_long = await editor.get("/ui/reports", params={"from": "2" * 41})
     assert too_long.status_code == 422  # the parameter's own bound
+
+
+async def test_the_results_panel_of_a_journey_nobody_entered_and_of_no_journey(
+    editor: httpx.AsyncClient,
+) -> None:
+    answer = await editor.get("/ui/journeys/onboarding/results")
+    assert answer.status_code == 200
+    assert 'data-empty="results"' in answer.text and "<code>signed_up</code>" in answer.text
+    assert (await editor.get("/ui/journeys/nope/results")).status_code == 404
+    assert (
+        await editor.get("/ui/journeys/onboarding/results", params={"window_days": 91})
+    ).status_code == 422
