@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from engine.checks import did_you_mean, semantic_problems
 from engine.compiler import compile_journey
 from engine.errors import JourneyError, JourneyValidationError
-from engine.limits import MAX_ERRORS, MAX_ID_LENGTH
+from engine.limits import MAX_ID_LENGTH
 from engine.plan import Plan
 from engine.schema import (
     SLUG,
@@ -36,19 +36,10 @@ from engine.schema import (
     vocabulary,
 )
 from engine.source import Path as SourcePath
-from engine.source import (
-    Source,
-    SourceSyntaxError,
-    decode_source,
-    format_path,
-    parse_source,
-    read_source_file,
-)
+from engine.source import SourceSyntaxError, decode_source, format_path
 from engine.stages import STAGES
 from engine.templates import TemplateMissing, read_email_sources
-
-# Errors pydantic reports for the union members that did not apply, when another member explains more.
-_UNION_NOISE = {"model_type", "dict_type", "string_type", "model_attributes_type", "literal_error"}
+from engine.validation import FileKind, Problem, read_source, source_error, validate_source
 
 
 def compile_text(text: str, file: str, templates_dir: Path) -> Plan:
@@ -81,7 +72,7 @@ def decode_journey(data: bytes, file: str) -> str:
     try:
         return decode_source(data)
     except SourceSyntaxError as exc:
-        raise JourneyValidationError([_source_error(file, exc)]) from exc
+        raise JourneyValidationError([source_error(file, exc)]) from exc
 
 
 def compile_bytes(data: bytes, file: str, templates_dir: Path) -> Plan:
@@ -91,15 +82,8 @@ def compile_bytes(data: bytes, file: str, templates_dir: Path) -> Plan:
 
 def compile_file(path: Path, templates_dir: Path | None = None) -> Plan:
     """Compile one journey file, read within the size limit; errors name the file by its name."""
-    try:
-        text = read_source_file(path)
-    except SourceSyntaxError as exc:
-        raise JourneyValidationError([_source_error(path.name, exc)]) from exc
+    text = read_source(path, path.name)
     return compile_text(text, path.name, templates_dir or path.parent / "templates")
-
-
-def _source_error(file: str, exc: SourceSyntaxError) -> JourneyError:
-    return JourneyError(file, exc.line, exc.column, format_path(exc.path), exc.message)
 
 
 # Files in the journeys folder that are not journeys: the loyalty program (engine.loyalty) and the
@@ -139,49 +123,26 @@ def validate_text(text: str, file: str, templates_dir: Path) -> tuple[Journey | 
 
     At most ``MAX_ERRORS`` are listed, then one more that says there are more.
     """
-    journey, errors = _validate_text(text, file, templates_dir)
-    return journey, _at_most(errors, MAX_ERRORS)
+    return validate_source(text, file, _journey_kind(templates_dir))
 
 
-def _at_most(errors: list[JourneyError], most: int) -> list[JourneyError]:
-    if len(errors) <= most:
-        return errors
-    ordered = sorted(errors)
-    first_left_out = ordered[most]
-    more = JourneyError(
-        first_left_out.file,
-        first_left_out.line,
-        first_left_out.column,
-        "",
-        f"{len(ordered) - most} more problem(s) from here on are not listed; fix the first {most} first",
+def _journey_kind(templates_dir: Path) -> FileKind[Journey]:
+    def salvage(data: Any, exc: ValidationError) -> list[Problem]:
+        salvaged = _salvage(data, exc)
+        if salvaged is None:
+            return []
+        partial, complete, sample_ok = salvaged
+        return semantic_problems(partial, templates_dir, graph=complete, render=sample_ok)
+
+    return FileKind(
+        model=Journey,
+        shape="a journey file must be a mapping with journey, trigger and steps",
+        problems=lambda journey: semantic_problems(journey, templates_dir),
+        keys_at=_keys_at,
+        without_tags=_without_step_tag,
+        salvage=salvage,
+        message=_journey_message,
     )
-    return [*ordered[:most], more]
-
-
-def _validate_text(text: str, file: str, templates_dir: Path) -> tuple[Journey | None, list[JourneyError]]:
-    try:
-        source = parse_source(text, file)
-    except SourceSyntaxError as exc:
-        return None, [_source_error(file, exc)]
-    errors = [
-        _error(source, path, f'key "{path[-1]}" is written twice; the second would win', key=True)
-        for path in source.duplicate_keys
-    ]
-    if not isinstance(source.data, dict):
-        errors.append(_error(source, (), "a journey file must be a mapping with journey, trigger and steps"))
-        return None, errors
-    try:
-        journey = Journey.model_validate(source.data)
-    except ValidationError as exc:
-        errors += _pydantic_errors(source, exc)
-        salvaged = _salvage(source.data, exc)
-        if salvaged is not None:
-            partial, complete, sample_ok = salvaged
-            problems = semantic_problems(partial, templates_dir, graph=complete, render=sample_ok)
-            errors += [_error(source, path, message) for path, message in problems]
-        return None, errors
-    errors += [_error(source, path, message) for path, message in semantic_problems(journey, templates_dir)]
-    return (None if errors else journey), errors
 
 
 # Stand-ins for top-level values that failed validation, so the other checks can still run.
@@ -223,37 +184,6 @@ def _salvage(data: dict[str, Any], exc: ValidationError) -> tuple[Journey, bool,
     return journey, not broken_steps, "sample" not in broken_keys
 
 
-def _error(source: Source, path: SourcePath, message: str, *, key: bool = False) -> JourneyError:
-    line, column = source.position(path, key=key)
-    return JourneyError(source.file, line, column, format_path(path), message)
-
-
-def _pydantic_errors(source: Source, exc: ValidationError) -> list[JourneyError]:
-    found: list[tuple[SourcePath, str, str, bool]] = []
-    # Only the first few hundred: more would not be listed, and sorting out union noise is quadratic.
-    for err in exc.errors(include_url=False)[: MAX_ERRORS * 5]:
-        path = _real_path(source.data, _without_step_tag(err["loc"]), keep_last=err["type"] == "missing")
-        message, key = _message(err, path, source.data)
-        found.append((path, err["type"], message, key))
-    errors = []
-    for path, kind, message, key in dict.fromkeys(found):
-        if kind in _UNION_NOISE and _explained(path, kind, found):
-            continue
-        errors.append(_error(source, path, message, key=key))
-    return errors
-
-
-def _explained(path: SourcePath, kind: str, found: list[tuple[SourcePath, str, str, bool]]) -> bool:
-    """Whether a union member's complaint is better explained by another error at or below ``path``."""
-    at_or_below = [f for f in found if f[0][: len(path)] == path]
-    meaningful = [f for f in at_or_below if f[1] not in _UNION_NOISE]
-    if meaningful:
-        return True
-    # Only noise here: keep the first complaint at this very path.
-    same = [f for f in at_or_below if f[0] == path]
-    return bool(same) and same[0][1] != kind
-
-
 def _without_step_tag(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
     """Drop the tag pydantic puts after ``steps[i]`` (the step kind, which is also a key of the step)."""
     if len(loc) > 2 and loc[0] == "steps" and isinstance(loc[1], int) and loc[2] in STEP_KINDS:
@@ -261,54 +191,20 @@ def _without_step_tag(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
     return loc
 
 
-def _real_path(data: Any, loc: tuple[int | str, ...], *, keep_last: bool) -> SourcePath:
-    """Drop pydantic's union member names from ``loc`` so it names keys that exist in the file."""
-    path: list[str | int] = []
-    current = data
-    for i, part in enumerate(loc):
-        last = i == len(loc) - 1
-        if isinstance(current, dict) and part in current:
-            path.append(part)
-            current = current[part]
-        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
-            path.append(part)
-            current = current[part]
-        elif last and keep_last:
-            path.append(part)
-    return tuple(path)
-
-
-def _message(err: Any, path: SourcePath, data: Any) -> tuple[str, bool]:
-    kind = err["type"]
-    value = err.get("input")
-    if kind == "extra_forbidden":
-        key = str(path[-1]) if path else "?"
-        choices = [word for word in _keys_at(path[:-1], data) if word != key]
-        return f'unknown key "{key}"' + did_you_mean(key, choices), True
-    if kind == "missing":
-        return f'"{path[-1]}" is required', False
-    if kind == "step_kind":
+def _journey_message(err: Any, path: SourcePath) -> str | None:
+    """The journey language's own wording of a step with two kinds, a stage or an entry rule."""
+    error_type, value = err["type"], err.get("input")
+    if error_type == "step_kind":
         found = [k for k in STEP_KINDS if isinstance(value, dict) and k in value]
         if found:
-            return "a step does one thing, but this one has " + " and ".join(found), False
-        return str(err["msg"]), False
-    if kind == "literal_error" and path and path[-1] in ("stage", "set_stage"):
+            return "a step does one thing, but this one has " + " and ".join(found)
+        return str(err["msg"])
+    if error_type == "literal_error" and path and path[-1] in ("stage", "set_stage"):
         hint = did_you_mean(str(value), list(STAGES)) or ""
-        return f'"{value}" is not a lifecycle stage; use one of {", ".join(STAGES)}{hint}', False
-    if kind == "literal_error" and path == ("entry",):
-        return f'"{value}" is not an entry rule; use once, always or {{cooldown: 30d}}', False
-    if kind == "too_short" and path:
-        return f'"{path[-1]}" needs at least one entry', False
-    if kind == "string_pattern_mismatch":
-        return f'"{_shorten(str(value))}" is not a valid name: use lower case letters, digits and _', False
-    if kind in ("value_error", "assertion_error"):
-        return str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, "), False
-    return f"{err['msg']} (got {_shorten(repr(value))})", False
-
-
-def _shorten(text: str, most: int = 80) -> str:
-    """A value quoted in a message: the file may hold a long one, the message shows its start."""
-    return text if len(text) <= most else text[:most] + "..."
+        return f'"{value}" is not a lifecycle stage; use one of {", ".join(STAGES)}{hint}'
+    if error_type == "literal_error" and path == ("entry",):
+        return f'"{value}" is not an entry rule; use once, always or {{cooldown: 30d}}'
+    return None
 
 
 # The model whose keys are allowed at a path (indices written as "*"), for did-you-mean.

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from contracts.events import CustomerEvent
 from contracts.ids import ID_MAX_LENGTH
 from engine.loyalty.program import Program
+from store.balances import locked_balance
 from store.customers import ensure_customer, load_customer
 from store.inserts import insert_ignore
 from store.leaderboards import add_period_points
@@ -66,15 +67,8 @@ async def grant(
     )
     if not await insert_ignore(conn, points_lots, lot):
         return earned
-    await insert_ignore(conn, points_balances, {"customer_id": customer_id, "balance": 0, "lifetime": 0})
-    balance_row = (
-        await conn.execute(
-            sa.select(points_balances.c.balance, points_balances.c.lifetime)
-            .where(points_balances.c.customer_id == customer_id)
-            .with_for_update()
-        )
-    ).one()
-    balance, lifetime = int(balance_row.balance) + points, int(balance_row.lifetime) + points
+    balance, lifetime = await locked_balance(conn, customer_id)
+    balance, lifetime = balance + points, lifetime + points
     person = (
         await conn.execute(
             sa.select(customers.c.tier, customers.c.badges)

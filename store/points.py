@@ -19,6 +19,7 @@ from contracts.activities import AwardResult
 from contracts.records import StepRecord
 from engine.loyalty.program import Program
 from store import counters, tiers
+from store.balances import locked_balance
 from store.customers import ensure_customer
 from store.inserts import insert_ignore
 from store.leaderboards import add_period_points
@@ -63,18 +64,6 @@ class LedgerEntry(BaseModel):
     step: str | None
     balance_after: int
     created_at: datetime
-
-
-async def _locked_balance(conn: AsyncConnection, customer_id: str) -> tuple[int, int]:
-    await insert_ignore(conn, points_balances, {"customer_id": customer_id, "balance": 0, "lifetime": 0})
-    row = (
-        await conn.execute(
-            sa.select(points_balances.c.balance, points_balances.c.lifetime)
-            .where(points_balances.c.customer_id == customer_id)
-            .with_for_update()
-        )
-    ).one()
-    return int(row.balance), int(row.lifetime)
 
 
 def _award_result(row: Mapping[str, Any], *, duplicate: bool) -> AwardResult:
@@ -152,7 +141,7 @@ class PointsRepository:
             if existing is not None:
                 return _award_result(existing, duplicate=True)
             await ensure_customer(conn, customer_id, at)
-            balance, lifetime = await _locked_balance(conn, customer_id)
+            balance, lifetime = await locked_balance(conn, customer_id)
             delta = max(points, -balance)
             balance += delta
             lifetime += max(delta, 0)
@@ -233,7 +222,7 @@ class PointsRepository:
             if existing is not None:
                 return int(existing["balance_after"])
             await ensure_customer(conn, customer_id, at)
-            balance, lifetime = await _locked_balance(conn, customer_id)
+            balance, lifetime = await locked_balance(conn, customer_id)
             if points > balance:
                 raise Overdraw(customer_id=customer_id, requested=points, balance=balance)
             await consume_fifo(conn, customer_id, points, at)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from contracts.events import CustomerEvent
 from engine.loyalty.earning import Earned, earnings
 from engine.loyalty.program import Program
+from store.balances import locked_balance
 from store.customers import ensure_customer
 from store.inserts import insert_ignore
 from store.leaderboards import add_period_points
@@ -39,19 +40,6 @@ def order_ref_of(program: Program, event: CustomerEvent) -> str | None:
     if value is None or isinstance(value, (dict, list)):
         return None
     return str(value)[:ORDER_REF_MAX] or None
-
-
-async def locked_balance(conn: AsyncConnection, customer_id: str) -> tuple[int, int]:
-    """The customer's (balance, lifetime), the row locked for this transaction."""
-    await insert_ignore(conn, points_balances, {"customer_id": customer_id, "balance": 0, "lifetime": 0})
-    row = (
-        await conn.execute(
-            sa.select(points_balances.c.balance, points_balances.c.lifetime)
-            .where(points_balances.c.customer_id == customer_id)
-            .with_for_update()
-        )
-    ).one()
-    return int(row.balance), int(row.lifetime)
 
 
 async def book(

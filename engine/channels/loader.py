@@ -9,8 +9,7 @@ from pathlib import Path
 from engine.channels.policy import ChannelPolicy
 from engine.channels.schema import ChannelPolicyFile
 from engine.errors import JourneyError, JourneyValidationError
-from engine.program_files import Problem, validate_file_text
-from engine.source import read_source_file
+from engine.validation import FileKind, Problem, read_source, validate_source
 
 POLICY_FILE = "channels.yaml"
 
@@ -19,21 +18,23 @@ def policy_path(journeys_dir: Path) -> Path:
     return journeys_dir / POLICY_FILE
 
 
+_POLICY_FILE_KIND = FileKind(
+    model=ChannelPolicyFile,
+    shape="a channel policy file must be a mapping with policy, channels and control_group",
+    problems=lambda model: policy_problems(model),
+)
+
+
 def validate_policy_text(text: str, file: str) -> tuple[ChannelPolicy | None, list[JourneyError]]:
     """Every problem of a policy text, each positioned; the policy when there are none."""
-    model, errors = validate_file_text(
-        text,
-        file,
-        ChannelPolicyFile,
-        shape="a channel policy file must be a mapping with policy, channels and control_group",
-        problems=policy_problems,
-    )
+    model, errors = validate_source(text, file, _POLICY_FILE_KIND)
     return (None if model is None else ChannelPolicy.of(model)), errors
 
 
 def load_policy(path: Path) -> ChannelPolicy:
-    """The policy in ``path``; raises ``JourneyValidationError`` listing every problem."""
-    policy, errors = validate_policy_text(read_source_file(path), str(path))
+    """The policy in ``path``; raises ``JourneyValidationError`` listing every problem (also for a
+    file too large or not text)."""
+    policy, errors = validate_policy_text(read_source(path, str(path)), str(path))
     if policy is None:
         raise JourneyValidationError(errors)
     return policy

@@ -10,9 +10,8 @@ from engine.checks import did_you_mean
 from engine.errors import JourneyError, JourneyValidationError
 from engine.loyalty.program import Program
 from engine.loyalty.schema import LoyaltyProgram
-from engine.program_files import Problem, validate_file_text
 from engine.source import Path as SourcePath
-from engine.source import read_source_file
+from engine.validation import FileKind, Problem, read_source, validate_source
 
 PROGRAM_FILE = "loyalty.yaml"
 
@@ -21,22 +20,24 @@ def program_path(journeys_dir: Path) -> Path:
     return journeys_dir / PROGRAM_FILE
 
 
+_PROGRAM_FILE_KIND = FileKind(
+    model=LoyaltyProgram,
+    shape="a loyalty program file must be a mapping with program and tiers",
+    problems=lambda model: program_problems(model),
+)
+
+
 def validate_program_text(text: str, file: str) -> tuple[Program | None, list[JourneyError]]:
     """Every problem of a program text, each positioned; the program when there are none."""
-    model, errors = validate_file_text(
-        text,
-        file,
-        LoyaltyProgram,
-        shape="a loyalty program file must be a mapping with program and tiers",
-        problems=program_problems,
-    )
+    model, errors = validate_source(text, file, _PROGRAM_FILE_KIND)
     return (None if model is None else Program.of(model)), errors
 
 
 def load_program(path: Path) -> Program:
-    """The program in ``path``; raises ``JourneyValidationError`` listing every problem."""
+    """The program in ``path``; raises ``JourneyValidationError`` listing every problem (also for a
+    file too large or not text)."""
     file = str(path)
-    program, errors = validate_program_text(read_source_file(path), file)
+    program, errors = validate_program_text(read_source(path, file), file)
     if program is None:
         raise JourneyValidationError(errors)
     return program

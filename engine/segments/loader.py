@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from engine import expressions
 from engine.checks import did_you_mean
 from engine.errors import JourneyError, JourneyValidationError
-from engine.limits import MAX_ERRORS
-from engine.loader import _at_most, _error, _pydantic_errors, _source_error
 from engine.segments.evaluation import Segment
 from engine.segments.folder import (
     MAX_SEGMENTS,
@@ -21,7 +17,7 @@ from engine.segments.folder import (
 )
 from engine.segments.schema import SegmentFile
 from engine.segments.vocabulary import NAMES, reads
-from engine.source import Source, SourceSyntaxError, parse_source, read_source_file
+from engine.validation import FileKind, Problem, read_source, validate_source
 
 __all__ = [
     "SEGMENTS_DIR",
@@ -34,60 +30,42 @@ __all__ = [
 ]
 
 
-def validate_segment_text(text: str, file: str) -> tuple[Segment | None, list[JourneyError]]:
-    """Every problem of one segment text, each positioned; the segment when there are none."""
-    try:
-        source = parse_source(text, file)
-    except SourceSyntaxError as exc:
-        return None, [_source_error(file, exc)]
-    errors = [
-        _error(source, path, f'key "{path[-1]}" is written twice; the second would win', key=True)
-        for path in source.duplicate_keys
-    ]
-    if not isinstance(source.data, dict):
-        errors.append(
-            _error(source, (), "a segment file must be a mapping with segment, description and where")
-        )
-        return None, errors
-    try:
-        model = SegmentFile.model_validate(source.data)
-    except ValidationError as exc:
-        return None, _at_most(errors + _model_errors(source, exc), MAX_ERRORS)
+def _where_problems(model: SegmentFile) -> list[Problem]:
+    """The condition: within the language, and reading only what a segment may read."""
     try:
         expressions.check(model.where, NAMES)
     except expressions.ExpressionError as exc:
-        return None, [*errors, _error(source, ("where",), str(exc))]
-    found, problems = reads(model.where)
-    errors += [_error(source, ("where",), problem) for problem in problems]
-    if errors:
-        return None, _at_most(errors, MAX_ERRORS)
+        return [(("where",), str(exc))]
+    return [(("where",), problem) for problem in reads(model.where)[1]]
+
+
+def _segment_key_hint(key: str, keys: list[str]) -> str:
+    """A near key, else the keys a segment file may have (it has few)."""
+    return did_you_mean(key, keys) or ("; allowed here: " + ", ".join(keys) if keys else "")
+
+
+_SEGMENT_FILE_KIND = FileKind(
+    model=SegmentFile,
+    shape="a segment file must be a mapping with segment, description and where",
+    problems=_where_problems,
+    unknown_key_hint=_segment_key_hint,
+)
+
+
+def validate_segment_text(text: str, file: str) -> tuple[Segment | None, list[JourneyError]]:
+    """Every problem of one segment text, each positioned; the segment when there are none."""
+    model, errors = validate_source(text, file, _SEGMENT_FILE_KIND)
+    if model is None:
+        return None, errors
+    found, _problems = reads(model.where)
     return Segment(model.segment, model.description, model.where, found, file), []
-
-
-def _model_errors(source: Source, exc: ValidationError) -> list[JourneyError]:
-    """The model's complaints; an unknown key's did-you-mean is drawn from a segment file's keys."""
-    errors = []
-    keys = list(SegmentFile.model_fields)
-    for error in _pydantic_errors(source, exc):
-        if error.message.startswith('unknown key "') and "." not in error.path and "[" not in error.path:
-            key = error.path
-            hint = did_you_mean(key, keys) or "; a segment file has " + ", ".join(keys)
-            error = JourneyError(
-                error.file, error.line, error.column, error.path, f'unknown key "{key}"' + hint
-            )
-        errors.append(error)
-    return errors
 
 
 def load_segment(path: Path) -> Segment:
     """The segment in ``path``; raises ``JourneyValidationError`` listing every problem, each
     positioned in ``segments/<file>``."""
     label = segment_label(path)
-    try:
-        text = read_source_file(path)
-    except SourceSyntaxError as exc:
-        raise JourneyValidationError([_source_error(label, exc)]) from exc
-    segment, errors = validate_segment_text(text, label)
+    segment, errors = validate_segment_text(read_source(path, label), label)
     if segment is None:
         raise JourneyValidationError(errors)
     return segment

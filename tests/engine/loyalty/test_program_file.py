@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from engine.errors import JourneyValidationError
+from engine.limits import MAX_FILE_BYTES
 from engine.loader import journey_files
 from engine.loyalty.earning import earnings
 from engine.loyalty.loader import load_program, validate_program_text
@@ -80,6 +82,15 @@ def test_each_mistake_gets_its_own_words(old: str, new: str, expected: str) -> N
 def test_a_huge_or_deep_file_is_refused_not_parsed_for_ever() -> None:
     deep = "program: x\ntiers: " + "[" * 10_000 + "]" * 10_000
     assert problems(deep)
+
+
+def test_a_program_file_over_the_size_limit_is_a_positioned_refusal(tmp_path: Path) -> None:
+    path = tmp_path / "loyalty.yaml"
+    path.write_text("program: x\n" + "#" * (MAX_FILE_BYTES + 1))
+    with pytest.raises(JourneyValidationError) as refused:
+        load_program(path)
+    [error] = refused.value.errors
+    assert error.file == str(path) and "larger than 256 KB" in error.message
 
 
 def test_earning_applies_the_formula_tier_multiplier_campaign_and_caps() -> None:
