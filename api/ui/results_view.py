@@ -95,7 +95,11 @@ def _sentence(arm: ArmOut, confidence: str) -> tuple[str, str]:
             f"{name} converts {better} than {against}: {_points(c.absolute_uplift)}{around}, {p}.",
         )
     if c.p_value is None:
-        return "inconclusive", f"Not enough customers to compare {name} with {against} yet."
+        return (
+            "inconclusive",
+            f"Nothing to compare {name} with {against} on yet "
+            "(an arm with no customers, or no conversions in either).",
+        )
     if c.more_needed_per_arm is not None and c.needed_per_arm is not None:
         more = (
             f"about {c.more_needed_per_arm:,} more customers per arm ({c.needed_per_arm:,} each)"
