@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -102,8 +103,10 @@ class JourneyActivities:
         ]
 
     @activity.defn(name="load_customer")
-    async def load_customer(self, customer_id: str) -> CustomerSnapshot:
-        return await self.store.customers.snapshot(customer_id)
+    async def load_customer(self, customer_id: str, at: datetime | None = None) -> CustomerSnapshot:
+        """The customer as the run sees them at ``at``, its workflow time (None, as runs started
+        before the time was passed asked: now)."""
+        return await self.store.customers.snapshot(customer_id, at)
 
     @activity.defn(name="send_email")
     async def send_email(self, req: SendEmailRequest) -> DeliveryResult:
@@ -344,7 +347,7 @@ class JourneyActivities:
         workflow asks again later with the same key), or else the customer to send to. The step
         records that came with the request are kept in the first two cases (they are idempotent)."""
         before = await self.store.before_send(
-            req.key, req.customer_id, req.journey if hold_if_paused else None
+            req.key, req.customer_id, req.journey if hold_if_paused else None, req.at
         )
         if before.recorded is None and not before.paused:
             return before.customer

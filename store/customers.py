@@ -184,10 +184,14 @@ _LOAD_SNAPSHOTS = (
 
 
 def load_snapshots(
-    conn: sa.Connection, customer_ids: Sequence[str], *, context: bool = True
+    conn: sa.Connection, customer_ids: Sequence[str], *, at: datetime, context: bool = True
 ) -> dict[str, CustomerSnapshot]:
-    """What a journey sees of each customer, in one read (as ``CustomerRepository.snapshot``:
-    ``exists=False`` for an id the store does not know); synchronous, as ``merge_traits``."""
+    """What a journey sees of each customer at ``at``, in one read (as ``CustomerRepository.snapshot``:
+    ``exists=False`` for an id the store does not know); synchronous, as ``merge_traits``.
+
+    ``at`` is the reader's time, never read here: a workflow's time (``workflow.now()``, carried by its
+    activity requests) inside a run, the API's now elsewhere. ``customer.loyalty.expiring_soon`` and
+    ``customer.history.days_since_last_purchase`` are measured from it."""
     unique = list(dict.fromkeys(customer_ids))
     found: dict[str, CustomerSnapshot] = {}
     if unique:
@@ -197,7 +201,7 @@ def load_snapshots(
             values["badges"] = list(values["badges"] or [])
             found[values["id"]] = CustomerSnapshot.model_validate(values)
     if context:  # customer.loyalty and .history (segments not reading them leave them out)
-        found = with_context(conn, found, utcnow())
+        found = with_context(conn, found, at)
     found = with_segments(conn, found)  # customer.segments
     return {cid: found.get(cid) or CustomerSnapshot(id=cid, exists=False, subscribed=False) for cid in unique}
 
@@ -210,10 +214,14 @@ class CustomerRepository:
         async with reading(self._engine).connect() as conn:
             return await load_customer(conn, customer_id)
 
-    async def snapshot(self, customer_id: str) -> CustomerSnapshot:
-        """What a journey sees of the customer; ``exists=False`` for an unknown id."""
+    async def snapshot(self, customer_id: str, at: datetime | None = None) -> CustomerSnapshot:
+        """What a journey sees of the customer at ``at`` (a workflow's time; None: now, for the API
+        and the router); ``exists=False`` for an unknown id."""
+        when = at or utcnow()
         async with reading(self._engine).connect() as conn:
-            return (await conn.run_sync(load_snapshots, [customer_id]))[customer_id]
+            return (await conn.run_sync(lambda sync: load_snapshots(sync, [customer_id], at=when)))[
+                customer_id
+            ]
 
     async def upsert(self, customer_id: str, traits: Mapping[str, Any]) -> Customer:
         """Create the customer if missing and merge ``traits`` into it (keys not given are kept)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +49,9 @@ class Store:
         self.channel_policies = ChannelPolicyRepository(self.engine)
         self.points = PointsRepository(self.engine, self.loyalty_programs)
 
-    async def before_send(self, key: str, customer_id: str, journey: str | None) -> BeforeSend:
+    async def before_send(self, key: str, customer_id: str, journey: str | None, at: datetime) -> BeforeSend:
         """Delivery already logged, customer, and pause of ``journey``, in one read."""
-        return await before_send(self.engine, key, customer_id, journey)
+        return await before_send(self.engine, key, customer_id, journey, at)
 
     @property
     def dialect(self) -> str:

@@ -116,11 +116,12 @@ def _intake(
         owned.add(claim.event_id)
         answers.append(state)
     taken = [claim for claim, state in zip(claims, answers, strict=True) if state == "new"]
-    merge_traits(conn, [(c.customer_id, c.traits) for c in taken if c.traits], utcnow())
-    record_history(conn, [(c.event_id, c.customer_id, c.name, c.at, c.properties) for c in taken], utcnow())
-    record_purchases(conn, [(c.event_id, c.customer_id, c.name, c.at, c.properties) for c in taken], utcnow())
-    record_behaviour(conn, [(c.event_id, c.customer_id, c.name, c.at, c.properties) for c in taken], utcnow())
-    snapshots = load_snapshots(conn, [c.customer_id for c in taken if c.customer])
+    now = utcnow()  # the API's now: the intake runs in the API
+    merge_traits(conn, [(c.customer_id, c.traits) for c in taken if c.traits], now)
+    record_history(conn, [(c.event_id, c.customer_id, c.name, c.at, c.properties) for c in taken], now)
+    record_purchases(conn, [(c.event_id, c.customer_id, c.name, c.at, c.properties) for c in taken], now)
+    record_behaviour(conn, [(c.event_id, c.customer_id, c.name, c.at, c.properties) for c in taken], now)
+    snapshots = load_snapshots(conn, [c.customer_id for c in taken if c.customer], at=now)
     return [
         Claimed(state, snapshots.get(claim.customer_id) if state == "new" and claim.customer else None)
         for claim, state in zip(claims, answers, strict=True)

@@ -68,7 +68,7 @@ def evaluate_sync(
         return []
     # customer.loyalty and .history cost more to read than all the rest: only for segments reading them.
     context = any("loyalty" in segment.where or "history" in segment.where for segment in segments)
-    snapshots = load_snapshots(conn, ids, context=context)
+    snapshots = load_snapshots(conn, ids, at=at, context=context)
     aggregates = read_aggregates(conn, ids)
     rows = {
         (row.segment, row.customer_id): row

@@ -4,6 +4,7 @@ customer, and is the journey paused."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -26,12 +27,15 @@ class BeforeSend:
     paused: bool
 
 
-async def before_send(engine: AsyncEngine, key: str, customer_id: str, journey: str | None) -> BeforeSend:
-    """``journey`` is checked for a pause when given (None: the caller does not hold on pauses)."""
+async def before_send(
+    engine: AsyncEngine, key: str, customer_id: str, journey: str | None, at: datetime
+) -> BeforeSend:
+    """``journey`` is checked for a pause when given (None: the caller does not hold on pauses); the
+    customer as seen at ``at`` (the send's workflow time)."""
     async with reading(engine).connect() as conn:
         row = (await conn.execute(_DELIVERY, {"key": key})).mappings().first()
         if row is not None:
             return BeforeSend(delivery_result(row), CustomerSnapshot(id=customer_id), paused=False)
-        snapshot = (await conn.run_sync(load_snapshots, [customer_id]))[customer_id]
+        snapshot = (await conn.run_sync(lambda sync: load_snapshots(sync, [customer_id], at=at)))[customer_id]
         paused = journey is not None and bool(await conn.scalar(_PAUSED, {"journey": journey}))
     return BeforeSend(None, snapshot, paused)

@@ -595,7 +595,7 @@ class JourneyWorkflow:
         await self._write_store_steps()  # the customer as the steps before wrote it
         self._customer = await workflow.execute_local_activity(
             "load_customer",
-            self._customer_id,
+            args=[self._customer_id, workflow.now()],  # customer.loyalty as of the run's time
             result_type=CustomerSnapshot,
             start_to_close_timeout=STORE_TIMEOUT,
             retry_policy=STORE_RETRY,

@@ -68,17 +68,18 @@ async def test_before_send_reads_delivery_customer_and_pause_at_once(
 
     await store.deployments.deploy(plans["onboarding"], source="")
     await store.customers.upsert("ada", {"email": "ada@example.com"})
-    fresh = await store.before_send("k1", "ada", "onboarding")
+    now = datetime(2030, 1, 1, tzinfo=UTC)  # the send's workflow time
+    fresh = await store.before_send("k1", "ada", "onboarding", now)
     await store.deployments.set_paused("onboarding", True)
-    paused = await store.before_send("k1", "ada", "onboarding")
-    not_asked = await store.before_send("k1", "ada", None)
+    paused = await store.before_send("k1", "ada", "onboarding", now)
+    not_asked = await store.before_send("k1", "ada", None, now)
     sent = DeliveryResult(status="sent", channel="email", recipient="ada@example.com", subject="Hi")
     at = datetime(2030, 1, 1, tzinfo=UTC)
     await store.deliveries.record(
         "k1", sent, customer_id="ada", journey="onboarding", version="v1", step="welcome", at=at
     )
-    done = await store.before_send("k1", "ada", "onboarding")
-    stranger = await store.before_send("k2", "nobody", "onboarding")
+    done = await store.before_send("k1", "ada", "onboarding", now)
+    stranger = await store.before_send("k2", "nobody", "onboarding", now)
 
     assert (fresh.recorded, fresh.paused, fresh.customer.email) == (None, False, "ada@example.com")
     assert paused.paused and not not_asked.paused

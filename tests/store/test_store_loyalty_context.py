@@ -211,7 +211,7 @@ async def test_the_snapshot_journeys_see_carries_loyalty_and_history(store: Stor
     assert snapshot.history is not None and snapshot.history.top_categories == ["shoes"]
     seen = snapshot.as_context()
     assert seen["loyalty"]["available"] == 1300 and seen["history"]["purchase_count"] == 1
-    before = await store.before_send("no-such-key", "ada", None)
+    before = await store.before_send("no-such-key", "ada", None, T0)
     assert before.customer.history == snapshot.history
     claimed = await store.events.intake(
         [Claim("e9", "ada", "tier_changed", T0, customer=True)], stale_after=STALE
