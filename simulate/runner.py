@@ -26,6 +26,7 @@ from simulate.story import Story, StoryEvent
 from simulate.tracker import RunTracker, StartedRun
 from simulate.webhooks import WebhookCatcher
 from workflows.models import JourneyResult, JourneyStatus, StepTaken
+from workflows.plans import PLANS
 from workflows.timing import next_local_time
 
 START_TIME = "09:00"  # day 0 of every story starts at this time on the customer's clock
@@ -94,8 +95,11 @@ class Simulator:
                     max_cached_workflows=WORKFLOW_CACHE,
                     migrate=False,
                     program=program,
+                    inline_store=True,  # its own store on shared memory: see store.sqlite_inline
                 ) as sandbox,
             ):
+                for plan in plans:  # the runs find them at once, without waiting for the store
+                    PLANS.add(plan)
                 yield cls(sandbox, plans, RunTracker.install(sandbox.client), webhooks)
 
     def plan(self, journey: str) -> Plan:

@@ -96,13 +96,16 @@ class Sandbox:
         runtime: Runtime | None = None,
         program: Program | None = None,
         policy: tuple[ChannelPolicy, str] | None = None,
+        inline_store: bool = False,
     ) -> AsyncIterator[Sandbox]:
         """Start everything, deploy ``plans``, and stop it all on exit (``sandboxed`` and
         ``max_cached_workflows`` are passed to the worker, see ``build_worker``; ``migrate=False``
         creates a fresh store's tables without Alembic, which simulations use to start sooner; ``runtime``
         is the SDK runtime of the client and worker, e.g. one that serves metrics; ``program``, a loyalty
         program to deploy, as the journeys folder's ``loyalty.yaml`` is in production; ``policy``, a
-        channel policy and its text, as ``channels.yaml`` is)."""
+        channel policy and its text, as ``channels.yaml`` is; ``inline_store``, the store's statements
+        on the event loop's thread, see ``store.sqlite_inline``: for a store on a file nothing else
+        opens, as a simulation's)."""
         async with AsyncExitStack() as stack:
             if workdir is None:
                 workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="journeys-")))
@@ -121,7 +124,7 @@ class Sandbox:
                 task_queue=f"journeys-{uuid.uuid4().hex[:8]}",
                 **(settings or {}),
             )
-            store = Store(config.store_url())
+            store = Store(config.store_url(), inline=inline_store)
             await (store.migrate() if migrate else store.create_schema())
             stack.push_async_callback(store.close)
             for plan in plans:
