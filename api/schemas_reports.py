@@ -30,6 +30,11 @@ class StepCountsOut(BaseModel):
         description="purchases within the window after a message of this step, the last one delivered before"
     )
     attributed_revenue: float
+    skipped_reasons: dict[str, int] = Field(
+        default_factory=dict,
+        description="skipped sends by reason, e.g. 'frequency cap: 2 marketing emails a week',"
+        " 'global control group', 'unsubscribed'",
+    )
 
 
 class VariantStepOut(StepCountsOut):
@@ -82,6 +87,21 @@ class SplitOut(BaseModel):
     arms: list[ArmOut]
 
 
+class SideOut(BaseModel):
+    customers: int = Field(description="customers who entered the journey, on this side")
+    converted: int = Field(description="of them, those who reached the journey's goal")
+    conversion_rate: float
+    interval: IntervalOut = Field(description="Wilson interval of the conversion rate")
+
+
+class IncrementalityOut(BaseModel):
+    policy: str = Field(description="the active channel policy's name")
+    percent: float = Field(description="the global control group's share of customers")
+    control: SideOut = Field(description="customers in the global control group (no marketing message)")
+    treated: SideOut = Field(description="everyone else")
+    comparison: ComparisonOut = Field(description="treated against control: uplift and verdict")
+
+
 class JourneyResultsOut(BaseModel):
     journey: str
     version: str = Field(description="the current version, whose steps and splits are listed")
@@ -91,6 +111,9 @@ class JourneyResultsOut(BaseModel):
     totals: StepCountsOut
     steps: list[StepResultOut]
     splits: list[SplitOut]
+    incrementality: IncrementalityOut | None = Field(
+        None, description="against the global control group; null without one (journeys/channels.yaml)"
+    )
 
 
 class LifecycleDayOut(BaseModel):

@@ -5,7 +5,8 @@ memory bounded by the page), over every customer who ever entered the journey:
 
 - per step: ``entered`` (step records), ``sent`` (handed to the channel: accepted, failed or with an
   unknown outcome), ``delivered`` (accepted: SMTP accepted the email, the webhook answered 2xx),
-  ``failed``, ``skipped``, ``opened`` / ``clicked`` (tracked messages of the step opened or clicked
+  ``failed``, ``skipped`` (and ``skipped_reasons``: how many for each reason, e.g. a frequency cap
+  or the global control group), ``opened`` / ``clicked`` (tracked messages of the step opened or clicked
   at least once; a click counts as an open), ``converted`` (the journey's goal reached while at the step),
   ``unsubscribed`` (customers whose unsubscribe came within the attribution window after a message of
   this step, the last message they were delivered), ``goal_revenue`` (the amount of the goal's
@@ -59,6 +60,7 @@ class Tally:
     goal_revenue_cents: int = 0
     attributed_purchases: int = 0
     attributed_revenue_cents: int = 0
+    skipped_reasons: dict[str, int] = field(default_factory=dict)  # skipped sends by their reason
 
 
 @dataclass
@@ -100,6 +102,7 @@ class _Customer:
     tracked: list[tuple[str, bool, bool]] = field(default_factory=list)  # step, opened, clicked
     goal_events: list[datetime] = field(default_factory=list)
     unsubscribed_at: datetime | None = None
+    skips: list[tuple[str, str, str]] = field(default_factory=list)  # journey, step, reason
 
 
 def _splits(plan: Plan) -> list[SplitNode]:
@@ -176,10 +179,14 @@ async def _load(conn: AsyncConnection, plan: Plan, ids: Sequence[str]) -> dict[s
     for cid, step, kind, detail, at in rows:
         of(cid).records.append((step, kind, detail, at))
     sent = await conn.execute(
-        sa.select(d.customer_id, d.at, d.id, d.journey, d.step, d.status).where(d.customer_id.in_(ids))
+        sa.select(d.customer_id, d.at, d.id, d.journey, d.step, d.status, d.reason).where(
+            d.customer_id.in_(ids)
+        )
     )
-    for cid, at, delivery_id, journey, step, status in sent:
+    for cid, at, delivery_id, journey, step, status, reason in sent:
         of(cid).deliveries.append((at, delivery_id, journey, step, status))
+        if status == "skipped":
+            of(cid).skips.append((journey, step, reason or ""))
     for cid, at, cents in await conn.execute(
         sa.select(p.customer_id, p.at, p.amount_cents).where(p.customer_id.in_(ids))
     ):
@@ -267,6 +274,10 @@ def _add(results: JourneyResults, plan: Plan, splits: list[SplitNode], customer:
             bump(step, "failed")
         elif status == "skipped":
             bump(step, "skipped")
+    for journey, step, reason in customer.skips:
+        if journey == plan.journey:
+            for tally in (results.total, *of(step)):
+                tally.skipped_reasons[reason] = tally.skipped_reasons.get(reason, 0) + 1
     for step, opened, clicked in customer.tracked:
         bump(step, "opened", int(opened or clicked))
         bump(step, "clicked", int(clicked))

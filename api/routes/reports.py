@@ -18,10 +18,12 @@ from api.schemas_reports import (
     ClvOut,
     ComparisonOut,
     CustomerValueOut,
+    IncrementalityOut,
     IntervalOut,
     JourneyResultsOut,
     LifecycleDayOut,
     LifecycleOut,
+    SideOut,
     SourceAcquisitionOut,
     SourceValueOut,
     SplitOut,
@@ -31,6 +33,7 @@ from api.schemas_reports import (
     VariantStepOut,
 )
 from measurement import customer_value, significance
+from measurement.incrementality import Incrementality, Side, incrementality
 from measurement.journey_results import CONTROL, JourneyResults, SplitResult, Tally, journey_results
 from measurement.lifecycle import lifecycle
 from measurement.ranges import MOST_DAYS, DayRange, RangeError, day_range
@@ -81,11 +84,51 @@ def _counts(tally: Tally, results: JourneyResults) -> dict[str, object]:
         "goal_revenue": money(tally.goal_revenue_cents) if results.goal_is_purchase else None,
         "attributed_purchases": tally.attributed_purchases,
         "attributed_revenue": money(tally.attributed_revenue_cents),
+        "skipped_reasons": dict(sorted(tally.skipped_reasons.items())),
     }
 
 
 def _interval(interval: significance.Interval | None) -> IntervalOut | None:
     return None if interval is None else IntervalOut(low=interval.low, high=interval.high)
+
+
+def _comparison(x1: int, n1: int, x2: int, n2: int, against: str, alpha: float) -> ComparisonOut:
+    found = significance.compare(x1, n1, x2, n2, alpha=alpha)
+    return ComparisonOut(
+        against=against,
+        absolute_uplift=found.absolute_uplift,
+        absolute_interval=_interval(found.absolute_interval),
+        relative_uplift=found.relative_uplift,
+        relative_interval=_interval(found.relative_interval),
+        z=found.z,
+        p_value=found.p_value,
+        verdict=found.verdict,
+        needed_per_arm=found.needed_per_arm,
+        more_needed_per_arm=found.more_needed_per_arm,
+    )
+
+
+def _side_out(side: Side, alpha: float) -> SideOut:
+    wilson = significance.wilson_interval(side.converted, side.customers, 1 - alpha)
+    return SideOut(
+        customers=side.customers,
+        converted=side.converted,
+        conversion_rate=_rate(side.converted, side.customers),
+        interval=IntervalOut(low=wilson.low, high=wilson.high),
+    )
+
+
+def _incrementality_out(found: Incrementality, alpha: float) -> IncrementalityOut:
+    control, treated = found.control, found.treated
+    return IncrementalityOut(
+        policy=found.policy,
+        percent=found.percent,
+        control=_side_out(control, alpha),
+        treated=_side_out(treated, alpha),
+        comparison=_comparison(
+            treated.converted, treated.customers, control.converted, control.customers, CONTROL, alpha
+        ),
+    )
 
 
 def _split_out(split: SplitResult, alpha: float) -> SplitOut:
@@ -95,20 +138,8 @@ def _split_out(split: SplitResult, alpha: float) -> SplitOut:
     for name, arm in split.arms.items():
         comparison = None
         if name != baseline:
-            found = significance.compare(
-                arm.converted, arm.customers, base.converted, base.customers, alpha=alpha
-            )
-            comparison = ComparisonOut(
-                against=baseline,
-                absolute_uplift=found.absolute_uplift,
-                absolute_interval=_interval(found.absolute_interval),
-                relative_uplift=found.relative_uplift,
-                relative_interval=_interval(found.relative_interval),
-                z=found.z,
-                p_value=found.p_value,
-                verdict=found.verdict,
-                needed_per_arm=found.needed_per_arm,
-                more_needed_per_arm=found.more_needed_per_arm,
+            comparison = _comparison(
+                arm.converted, arm.customers, base.converted, base.customers, baseline, alpha
             )
         wilson = significance.wilson_interval(arm.converted, arm.customers, 1 - alpha)
         arms.append(
@@ -145,8 +176,10 @@ async def get_results(
     """Every customer who entered the journey, all versions; steps in the current plan's order, then
     steps only earlier versions had. See docs/measurement.md for what each number counts."""
     plan = await current(store, name)
+    policy = await store.channel_policies.active()
     async with reading(store.engine).connect() as conn:
         results = await journey_results(conn, plan, window=timedelta(days=window_days))
+        against_control = await incrementality(conn, plan.journey, policy) if policy else None
     planned = [node.id for node in plan.nodes]
     order = planned + sorted(step for step in results.steps if step not in planned)
     steps = []
@@ -168,6 +201,7 @@ async def get_results(
         totals=StepCountsOut(**_counts(results.total, results)),
         steps=steps,
         splits=[_split_out(split, alpha) for split in results.splits],
+        incrementality=_incrementality_out(against_control, alpha) if against_control else None,
     )
 
 
