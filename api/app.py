@@ -19,6 +19,7 @@ from api.limits import BodyLimitMiddleware
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import (
     bounces,
+    channels,
     customers,
     events,
     health,
@@ -103,6 +104,10 @@ def create_app(
             {"name": "leaderboards", "description": "Points earned per week or month, ranked; opting out"},
             {"name": "segments", "description": "Audiences of journeys/segments and their sizes"},
             {
+                "name": "channels",
+                "description": "The channel policy: classes, frequency caps, quiet hours, control group",
+            },
+            {
                 "name": "journeys",
                 "description": "Deploy, review, roll back, inspect, pause and measure journeys",
             },
@@ -130,6 +135,7 @@ def create_app(
         leaderboards,
         reports,
         segments,
+        channels,
     ):
         v1.include_router(module.router)
     v1.include_router(bounces.router)

@@ -3,19 +3,24 @@ UI's save all come here: the YAML validated within the bounds of ``POST /v1/jour
 (size, depth, values, time; off the event loop), deployed with who did it (the deploy history),
 the event router told, and, when ``journeys_save_dir`` is set, the YAML written to
 ``<dir>/<name>.yaml`` atomically so that ``git diff`` shows it. The loyalty program
-(``PUT /v1/loyalty/program``) is deployed the same way (``deploy_program``).
+(``PUT /v1/loyalty/program``, ``deploy_program``) and the channel policy (``PUT /v1/channels/policy``,
+``deploy_policy``) are deployed the same way.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from api.routes.journeys import compile_body, off_loop
 from api.saving import write_source
 from config.settings import Settings
+from engine.channels.loader import POLICY_FILE, validate_policy_text
+from engine.channels.policy import ChannelPolicy
 from engine.errors import JourneyError, JourneyValidationError
 from engine.loader import decode_journey
 from engine.loyalty.loader import PROGRAM_FILE, validate_program_text
@@ -27,6 +32,7 @@ from store.database import Store
 from store.deployments import Deployment
 
 log = logging.getLogger("journeys.api")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -109,19 +115,49 @@ class ProgramDeployResult:
     save_error: str | None = None
 
 
-def _validate_program_body(data: bytes) -> tuple[str, Program]:
-    text = decode_journey(data, PROGRAM_FILE)  # the same size and UTF-8 bounds as a journey file
-    program, errors = validate_program_text(text, PROGRAM_FILE)
-    if program is None:
+@dataclass(frozen=True)
+class PolicyDeployResult:
+    policy: ChannelPolicy
+    source: str
+    new: bool  # False when this version was already the active one
+    saved_to: Path | None
+    save_error: str | None = None
+
+
+Validate = Callable[[str, str], tuple[T | None, list[JourneyError]]]
+
+
+def _validated_file(data: bytes, file: str, validate: Validate[T]) -> tuple[str, T]:
+    text = decode_journey(data, file)  # the same size and UTF-8 bounds as a journey file
+    found, errors = validate(text, file)
+    if found is None:
         raise JourneyValidationError(errors)
-    return text, program
+    return text, found
+
+
+async def _checked(data: bytes | str, file: str, validate: Validate[T]) -> tuple[str, T]:
+    """The text and model of ``data`` (a program-wide file), checked off the event loop within the
+    time budget; ``JourneyValidationError`` with every problem, positioned in ``file``."""
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    return await off_loop(file, lambda: _validated_file(raw, file, validate))
+
+
+async def _save_file(settings: Settings, file: str, text: str, what: str) -> tuple[Path | None, str | None]:
+    """``file`` written under ``journeys_save_dir`` when it is set: where, or why it could not be."""
+    folder = settings.journeys_save_dir
+    if folder is None:
+        return None, None
+    try:
+        return await asyncio.to_thread(write_source, folder, file.removesuffix(".yaml"), text), None
+    except OSError as exc:
+        log.error("deployed %s but could not write it to %s: %s", what, folder, exc)
+        return None, f"could not write {file} to {folder}: {exc}"
 
 
 async def validate_program(data: bytes | str) -> tuple[str, Program]:
     """The text and program of ``data`` (a ``loyalty.yaml``), checked off the event loop within the
     time budget; ``JourneyValidationError`` with every problem, positioned in ``loyalty.yaml``."""
-    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
-    return await off_loop(PROGRAM_FILE, lambda: _validate_program_body(raw))
+    return await _checked(data, PROGRAM_FILE, validate_program_text)
 
 
 async def deploy_program(
@@ -133,16 +169,15 @@ async def deploy_program(
     text, program = await validate_program(data)
     new = await store.loyalty_programs.deploy(program, text)
     await events.reload()
-    folder = settings.journeys_save_dir
-    if folder is None:
-        return ProgramDeployResult(program, text, new, None)
-    try:
-        saved = await asyncio.to_thread(write_source, folder, PROGRAM_FILE.removesuffix(".yaml"), text)
-    except OSError as exc:
-        log.error(
-            "deployed loyalty program %s but could not write it to %s: %s", program.version, folder, exc
-        )
-        return ProgramDeployResult(
-            program, text, new, None, f"could not write {PROGRAM_FILE} to {folder}: {exc}"
-        )
-    return ProgramDeployResult(program, text, new, saved)
+    saved, error = await _save_file(settings, PROGRAM_FILE, text, f"loyalty program {program.version}")
+    return ProgramDeployResult(program, text, new, saved, error)
+
+
+async def deploy_policy(data: bytes | str, *, store: Store, settings: Settings) -> PolicyDeployResult:
+    """Validate ``data`` (a ``channels.yaml``) and make it the active channel policy: every send from
+    then on follows it (counts already taken stay); with ``journeys_save_dir`` set, ``channels.yaml``
+    is written there too. ``JourneyValidationError`` with every problem, positioned."""
+    text, policy = await _checked(data, POLICY_FILE, validate_policy_text)
+    new = await store.channel_policies.deploy(policy, text)
+    saved, error = await _save_file(settings, POLICY_FILE, text, f"channel policy {policy.version}")
+    return PolicyDeployResult(policy, text, new, saved, error)

@@ -21,6 +21,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("post", "/v1/customers/{customer_id}/points/redeem"): V1 | {"200", "404", "409", "413", "422"},
     ("get", "/v1/loyalty/program"): V1 | {"200", "404"},
     ("put", "/v1/loyalty/program"): V1 | {"200", "413", "422"},
+    ("get", "/v1/channels/policy"): V1 | {"200", "404"},
+    ("put", "/v1/channels/policy"): V1 | {"200", "413", "422"},
     ("get", "/v1/loyalty/rewards"): V1 | {"200"},
     ("post", "/v1/loyalty/rewards/{reward_id}/vouchers"): V1 | {"200", "404", "409", "413", "422"},
     ("post", "/v1/customers/{customer_id}/rewards/{reward_id}/redeem"): V1

@@ -164,10 +164,10 @@ CONFIG = schemathesis.Config.from_dict(
                 "include-path-regex": "^/v1/journeys/(validate|edit|\\{name\\}|\\{name\\}/review)$",
                 "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "422"]}},
             },
-            # So is a loyalty program file (the program language, every reference in it): a string
-            # that is no valid program gets the documented 422 with every problem.
+            # So is a loyalty program file (the program language, every reference in it) and a
+            # channel policy file: a string that is no valid file gets the documented 422.
             {
-                "include-path": "/v1/loyalty/program",
+                "include-path-regex": "^/v1/(loyalty/program|channels/policy)$",
                 "include-method": "PUT",
                 "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "422"]}},
             },
