@@ -189,9 +189,7 @@ def _loyalty(
         )
     reached = program.qualifying_tier(qualifying)
     tier = member_tier if program.tier(member_tier) is not None else (reached.name if reached else None)
-    levels = program.source.tiers.levels
-    above = [level for level in levels if program.tier_rank(level.name) > program.tier_rank(tier)]
-    following = above[0] if above else None
+    progress = program.progress(qualifying, tier)
     current = program.tier(tier)
     return LoyaltyView(
         available=balance,
@@ -199,8 +197,8 @@ def _loyalty(
         lifetime=lifetime,
         expiring_soon=soon[:MOST_EXPIRING_DAYS],
         tier=tier,
-        next_tier=following.name if following else None,
-        points_to_next=max(following.threshold - qualifying, 0) if following else 0,
+        next_tier=progress.next,
+        points_to_next=progress.points_to_next,
         perks=list(current.perks) if current is not None else [],
     )
 

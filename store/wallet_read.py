@@ -136,7 +136,7 @@ async def wallet(engine: AsyncEngine, program: Program | None, customer_id: str,
         )
         expiring_days = _per_day((await conn.execute(_EXPIRING.limit(MAX_DATES * 4), params)).all())
         qualifying = await qualifying_points(conn, program, customer_id, at) if program else lifetime
-    progress = program.progress(qualifying) if program else None
+    progress = program.progress(qualifying, tier) if program else None
     tier_of = program.tier(tier) if program else None
     return Wallet(
         customer_id=customer_id,

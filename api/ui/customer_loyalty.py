@@ -85,8 +85,11 @@ def _basis(program: Program) -> str:
 
 def _tier(program: Program, wallet: Wallet, state: tiers.TierState) -> TierProgress:
     current = program.tier(wallet.tier)
+    # Below their own tier (a downgrade pending) the bar shows what keeps it; otherwise the wallet's
+    # next tier, the one above theirs.
     keeping = current is not None and wallet.qualifying_points < current.threshold
     target = current if keeping else program.tier(wallet.next_tier)
+    needed = current.threshold - wallet.qualifying_points if keeping and current else wallet.points_to_next
     falls_to = program.qualifying_tier(wallet.qualifying_points) if state.downgrade_at else None
     return TierProgress(
         tier=wallet.tier,
@@ -95,7 +98,7 @@ def _tier(program: Program, wallet: Wallet, state: tiers.TierState) -> TierProgr
         target=target.name if target else None,
         keeping=keeping,
         target_threshold=target.threshold if target else wallet.qualifying_points,
-        points_needed=max(target.threshold - wallet.qualifying_points, 0) if target else 0,
+        points_needed=needed if target else 0,
         perks=wallet.perks,
         downgrade_at=state.downgrade_at,
         downgrade_to=falls_to.name if falls_to else None,

@@ -94,14 +94,22 @@ class Program(BaseModel):
         reached = [tier for tier in self.source.tiers.levels if points >= tier.threshold]
         return reached[-1] if reached else None
 
-    def progress(self, points: int) -> TierProgress:
-        current = self.qualifying_tier(points)
-        higher = [tier for tier in self.source.tiers.levels if tier.threshold > points]
-        following = higher[0] if higher else None
+    def progress(self, points: int, tier: str | None = None) -> TierProgress:
+        """Progress from ``tier`` (the member's, when it is one of the program's; else the tier
+        ``points`` reach) to the tier above it. A member whose points fell below their tier (a
+        downgrade pending) still has the tier above theirs next, never a lower one."""
+        reached = self.qualifying_tier(points)
+        current = self.tier(tier) or reached
+        above = [
+            level
+            for level in self.source.tiers.levels
+            if self.tier_rank(level.name) > self.tier_rank(current.name if current else None)
+        ]
+        following = above[0] if above else None
         return TierProgress(
-            qualifying=current.name if current else None,
+            qualifying=reached.name if reached else None,
             next=following.name if following else None,
-            points_to_next=(following.threshold - points) if following else 0,
+            points_to_next=max(following.threshold - points, 0) if following else 0,
         )
 
 

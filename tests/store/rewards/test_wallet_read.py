@@ -6,8 +6,10 @@ from datetime import timedelta
 
 import pytest
 
+from engine.loyalty.loader import validate_program_text
 from store import Store
-from store.loyalty_tables import points_lots
+from store.customers import ensure_customer
+from store.loyalty_tables import loyalty_members, points_lots
 from store.rewards import redeem
 from store.wallet_read import DatedPoints, ledger, wallet
 from tests.store.rewards.programs import T0, deployed, give
@@ -94,3 +96,31 @@ async def test_the_ledger_pages_newest_first_by_id(store: Store) -> None:
     assert (await ledger(store.engine, "nobody", None)).entries == []
     with pytest.raises(ValueError, match="1 to 200"):
         await ledger(store.engine, "cy", None, 201)
+
+
+WINDOW_PROGRAM = """
+program: window_test
+tiers:
+  qualify_on: window
+  window_months: 12
+  levels:
+    - {name: bronze, threshold: 100}
+    - {name: silver, threshold: 500, perks: [free_shipping]}
+    - {name: gold, threshold: 1200}
+"""
+
+
+async def test_a_member_below_their_tier_has_the_tier_above_theirs_next(store: Store) -> None:
+    # Silver on 0 window points (a downgrade pending): next is gold, not bronze, which their points
+    # alone would reach next.
+    loaded, errors = validate_program_text(WINDOW_PROGRAM, "loyalty.yaml")
+    assert loaded is not None, errors
+    await store.loyalty_programs.deploy(loaded, WINDOW_PROGRAM)
+    program = await store.loyalty_programs.active()
+    assert program is not None
+    async with store.engine.begin() as conn:
+        await ensure_customer(conn, "dora", T0)
+        await conn.execute(loyalty_members.insert().values(customer_id="dora", tier="silver", updated_at=T0))
+    found = await wallet(store.engine, program, "dora", T0)
+    assert (found.tier, found.qualifying_points) == ("silver", 0)
+    assert (found.next_tier, found.points_to_next, found.perks) == ("gold", 1200, ["free_shipping"])
