@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
@@ -77,7 +77,11 @@ class ChannelPolicy(BaseModel):
         if not inside:
             return None
         day = local.date() + timedelta(days=1) if start > end and now >= start else local.date()
-        until = datetime(day.year, day.month, day.day, end // 60, end % 60, tzinfo=tz)
+        until = datetime(day.year, day.month, day.day, end // 60, end % 60, tzinfo=tz).astimezone(UTC)
+        if until <= at:
+            # The end falls in the hour a clock set back repeats and its first pass is over: the
+            # second one ends them (else the run would wake at once and ask again, in a loop).
+            until = datetime(day.year, day.month, day.day, end // 60, end % 60, tzinfo=tz, fold=1)
         words = f"quiet hours {hours.start}-{hours.end} {tz.key}"
         return Quiet(until=until.astimezone(at.tzinfo), action=override or hours.action, words=words)
 

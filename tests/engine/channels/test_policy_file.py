@@ -144,6 +144,17 @@ def test_quiet_hours_within_one_day() -> None:
     assert policy.quiet("email", datetime(2026, 12, 2, 14, 0, tzinfo=UTC), "UTC") is None
 
 
+def test_quiet_hours_ending_in_the_repeated_hour_end_after_the_send() -> None:
+    # New York sets its clocks back at 02:00 on 2026-11-01: 01:00-02:00 comes twice. At 01:10 of
+    # the second pass (06:10 UTC) the first 01:30 is over; the quiet hours end at the second one.
+    policy = policy_of('policy: main\nchannels: {email: {quiet_hours: {start: "21:00", end: "01:30"}}}\n')
+    at = datetime(2026, 11, 1, 6, 10, tzinfo=UTC)
+    quiet = policy.quiet("email", at, "America/New_York")
+    assert quiet is not None and quiet.until == datetime(2026, 11, 1, 6, 30, tzinfo=UTC)
+    first_pass = policy.quiet("email", datetime(2026, 11, 1, 5, 10, tzinfo=UTC), "America/New_York")
+    assert first_pass is not None and first_pass.until == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)
+
+
 def test_cap_periods_are_local_days_and_iso_weeks() -> None:
     policy = policy_of(JAKARTA_POLICY)
     # Sunday 2026-12-06 20:00 UTC is Monday 2026-12-07 03:00 in Jakarta: a new day and a new week.
