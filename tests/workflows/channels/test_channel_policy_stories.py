@@ -123,10 +123,13 @@ channels:
 """
 
 
+EVENING = journey("evening", "browsed", "welcome")
+
+
 @pytest_asyncio.fixture(loop_scope="session")
 async def quiet(tmp_path: Path) -> AsyncIterator[Sandbox]:
     plans = [
-        journey("evening", "browsed", "welcome"),
+        EVENING,
         journey("evening_skip", "browsed_skip", "offer_discount", ", quiet_hours: skip"),
         journey("evening_receipt", "paid", "first_purchase_thanks", ", class: transactional"),
     ]
@@ -172,6 +175,19 @@ async def test_quiet_hours_in_jakarta_hold_a_send_until_eight_local(quiet: Sandb
     [mail] = [m for m in sandbox.outbox.messages() if m.subject == "Welcome aboard, Dewi!"]
     assert datetime.strptime(str(mail.header("Date")), "%a, %d %b %Y %H:%M:%S %z") == eight_local
     assert (await sandbox.result("evening", "dewi")).outcome == "completed"
+
+    # The hold is a durable timer between two sends with the same key (a run of it is kept as
+    # tests/workflows/histories/channel-quiet-hold.json, which test_replay replays with every
+    # recorded history: a later change to the hold needs a patch).
+    history = await sandbox.handle("evening", "dewi").fetch_history()
+    kinds = [event.WhichOneof("attributes") for event in history.events]
+    scheduled = [
+        event.activity_task_scheduled_event_attributes.activity_type.name
+        for event in history.events
+        if event.HasField("activity_task_scheduled_event_attributes")
+    ]
+    assert scheduled == ["send_email", "send_email"]
+    assert kinds.count("timer_started_event_attributes") == 1
 
 
 CONTROL = """policy: main
