@@ -76,6 +76,7 @@ SEND_TIMEOUT = timedelta(seconds=60)
 SEND_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1))
 STORE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 PAUSE_RECHECK = timedelta(minutes=15)
+QUIET_RECHECK = timedelta(minutes=1)  # the shortest quiet-hours hold
 KEEP_STEPS = 200
 KEY_LENGTH = 500  # the idempotency key columns (deliveries, points ledger, send intents)
 KEEP_EVENTS = 100
@@ -364,7 +365,9 @@ class JourneyWorkflow:
                 # again, same key. Only runs that meet quiet hours take these commands.
                 held = f"held: {result.reason} until {result.until.isoformat()}"
                 self._note(step, f"holding: {result.reason} until {result.until.isoformat()}")
-                await self._sleep_until(result.until, lambda: False)
+                # Never sooner than a minute: an end already past (a clock's odd hour) must not
+                # make the run ask again in a tight loop.
+                await self._sleep_until(max(result.until, workflow.now() + QUIET_RECHECK), lambda: False)
                 continue
             if result.status != "held":
                 return result
