@@ -2,7 +2,9 @@
 
 - ``wilson_interval``: the Wilson score interval of one proportion (no continuity correction);
 - ``z_test``: the two-proportion z-test with the pooled proportion under H0 (two-sided);
-- ``difference_interval``: the normal (Wald, unpooled) interval of p1 - p2;
+- ``difference_interval``: Newcombe's hybrid score interval of p1 - p2 (his method 10, built from
+  the two arms' Wilson intervals), which stays sensible where the Wald interval collapses: an arm
+  whose rate is 0 or 1, or a handful of customers;
 - ``ratio_interval``: the interval of p1 / p2 on the log scale (Katz), so of the relative uplift;
 - ``sample_size_per_arm``: customers per arm for a two-sided test at ``alpha`` to have ``power`` at
   the proportions given (the standard normal-approximation formula, no continuity correction):
@@ -101,15 +103,20 @@ def z_test(x1: int, n1: int, x2: int, n2: int) -> ZTest | None:
 
 
 def difference_interval(x1: int, n1: int, x2: int, n2: int, confidence: float = 0.95) -> Interval | None:
+    """Newcombe (1998), "Interval estimation for the difference between independent proportions:
+    comparison of eleven methods", Statistics in Medicine 17:873-890, method 10: with (l1, u1) and
+    (l2, u2) the Wilson intervals of each arm, p1 - p2 - sqrt((p1 - l1)^2 + (u2 - p2)^2) to
+    p1 - p2 + sqrt((u1 - p1)^2 + (p2 - l2)^2). None when an arm has no customers."""
     _check(x1, n1)
     _check(x2, n2)
     _check_level("confidence", confidence)
     if n1 == 0 or n2 == 0:
         return None
     p1, p2 = x1 / n1, x2 / n2
-    se = math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
-    z = quantile(1 - (1 - confidence) / 2)
-    return Interval(p1 - p2 - z * se, p1 - p2 + z * se)
+    first, second = wilson_interval(x1, n1, confidence), wilson_interval(x2, n2, confidence)
+    below = math.hypot(p1 - first.low, second.high - p2)
+    above = math.hypot(first.high - p1, p2 - second.low)
+    return Interval(max(-1.0, p1 - p2 - below), min(1.0, p1 - p2 + above))
 
 
 def ratio_interval(x1: int, n1: int, x2: int, n2: int, confidence: float = 0.95) -> Interval | None:

@@ -52,6 +52,15 @@ def test_inconclusive_says_how_many_more_customers_are_needed() -> None:
     assert nothing["discount"].startswith("Nothing to compare discount with control on yet")
 
 
+def test_an_uplift_beside_a_control_that_converted_nobody_is_not_claimed() -> None:
+    """4 of 7 against 0 of 1: the interval straddles zero as the test's p = 0.285 does."""
+    said = sentences({"discount": Arm(7, 4), "free_shipping": Arm(7, 3), "control": Arm(1, 0)})
+    assert said["discount"].startswith(
+        "discount: +57.1 points against control (95% interval -28.4 points to +84.2 points), p = 0.285: "
+        "not significant yet"
+    )
+
+
 def test_intervals_are_drawn_on_one_scale_that_holds_them_all() -> None:
     drawn = shown({"discount": Arm(35, 18), "free_shipping": Arm(38, 13), "control": Arm(7, 2)}).arms
     for a in drawn:

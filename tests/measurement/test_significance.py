@@ -69,11 +69,62 @@ def test_the_sample_size_formula() -> None:
     assert stricter is not None and stricter > 686
 
 
-def test_uplift_intervals() -> None:
+# Newcombe RG (1998), "Interval estimation for the difference between independent proportions:
+# comparison of eleven methods", Statistics in Medicine 17:873-890, Table II, method 10 (the score
+# interval without continuity correction, from the two Wilson intervals), 95%, to four decimals.
+NEWCOMBE_TABLE_II = {
+    (56, 70, 48, 80): (0.0524, 0.3339),  # (a)
+    (9, 10, 3, 10): (0.1705, 0.8090),  # (b)
+    (6, 7, 2, 7): (0.0582, 0.8062),  # (c)
+    (5, 56, 0, 29): (-0.0381, 0.1926),  # (d)
+    (0, 10, 0, 20): (-0.1611, 0.2775),  # (e)
+    (0, 10, 0, 10): (-0.2775, 0.2775),  # (f)
+    (10, 10, 0, 20): (0.6791, 1.0),  # (g)
+    (10, 10, 0, 10): (0.6075, 1.0),  # (h)
+}
+
+
+@pytest.mark.parametrize(("counts", "expected"), NEWCOMBE_TABLE_II.items(), ids=str)
+def test_uplift_intervals_match_newcombes_table(
+    counts: tuple[int, int, int, int], expected: tuple[float, float]
+) -> None:
+    interval = difference_interval(*counts)
+    assert interval is not None
+    assert (round(interval.low, 4), round(interval.high, 4)) == expected
+
+
+def test_an_arm_at_zero_does_not_shrink_the_uplift_interval_to_one_side() -> None:
+    """4 of 7 against a control of 0 of 1: the Wald interval (+20.5 to +93.8 points, the control's
+    standard error taken as 0) claimed an effect the z-test (p = 0.285) does not see; Newcombe's
+    interval straddles zero like the test."""
+    result = compare(4, 7, 0, 1)
+    assert result.verdict == "inconclusive" and result.p_value is not None
+    assert round(result.p_value, 3) == 0.285
+    assert result.absolute_interval is not None
+    assert (round(result.absolute_interval.low, 4), round(result.absolute_interval.high, 4)) == (
+        -0.2845,
+        0.8418,
+    )
+
+
+def test_uplift_intervals_hold_the_observed_uplift_and_stay_in_range() -> None:
+    for n1 in range(1, 9):
+        for n2 in range(1, 9):
+            for x1 in range(n1 + 1):
+                for x2 in range(n2 + 1):
+                    interval = difference_interval(x1, n1, x2, n2)
+                    assert interval is not None
+                    assert -1 <= interval.low <= x1 / n1 - x2 / n2 <= interval.high <= 1, (x1, n1, x2, n2)
+    assert difference_interval(3, 10, 0, 0) is None
+    wider = difference_interval(56, 70, 48, 80, confidence=0.99)
+    assert wider is not None and wider.low < 0.0524 and wider.high > 0.3339
+
+
+def test_relative_uplift_intervals() -> None:
     diff = difference_interval(1630, 7180, 1684, 9916)
     assert diff is not None
-    # p1 - p2 = 0.0572 with unpooled standard error 0.00622: 0.0450 to 0.0694 at 95%.
-    assert (round(diff.low, 4), round(diff.high, 4)) == (0.045, 0.0694)
+    # Large arms: Newcombe's interval is all but the normal one (0.0450 to 0.0694 at 95%).
+    assert (round(diff.low, 3), round(diff.high, 3)) == (0.045, 0.069)
     ratio = ratio_interval(1630, 7180, 1684, 9916)
     assert ratio is not None and ratio.low < (1630 / 7180) / (1684 / 9916) < ratio.high
     result = compare(1630, 7180, 1684, 9916)

@@ -171,6 +171,11 @@ async def test_results_equal_the_forecast(forecast: tuple[httpx.AsyncClient, Tru
         assert found["against"] == "control"
         assert found["verdict"] == expected.verdict
         assert found["z"] == pytest.approx(expected.z)
+        assert expected.absolute_interval is not None
+        assert found["absolute_interval"] == {
+            "low": pytest.approx(expected.absolute_interval.low),
+            "high": pytest.approx(expected.absolute_interval.high),
+        }
         assert found["needed_per_arm"] == expected.needed_per_arm
     assert arms["control"]["comparison"] is None
 
