@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.award_events import award_events
 from activities.channel_gate import ChannelGate, Gate
 from activities.context import template_context
 from activities.email import (
@@ -35,7 +36,6 @@ from activities.email import (
 )
 from activities.email import unsubscribe_mailto as mailto_for
 from activities.events import EventSink
-from activities.loyalty import awarded_event
 from activities.plans import StoredPlans
 from activities.smtp_connections import SmtpConnections
 from activities.tracking_links import tracked_send
@@ -53,7 +53,6 @@ from contracts.activities import (
     StepContext,
 )
 from contracts.customers import CustomerSnapshot
-from contracts.events import CustomerEvent
 from contracts.ids import derived_id
 from contracts.records import StepRecord
 from engine.templates import render_email, render_value
@@ -272,32 +271,8 @@ class JourneyActivities:
             self._committed("award")
         # Emitted on a duplicate too: the first attempt may have failed between commit and emit.
         # Event ids derive from the key, so the router applies each event once.
-        if result.tier != result.previous_tier and result.tier is not None:
-            await self.events.emit(
-                CustomerEvent(
-                    event_id=derived_id(key, "tier_changed"),
-                    customer_id=recipient,
-                    name="tier_changed",
-                    properties={
-                        "tier": result.tier,
-                        "previous_tier": result.previous_tier,
-                        "lifetime_points": result.lifetime_points,
-                    },
-                    timestamp=req.at,
-                )
-            )
-        if result.badge is not None and result.badge_new:
-            await self.events.emit(
-                CustomerEvent(
-                    event_id=derived_id(key, "badge_awarded"),
-                    customer_id=recipient,
-                    name="badge_awarded",
-                    properties={"badge": result.badge},
-                    timestamp=req.at,
-                )
-            )
-        if (awarded := awarded_event(key, recipient, result, req.at)) is not None:  # to the loyalty run
-            await self.events.emit(awarded)
+        for event in award_events(key, recipient, result, req.at):
+            await self.events.emit(event)
         return result
 
     @activity.defn(name="set_stage")

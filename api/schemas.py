@@ -300,6 +300,23 @@ class RedeemIn(BaseModel):
     reason: str = Field(min_length=1, max_length=500, pattern=TEXT_PATTERN, examples=["Gift card"])
 
 
+class AwardIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: Annotated[Id, Field(description="client idempotency key: a repeat changes nothing")]
+    points: int = Field(gt=0, le=10_000_000)
+    reason: str = Field(min_length=1, max_length=500, pattern=TEXT_PATTERN, examples=["Goodwill gesture"])
+
+
+class AwardOut(BaseModel):
+    customer_id: str
+    key: str
+    points: int
+    balance: int = Field(description="balance after this award (as it was when first made)")
+    tier: str | None = Field(description="the tier after this award")
+    duplicate: bool = Field(description="true when this key was awarded before: nothing changed")
+
+
 class RedeemOut(BaseModel):
     customer_id: str
     key: str

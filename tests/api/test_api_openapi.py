@@ -19,6 +19,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("delete", "/v1/customers/{customer_id}"): V1 | {"200", "404", "422", "503"},
     ("get", "/v1/customers/{customer_id}/points"): V1 | {"200", "404", "422"},
     ("post", "/v1/customers/{customer_id}/points/redeem"): V1 | {"200", "404", "409", "413", "422"},
+    ("post", "/v1/customers/{customer_id}/points/award"): V1 | {"200", "404", "413", "422"},
     ("get", "/v1/loyalty/program"): V1 | {"200", "404"},
     ("put", "/v1/loyalty/program"): V1 | {"200", "413", "422"},
     ("get", "/v1/channels/policy"): V1 | {"200", "404"},
