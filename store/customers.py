@@ -31,6 +31,7 @@ from store.loyalty_tables import (
     vouchers,
 )
 from store.measure_tables import purchases, stage_changes
+from store.policy_tables import counted_sends, send_counts
 from store.reading import reading
 from store.steps import insert_records
 from store.tables import customers, deliveries, points_balances, points_ledger, processed_events, step_events
@@ -300,6 +301,8 @@ class CustomerRepository:
             for table in (points_lots, loyalty_events):  # the wallet's lots, the events applied
                 await conn.execute(table.delete().where(table.c.customer_id == customer_id))
             await conn.execute(redemptions.delete().where(redemptions.c.customer_id == customer_id))
+            for table in (send_counts, counted_sends):  # the channel policy's counters of their sends
+                await conn.execute(table.delete().where(table.c.customer_id == customer_id))
             await conn.execute(  # codes issued stay issued (never handed out again), to nobody
                 vouchers.update()
                 .where(vouchers.c.customer_id == customer_id)

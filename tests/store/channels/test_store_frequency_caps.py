@@ -94,3 +94,15 @@ async def test_the_policy_is_deployed_by_version_one_active(store: Store) -> Non
     assert again is not None and again.source.control_group is not None
     assert again.source.control_group.percent == 5
     assert await store.channel_policies.get("no-such-version") is None
+
+
+async def test_erasing_a_customer_erases_their_counters(store: Store) -> None:
+    await store.customers.upsert("ada", {"email": "ada@example.com"})
+    assert await take_slots(store.engine, "journey/a/ada/e/mail/1", "ada", "email", [DAY, WEEK], AT) is None
+    assert await take_slots(store.engine, "journey/a/bo/e/mail/1", "bo", "email", [WEEK], AT) is None
+    assert await store.customers.forget("ada")
+    assert await counts(store.engine, "ada", "email") == {}
+    assert await counts(store.engine, "bo", "email") == {"week:2026-W49": 1}
+    # Nothing of theirs is held any more: the same key would count anew.
+    assert await take_slots(store.engine, "journey/a/ada/e/mail/1", "ada", "email", [WEEK], AT) is None
+    assert await counts(store.engine, "ada", "email") == {"week:2026-W49": 1}
