@@ -99,8 +99,12 @@ def check_expressions(journey: Journey) -> Iterator[Problem]:
 
 
 def check_segments_known(journey: Journey, known: frozenset[str]) -> Iterator[Problem]:
-    """Each ``customer.segments.<name>`` a condition reads names a segment of ``journeys/segments/``."""
+    """A scheduled trigger's segment, and each ``customer.segments.<name>`` a condition reads, name
+    a segment of ``journeys/segments/``."""
     choices = sorted(known)
+    schedule = journey.trigger.schedule
+    if schedule is not None and schedule.segment not in known:
+        yield ("trigger", "schedule", "segment"), _no_segment(schedule.segment, choices)
     for path, source, allowed in _conditions(journey):
         try:
             expressions.check(source, allowed)

@@ -47,7 +47,7 @@ def compile_journey(journey: Journey, template_sources: Mapping[str, str]) -> p.
         version="",
         description=journey.description,
         stage=journey.stage,
-        trigger=p.PlanTrigger(event=journey.trigger.event, where=journey.trigger.where),
+        trigger=_trigger(journey),
         entry=entry,
         exit_on=list(journey.exit_on),
         goal=goal,
@@ -57,6 +57,15 @@ def compile_journey(journey: Journey, template_sources: Mapping[str, str]) -> p.
         tracking=journey.tracking,
     )
     return draft.model_copy(update={"version": content_version(draft)})
+
+
+def _trigger(journey: Journey) -> p.PlanTrigger:
+    schedule = journey.trigger.schedule
+    if schedule is None:
+        assert journey.trigger.event is not None  # the schema requires one of the two
+        return p.PlanTrigger(event=journey.trigger.event, where=journey.trigger.where)
+    planned = p.PlanSchedule(every=schedule.every, at=schedule.at, segment=schedule.segment)
+    return p.PlanTrigger(event=p.SCHEDULED_EVENT, where=journey.trigger.where, schedule=planned)
 
 
 def content_version(plan: p.Plan) -> str:

@@ -72,7 +72,7 @@ def _shape(node: Node, text: str) -> str:
 
 def mermaid(plan: Plan, counts: Mapping[str, int] | None = None) -> str:
     """Mermaid ``flowchart TD`` source: steps, labelled outcomes, and counts when given."""
-    lines = ["flowchart TD", f'    {_START}(("{_text(plan.trigger.event)}")) --> {_id(plan.start)}']
+    lines = ["flowchart TD", f'    {_START}(("{_text(plan.trigger.label())}")) --> {_id(plan.start)}']
     ends = False
     for node in plan.nodes:
         text = f"{node.id}<br/>{_text(_label(node))}"

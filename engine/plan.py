@@ -140,9 +140,30 @@ Node = Annotated[
 ]
 
 
+class PlanSchedule(PlanModel):
+    """A scheduled trigger: the members of ``segment`` enter ``every`` day (or weekday) at ``at``
+    in their own time zone (``engine.schedule_times``)."""
+
+    every: str
+    at: str
+    segment: str
+
+
+# The trigger name of a scheduled journey's entries: never routed from outside (``ingest.router``).
+SCHEDULED_EVENT = "scheduled"
+
+
 class PlanTrigger(PlanModel):
     event: str
     where: str | None = None
+    # Left out of the JSON when absent, so event-triggered journeys keep their versions.
+    schedule: PlanSchedule | None = Field(None, exclude_if=lambda schedule: schedule is None)
+
+    def label(self) -> str:
+        """What starts the journey, in words for diagrams: ``signed_up``, ``every monday 09:00 (vip)``."""
+        if self.schedule is None:
+            return self.event
+        return f"every {self.schedule.every} {self.schedule.at} ({self.schedule.segment})"
 
 
 class PlanEntry(PlanModel):

@@ -5,6 +5,7 @@ Durations stay text here (``3d``) and are checked on load; the compiler resolves
 
 from __future__ import annotations
 
+import difflib
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -26,6 +27,7 @@ from engine.stages import Stage
 
 SLUG = r"^[a-z][a-z0-9_]*$"
 EVENT = r"^[a-z][a-z0-9_.]*$"
+SCHEDULE_DAYS = ("day", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 STEP_KINDS = ("send", "wait", "wait_for", "branch", "split", "award", "set_stage", "exit")
 
 
@@ -109,9 +111,44 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
 
 
+def _schedule_day(value: Any) -> Any:
+    """``every``: one of ``SCHEDULE_DAYS``, with a did-you-mean for a near miss."""
+    if isinstance(value, str) and value.strip().lower() in SCHEDULE_DAYS:
+        return value.strip().lower()
+    shown = str(value)[:40]
+    close = difflib.get_close_matches(str(value).lower(), SCHEDULE_DAYS, n=1, cutoff=0.6)
+    hint = f'; did you mean "{close[0]}"?' if close else ""
+    raise ValueError(f'every is "{shown}"; write one of ' + ", ".join(SCHEDULE_DAYS) + hint)
+
+
+ScheduleDay = Annotated[
+    str,
+    BeforeValidator(_schedule_day),
+    WithJsonSchema({"type": "string", "enum": list(SCHEDULE_DAYS), "description": "day: every day"}),
+]
+
+
+class Schedule(Model):
+    every: ScheduleDay = Field(description="day, or a day of the week (monday ... sunday)")
+    at: TimeOfDay = Field(description="the time of day in each customer's time zone, e.g. 09:00")
+    segment: StepId = Field(description="who enters: the members of this segment (journeys/segments/)")
+
+
 class Trigger(Model):
-    event: EventName
+    event: EventName | None = Field(None, description="the event that starts the journey")
+    schedule: Schedule | None = Field(
+        None, description="or: every member of a segment enters on a schedule, in their time zone"
+    )
     where: Expression | None = Field(None, description="audience condition on customer and event")
+
+    @model_validator(mode="after")
+    def _one_start(self) -> Trigger:
+        if (self.event is None) == (self.schedule is None):
+            raise ValueError(
+                "a trigger needs exactly one of: event (e.g. event: signed_up) or schedule"
+                ' (e.g. schedule: {every: monday, at: "09:00", segment: vip})'
+            )
+        return self
 
 
 class Cooldown(Model):
@@ -387,7 +424,7 @@ def json_schema() -> dict[str, Any]:
 def vocabulary() -> list[str]:
     """Every key the language knows, for did-you-mean suggestions."""
     words: set[str] = set()
-    models: list[type[BaseModel]] = [Journey, Trigger, Cooldown, Goal, Sample, SendSpec, WaitSpec]
+    models: list[type[BaseModel]] = [Journey, Trigger, Schedule, Cooldown, Goal, Sample, SendSpec, WaitSpec]
     models += [SampleCustomer, LoyaltyView, HistoryView]
     models += [WaitForSpec, BranchCase, BranchSpec, SplitVariant, SplitSpec, AwardSpec]
     models += list(STEP_MODELS.values())

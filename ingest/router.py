@@ -22,6 +22,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.schedules import replan
 from contracts.customers import CustomerSnapshot
 from contracts.events import CustomerEvent
 from contracts.plans import PlanRef
@@ -43,6 +44,9 @@ UNSUBSCRIBE_EVENT = "unsubscribed"
 START_ATTEMPTS = 3
 # A sender waiting on a Temporal outage gets its 503 (and retries) after this, not after the SDK's retries.
 RPC_TIMEOUT = timedelta(seconds=5)
+SEGMENT_ENTERED = "segment_entered"
+# A scheduler is told of new members in its segment at most this often (a sweep enters thousands).
+NUDGE_SECONDS = 60.0
 
 
 class EventInFlight(Exception):
@@ -77,10 +81,13 @@ class Listener:
 
 
 def build_index(plans: list[Plan]) -> dict[str, list[Listener]]:
-    """Event name -> the journeys that start on it or listen for it, in deployment order."""
+    """Event name -> the journeys that start on it or listen for it, in deployment order. A
+    scheduled journey's trigger is no event a backend can send: its scheduler enters its customers
+    (``enter_scheduled``)."""
     index: dict[str, list[Listener]] = {}
     for plan in plans:
-        for name in plan.events():
+        scheduled = plan.trigger.schedule is not None
+        for name in plan.events() if not scheduled else plan.signalled_events():
             index.setdefault(name, []).append(Listener(plan, triggers=name == plan.trigger.event))
     return index
 
@@ -105,6 +112,9 @@ class EventRouter:
         self._refresh_seconds = refresh_seconds
         self._index: dict[str, list[Listener]] = {}
         self._paused: set[str] = set()
+        self._plans: dict[str, Plan] = {}
+        self._schedules: dict[str, tuple[str, bool]] = {}  # scheduled journey -> (version, paused) told
+        self._nudged: dict[str, float] = {}  # scheduled journey -> when its scheduler was last nudged
         self._loaded_at = float("-inf")
         self._claims = EventClaims(store)
         self.loyalty = LoyaltyRouting(client, store, task_queue)  # the customer's loyalty run
@@ -120,8 +130,33 @@ class EventRouter:
         plans = [plan for name in await deployments.names() if (plan := await deployments.current(name))]
         self._index = build_index(plans)
         self._paused = {plan.journey for plan in plans if await deployments.is_paused(plan.journey)}
+        self._plans = {plan.journey: plan for plan in plans}
         self._loaded_at = time.monotonic()
         self.loyalty.forget()  # the loyalty program too, on the next event
+        await self._replan_schedules(plans)
+
+    async def _replan_schedules(self, plans: list[Plan]) -> None:
+        """Start the scheduler of each scheduled journey, and tell it when its deployment changed
+        (a new version, paused or resumed, undeployed or no longer scheduled); once per change and
+        process. One that cannot be told now (Temporal unavailable) is told at the next reload."""
+        now = {
+            plan.journey: (plan.version, plan.journey in self._paused)
+            for plan in plans
+            if plan.trigger.schedule is not None
+        }
+        for journey in sorted(set(now) | set(self._schedules)):
+            state = now.get(journey)
+            if state is not None and self._schedules.get(journey) == state:
+                continue
+            try:
+                await replan(self._client, self._task_queue, journey, start=state is not None)
+            except RPCError as exc:
+                log.warning("journey %s: its scheduler could not be told of the change: %s", journey, exc)
+                continue
+            if state is None:
+                self._schedules.pop(journey, None)
+            else:
+                self._schedules[journey] = state
 
     async def close(self) -> None:
         """Write what is still queued (event completions are written after ``route`` answers).
@@ -156,6 +191,32 @@ class EventRouter:
         self._claims.complete_soon(event.event_id)  # queued before we answer; written with the next batch
         return result
 
+    async def enter_scheduled(self, journey: str, event: CustomerEvent) -> bool:
+        """Enter ``event``'s customer in the scheduled ``journey`` (its scheduler's occurrence), as a
+        trigger event would: claimed once by its id, then the audience, re-entry rules and pause of
+        the current version apply. Whether a run started (a run in flight is given the trigger, and
+        re-enters after it as ``entry`` allows)."""
+        if time.monotonic() - self._loaded_at > self._refresh_seconds:
+            await self.reload()
+        plan = self._plans.get(journey)
+        if plan is None or plan.trigger.schedule is None:
+            return False  # undeployed, or no longer scheduled: its scheduler ends at its next look
+        result = RouteResult(event_id=event.event_id)
+        claimed = await self._claims.take(event, customer=True)
+        if claimed.state == "done":
+            return False
+        if claimed.state == "pending":
+            raise EventInFlight(event.event_id, await self._claims.retry_after(event.event_id))
+        try:
+            await self._start(
+                plan, event, result, _Customer(self._store, event.customer_id, claimed.customer)
+            )
+        except BaseException:
+            await self._claims.release(event.event_id)
+            raise
+        self._claims.complete_soon(event.event_id)
+        return bool(result.started)
+
     async def _deliver(
         self,
         event: CustomerEvent,
@@ -174,7 +235,27 @@ class EventRouter:
             else:
                 await self._signal(listener.plan, event, result)
         await self.loyalty.deliver(event)
+        if event.name == SEGMENT_ENTERED:
+            await self._nudge_schedulers(str(event.properties.get("segment", "")))
         await self.segments.after(event, await self._clock(), self.emit)  # their segments changed?
+
+    async def _nudge_schedulers(self, segment: str) -> None:
+        """Tell the schedulers of journeys scheduled on ``segment`` that it has a new member (maybe
+        in a time zone they have not seen), at most once per ``NUDGE_SECONDS`` each."""
+        for plan in self._plans.values():
+            schedule = plan.trigger.schedule
+            if schedule is None or schedule.segment != segment or plan.journey in self._paused:
+                continue
+            now = time.monotonic()
+            if now - self._nudged.get(plan.journey, float("-inf")) < NUDGE_SECONDS:
+                continue
+            self._nudged[plan.journey] = now
+            try:
+                await replan(self._client, self._task_queue, plan.journey, start=False)
+            except RPCError as exc:  # the scheduler looks again within its recheck anyway
+                log.warning(
+                    "journey %s: its scheduler could not be told of a new member: %s", plan.journey, exc
+                )
 
     async def _start(
         self, plan: Plan, event: CustomerEvent, result: RouteResult, customer: _Customer

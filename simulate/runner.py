@@ -16,7 +16,7 @@ from typing import Any
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 
 from engine.loyalty.program import Program
-from engine.plan import Plan
+from engine.plan import SCHEDULED_EVENT, Plan
 from ingest.router import RouteResult
 from simulate.customer_ids import story_customer_ids
 from simulate.offsets import resolve
@@ -189,9 +189,20 @@ class Simulator:
                 first = not run.events
                 traits = {**(run.story.traits() if first else {}), **(event.traits or {})} or None
                 at = await self.sandbox.now()
-                result: RouteResult = await self.sandbox.event(
-                    event.event, run.customer_id, event.properties, traits=traits, event_id=uuid.uuid4().hex
-                )
+                if event.event == SCHEDULED_EVENT and self.plan(run.journey).trigger.schedule is not None:
+                    # A scheduled journey's trigger: the customer enters as at one of its occurrences.
+                    entered = await self.sandbox.enter_scheduled(
+                        run.journey, run.customer_id, event.properties, traits=traits
+                    )
+                    result = RouteResult(event_id="", started=[run.journey] if entered else [])
+                else:
+                    result = await self.sandbox.event(
+                        event.event,
+                        run.customer_id,
+                        event.properties,
+                        traits=traits,
+                        event_id=uuid.uuid4().hex,
+                    )
                 run.events.append(
                     SentEvent(
                         at=at,

@@ -27,7 +27,8 @@ from contracts.events import CustomerEvent
 from contracts.visibility import workflow_id
 from engine.channels.policy import ChannelPolicy
 from engine.loyalty.program import Program
-from engine.plan import Plan
+from engine.plan import SCHEDULED_EVENT, Plan
+from engine.schedule_runs import entry_event_id
 from ingest.router import EventRouter, RouteResult
 from outbox.server import OutboxServer
 from store.database import Store
@@ -170,6 +171,27 @@ class Sandbox:
             traits=traits,
         )
         return await self.router.route(event)
+
+    async def enter_scheduled(
+        self,
+        journey: str,
+        customer_id: str,
+        properties: dict[str, Any] | None = None,
+        *,
+        traits: dict[str, Any] | None = None,
+    ) -> bool:
+        """Enter a customer in a scheduled journey now, as its scheduler does at an occurrence (a
+        story's trigger of a scheduled journey); whether a run started."""
+        at = await self.now()
+        event = CustomerEvent(
+            event_id=entry_event_id(journey, customer_id, at),
+            customer_id=customer_id,
+            name=SCHEDULED_EVENT,
+            properties={"occurrence": at.isoformat(), **(properties or {})},
+            timestamp=at,
+            traits=traits,
+        )
+        return await self.router.enter_scheduled(journey, event)
 
     async def now(self) -> datetime:
         return await self.env.get_current_time()

@@ -24,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from contracts.customers import CustomerSnapshot
+from engine.plan import SCHEDULED_EVENT
 from engine.segments.behaviour import Aggregate
 from engine.segments.vocabulary import MOST_DAYS
 from store.inserts import _insert_or_nothing, insert_many_ignore_sync
@@ -35,7 +36,7 @@ MOST_CATEGORIES = 20
 MOST_CATEGORY_LENGTH = 100
 MOST_EVENT_NAME = 200
 # Segment events are answers of evaluation, not behaviour: counting them would only feed it back.
-NOT_BEHAVIOUR = frozenset({"segment_entered", "segment_exited"})
+NOT_BEHAVIOUR = frozenset({"segment_entered", "segment_exited", SCHEDULED_EVENT})
 
 customer_behaviour = sa.Table(
     "customer_behaviour",

@@ -16,6 +16,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.journey_activities import JourneyActivities
 from activities.journey_state import JourneyStateActivities
 from activities.loyalty import LoyaltyActivities
+from activities.schedules import schedule_activities
 from activities.segments import segment_activities, start_sweep
 from config.exposure import refuse_unsafe_exposure
 from config.settings import Settings
@@ -27,6 +28,7 @@ from worker.metrics import MetricsInterceptor, process_runtime
 from workflows.journey import JourneyWorkflow
 from workflows.loyalty import LoyaltyWorkflow
 from workflows.plans import PLANS
+from workflows.scheduled_entries import ScheduledEntriesWorkflow
 from workflows.segment_sweep import SegmentSweepWorkflow
 
 log = logging.getLogger("journeys.worker")
@@ -39,6 +41,7 @@ def activity_functions(activities: JourneyActivities, store: Store) -> Sequence[
         *activities.definitions(),
         *LoyaltyActivities(store, activities.events).definitions(),
         *segment_activities(store, activities.events),  # the segment sweep, on the router's segments
+        *schedule_activities(store, activities.events),  # scheduled journeys, entering through the router
     ]
 
 
@@ -52,7 +55,12 @@ def build_worker(
     max_cached_workflows: int = 1000,
     max_concurrent_workflow_tasks: int = 100,
     sticky_timeout_seconds: float = 10.0,
-    workflows: Sequence[type] = (JourneyWorkflow, LoyaltyWorkflow, SegmentSweepWorkflow),
+    workflows: Sequence[type] = (
+        JourneyWorkflow,
+        LoyaltyWorkflow,
+        SegmentSweepWorkflow,
+        ScheduledEntriesWorkflow,
+    ),
     build_id: str | None = None,
 ) -> Worker:
     """The worker for ``task_queue``. Production and the test suite run workflows in Temporal's

@@ -173,7 +173,7 @@ def diagram(plan: Plan) -> Diagram:
             id=ENTRY,
             kind="trigger",
             kind_label=KIND_LABELS["trigger"],
-            title=plan.trigger.event,
+            title=plan.trigger.label(),
             summary=f"{audience} · {entry_mode}",
         )
     ]

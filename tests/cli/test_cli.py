@@ -49,6 +49,7 @@ def test_validate_the_example_folder() -> None:
         "referral.yaml",
         "referral_native.yaml",
         "tier_downgrade.yaml",
+        "vip_weekly.yaml",
         "winback.yaml",
         "winback_personal.yaml",
     )
@@ -151,6 +152,6 @@ def test_validate_reports_each_segment_problem_at_its_file_and_line(tmp_path: Pa
         f"{lapsed}:3:1 YAML syntax error: did not find expected node content (while parsing a flow node)",
         f'{vip}:2:8 where: "behaviour.purchase_completed.count_90 >= 3": behaviour.purchase_completed has'
         ' no field "count_90"; did you mean "count_90d"?',
-        "2 problem(s) in 15 file(s)",
+        "2 problem(s) in 16 file(s)",
     ]
     assert f"ok  {folder / 'segments' / 'inactive_30d.yaml'}  (segment inactive_30d)" in result.stdout

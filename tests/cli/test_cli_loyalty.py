@@ -41,7 +41,7 @@ def test_validate_positions_every_problem_of_a_folders_program(tmp_path: Path) -
     file = folder / "loyalty.yaml"
     assert result.stderr.splitlines() == [
         f"{file}:44:17 expiry.after_months: Input should be greater than or equal to 1 (got 0)",
-        "1 problem(s) in 14 file(s)",
+        "1 problem(s) in 15 file(s)",
     ]
     changed = text.replace("tier: gold,", "tier: golden,")
     (folder / "loyalty.yaml").write_text(changed, "utf-8")

@@ -46,8 +46,22 @@ def test_every_example_journey_is_covered_here() -> None:
         "referral.yaml",
         "referral_native.yaml",
         "tier_downgrade.yaml",
+        "vip_weekly.yaml",
         "winback.yaml",
         "winback_personal.yaml",
+    ]
+
+
+def test_vip_weekly_plan_is_scheduled() -> None:
+    plan = compile_file(JOURNEYS / "vip_weekly.yaml")
+    schedule = p.PlanSchedule(every="monday", at="09:00", segment="vip")
+    assert plan.trigger == p.PlanTrigger(event=p.SCHEDULED_EVENT, schedule=schedule)
+    assert plan.entry == p.PlanEntry(mode="always")
+    assert shape(plan) == [
+        ("digest", "send_email", ["browse"]),
+        ("browse", "wait_for", ["thanks", "done"]),
+        ("thanks", "award", ["done"]),
+        ("done", "exit", []),
     ]
 
 

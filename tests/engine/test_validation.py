@@ -128,7 +128,13 @@ def test_missing_required_keys(problems: Problems) -> None:
     )
     assert found == [
         (1, 1, "stage", '"stage" is required'),
-        (2, 10, "trigger.event", '"event" is required'),
+        (
+            2,
+            10,
+            "trigger",
+            "a trigger needs exactly one of: event (e.g. event: signed_up) or schedule"
+            ' (e.g. schedule: {every: monday, at: "09:00", segment: vip})',
+        ),
         (4, 5, "steps[0].id", '"id" is required'),
         (6, 15, "steps[1].wait_for.timeout", '"timeout" is required'),
     ]
@@ -672,6 +678,7 @@ def test_every_example_journey_is_valid() -> None:
         "referral",
         "referral_native",
         "tier_downgrade",
+        "vip_weekly",
         "winback",
         "winback_personal",
     ]

@@ -51,6 +51,9 @@ SINCE_BASELINE = {
     "referral_native",
     "tier_downgrade",
     "winback_personal",
+    # #16: a scheduled trigger is a trigger event like any other to the interpreter; the scheduler
+    # that enters it has its own recorded history (tests/workflows/schedules).
+    "vip_weekly",
 }
 
 
