@@ -41,6 +41,7 @@ SCHEDULER_WORKFLOW = "ScheduledEntriesWorkflow"
 # Occurrences missed by more than this (the worker was down) are not entered late; longer than the
 # longest sleep between two looks (``SchedulerInput.idle_seconds``).
 CATCH_UP = timedelta(days=2)
+RPC_TIMEOUT = timedelta(seconds=5)  # a deploy is not held up for long by a Temporal outage
 
 
 @runtime_checkable
@@ -120,10 +121,11 @@ async def replan(client: Client, task_queue: str, journey: str, *, start: bool) 
             id=scheduler_id(journey),
             task_queue=task_queue,
             start_signal="replan",
+            rpc_timeout=RPC_TIMEOUT,
         )
         return
     try:
-        await client.get_workflow_handle(scheduler_id(journey)).signal("replan")
+        await client.get_workflow_handle(scheduler_id(journey)).signal("replan", rpc_timeout=RPC_TIMEOUT)
     except RPCError as exc:
         if exc.status != RPCStatusCode.NOT_FOUND:
             raise
