@@ -132,6 +132,7 @@ async def serve(settings: Settings) -> None:
     try:
         async with worker:
             await start_sweep(client, settings.task_queue)  # the one segment sweep, unless it runs
+            await router.reload()  # the deployed journeys: starts the schedulers of scheduled ones
             await stop.wait()
             log.info("worker stopping: letting activities in flight finish")
     finally:
