@@ -55,14 +55,26 @@ async def test_sends_refusals_and_an_smtp_outage_show_in_the_worker_metrics(tmp_
             lambda m: (
                 value(m, "journeys_sends", channel="email", outcome="sent") >= 1
                 and value(m, "journeys_activities", activity="send_email", outcome="failed") >= 1
+                and value(m, "journeys_activities", activity="award", outcome="completed") >= 1
             ),
         )
         sandbox.outbox.stop()  # SMTP goes down: the next send retries until it is back
         await sandbox.event("signed_up", "cyd", traits={"email": "cyd@example.com", "first_name": "Cyd"})
-        down = await until(port, lambda m: value(m, "journeys_smtp_failures") >= 1)
+        down = await until(
+            port,
+            lambda m: (
+                value(m, "journeys_smtp_failures") >= 1
+                and value(m, "journeys_activities", activity="send_email", outcome="retrying") >= 1
+                and value(m, "journeys_sends", channel="email", outcome="retrying") >= 1
+            ),
+        )
         sandbox.outbox.start()
         recovered = await until(
-            port, lambda m: value(m, "journeys_sends", channel="email", outcome="sent") >= 2
+            port,
+            lambda m: (
+                value(m, "journeys_sends", channel="email", outcome="sent") >= 2
+                and value(m, "journeys_activity_retries", activity="send_email") >= 1
+            ),
         )
 
     assert value(first, "journeys_activities", activity="send_email", outcome="completed") == 1
