@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from api.schemas_reports import ArmOut, JourneyResultsOut, StepCountsOut
+from api.schemas_reports import ArmOut, IntervalOut, JourneyResultsOut, StepCountsOut
 from engine.plan import Plan
 
 MESSAGE_KINDS = ("send_email", "send_webhook")
@@ -74,7 +74,7 @@ class ResultsView:
     goal_is_purchase: bool
 
 
-def _points(value: float) -> str:
+def points(value: float) -> str:
     return f"{value * 100:+.1f} points"
 
 
@@ -84,15 +84,13 @@ def _sentence(arm: ArmOut, confidence: str) -> tuple[str, str]:
         return "baseline", "The baseline the other arms are compared with."
     name, against = arm.variant, c.against
     interval = c.absolute_interval
-    around = (
-        f" ({confidence} interval {_points(interval.low)} to {_points(interval.high)})" if interval else ""
-    )
+    around = f" ({confidence} interval {points(interval.low)} to {points(interval.high)})" if interval else ""
     p = f"p = {c.p_value:.3f}" if c.p_value is not None else "no test possible yet"
     if c.verdict in ("winner", "loser"):
         better = "better" if c.verdict == "winner" else "worse"
         return (
             c.verdict,
-            f"{name} converts {better} than {against}: {_points(c.absolute_uplift)}{around}, {p}.",
+            f"{name} converts {better} than {against}: {points(c.absolute_uplift)}{around}, {p}.",
         )
     if c.p_value is None:
         return (
@@ -107,7 +105,7 @@ def _sentence(arm: ArmOut, confidence: str) -> tuple[str, str]:
             else f"{c.needed_per_arm:,} customers per arm, which it has: the effect is smaller than it looked"
         )
         return "inconclusive", (
-            f"{name}: {_points(c.absolute_uplift)} against {against}{around}, {p}: not significant yet; "
+            f"{name}: {points(c.absolute_uplift)} against {against}{around}, {p}: not significant yet; "
             f"{more} would show a difference this size with 80% power."
         )
     return (
@@ -116,13 +114,14 @@ def _sentence(arm: ArmOut, confidence: str) -> tuple[str, str]:
     )
 
 
-def _scale_top(arms: list[ArmOut]) -> float:
-    highest = max((arm.interval.high for arm in arms), default=0.0)
+def scale_top(intervals: list[IntervalOut]) -> float:
+    """The right end of a drawn scale that holds every interval: a tenth above the highest."""
+    highest = max((interval.high for interval in intervals), default=0.0)
     return min(1.0, max(0.1, math.ceil(highest * 10) / 10))
 
 
 def _split(split_arms: list[ArmOut], name: str, control: int, baseline: str, confidence: str) -> SplitView:
-    top = _scale_top(split_arms)
+    top = scale_top([arm.interval for arm in split_arms])
 
     def x(rate: float) -> float:
         return round(min(rate, top) / top * INTERVAL_WIDTH, 1)
