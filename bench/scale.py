@@ -44,6 +44,7 @@ from typing import Any
 from bench.ingest_load import BENCH_JOURNEY, FIRST_NAMES, PLANS
 from bench.ingest_stack import API_KEY, Stack, free_port, stack
 from bench.scale_parts import Api, Watcher, file_mb, percentiles, rss_mb
+from bench.scale_sweep import cold_pool, parse_variant, summary, sweep
 from config.loop import run
 from engine.loader import compile_text
 from engine.plan import Plan, WaitForNode
@@ -122,6 +123,8 @@ class Results:
     signals: dict[str, dict[str, float]] = field(default_factory=dict)
     after_signals: dict[str, float] = field(default_factory=dict)
     retries: int = 0
+    load: dict[str, float] = field(default_factory=dict)  # 1-minute load average by phase
+    rounds: list[dict[str, Any]] = field(default_factory=list)  # bench.scale_sweep
 
 
 class Waiting:
@@ -224,6 +227,7 @@ async def start_phase(
     results.start_per_s = limit / (done - began)
     results.start_worker_cpu_ms = (cpu_after["worker"] - cpu_before["worker"]) / limit * 1000
     results.start_temporal_cpu_ms = (cpu_after["temporal"] - cpu_before["temporal"]) / limit * 1000
+    results.load["start"] = os.getloadavg()[0]
 
 
 def measure_rest(stack: Stack) -> dict[str, float]:
@@ -258,6 +262,7 @@ async def signal_phase(
     watching = asyncio.create_task(watcher.run())
     accepted_ms: list[float] = []
     cpu_before = stack.cpu()
+    own_before = time.process_time()  # this process: the load generator and the watcher
     began = time.perf_counter()
 
     failures: list[str] = []
@@ -290,6 +295,7 @@ async def signal_phase(
     sent_seconds = time.perf_counter() - began
     missing = await watcher.finish(watching, 60.0)
     cpu_after = stack.cpu()
+    own_cpu = time.process_time() - own_before
     handled = percentiles(list(watcher.latencies_ms.values()))
     count = max(1, len(customers))
     if failures:
@@ -306,6 +312,9 @@ async def signal_phase(
         "accepted_p99": percentiles(accepted_ms)["p99"],
         "worker_cpu_ms": (cpu_after["worker"] - cpu_before["worker"]) / count * 1000,
         "temporal_cpu_ms": (cpu_after["temporal"] - cpu_before["temporal"]) / count * 1000,
+        "api_cpu_ms": (cpu_after["api"] - cpu_before["api"]) / count * 1000,
+        "bench_cpu_ms": own_cpu / count * 1000,
+        "load1": os.getloadavg()[0],
     }
 
 
@@ -349,6 +358,7 @@ async def bench(args: argparse.Namespace) -> Results:
                 await asyncio.sleep(args.settle_seconds)  # the last records written, the worker idle
                 results.rest = measure_rest(running)
                 results.stats_ms = await stats_phase(api, target)
+                results.load["rest"] = os.getloadavg()[0]
                 seq = iter(range(10**9))
                 count = results.customers
                 warm = list(range(max(0, count - args.cache // 2), count))
@@ -362,10 +372,28 @@ async def bench(args: argparse.Namespace) -> Results:
                 cold = [n for n in range(count) if n not in warm_set]
                 wanted = min(len(cold), int(args.signal_rate * args.signal_seconds))
                 print(f"signals to {wanted} runs drawn at random", flush=True)
+                drawn = rng.sample(cold, wanted)
                 results.signals["random"] = await signal_phase(
-                    running, api, target, rng.sample(cold, wanted), args.signal_rate, seq
+                    running, api, target, drawn, args.signal_rate, seq
                 )
                 results.after_signals = measure_rest(running)
+                if args.rounds:
+                    print(f"sweep: {args.rounds} rounds of {len(args.variant)} variants", flush=True)
+
+                    async def signal(stack: Stack, customers: list[int], rate: float) -> dict[str, Any]:
+                        return await signal_phase(stack, api, target, customers, rate, seq)
+
+                    pool = cold_pool(count, {*warm_signals, *drawn})
+                    results.rounds = await sweep(
+                        running,
+                        signal,
+                        pool,
+                        args.variant,
+                        args.rounds,
+                        args.round_seconds,
+                        args.signal_rate,
+                        args.settle_seconds,
+                    )
                 results.retries = api.retries
             finally:
                 await api.close()
@@ -384,7 +412,8 @@ def table(results: Results, args: argparse.Namespace) -> str:
     lines += [
         f"start                   {results.start_seconds:.0f} s: {results.start_per_s:.1f} runs/s at their"
         f" wait ({results.accepted_per_s:.1f}/s accepted); CPU per run: worker"
-        f" {results.start_worker_cpu_ms:.1f} ms, dev server {results.start_temporal_cpu_ms:.1f} ms",
+        f" {results.start_worker_cpu_ms:.1f} ms, dev server {results.start_temporal_cpu_ms:.1f} ms;"
+        f" load average {results.load.get('start', 0):.1f}",
         "RSS while starting      "
         + ", ".join(
             f"{s.waiting}: {s.worker_mb:.0f}/{s.temporal_mb:.0f} MB" for s in thin(results.samples, 8)
@@ -397,7 +426,9 @@ def table(results: Results, args: argparse.Namespace) -> str:
         f"databases               dev server {rest['temporal_db_mb']:.0f} MB"
         f" ({rest['temporal_db_mb'] * 1e3 / n:.1f} KB per customer), store {rest['store_db_mb']:.0f} MB"
         f" ({rest['store_db_mb'] * 1e3 / n:.1f} KB per customer)",
-        "stats (ms)              " + fmt(results.stats_ms),
+        "stats (ms)              "
+        + fmt(results.stats_ms)
+        + f"; load average {results.load.get('rest', 0):.1f}",
     ]
     for name, phase in results.signals.items():
         lines.append(
@@ -406,7 +437,8 @@ def table(results: Results, args: argparse.Namespace) -> str:
             f" p50 {phase['task_p50']:.0f} / p99"
             f" {phase['task_p99']:.0f} ms; POST 202 p50 {phase['accepted_p50']:.0f} / p99"
             f" {phase['accepted_p99']:.0f} ms; CPU per event: worker {phase['worker_cpu_ms']:.1f} ms,"
-            f" dev server {phase['temporal_cpu_ms']:.1f} ms"
+            f" dev server {phase['temporal_cpu_ms']:.1f} ms, API {phase['api_cpu_ms']:.1f} ms, this load"
+            f" generator {phase['bench_cpu_ms']:.1f} ms; load average {phase['load1']:.1f}"
         )
     lines.append(
         f"after the signals       worker {after['worker_rss_mb']:.0f} MB"
@@ -419,13 +451,23 @@ def table(results: Results, args: argparse.Namespace) -> str:
         "signal_p99_ms": random_phase.get("p99", 0.0),
         "stats_p99_ms": results.stats_ms.get("p99", 0.0),
     }
+    measured = {"signal_p99_ms": bool(random_phase.get("n"))}
+
+    def verdict(name: str, value: float) -> str:
+        if not measured.get(name, True):
+            return "not measured"
+        return "met" if value < GOALS[name] else "MISSED"
+
     lines.append(
         "goals                   "
         + ", ".join(
-            f"{name} {value:.0f} (goal < {GOALS[name]:.0f}: {'met' if value < GOALS[name] else 'MISSED'})"
+            f"{name} {value:.0f} (goal < {GOALS[name]:.0f}: {verdict(name, value)})"
             for name, value in verdicts.items()
         )
     )
+    if results.rounds:
+        lines.append(f"sweep (signals to runs not cached, {args.round_seconds:g} s a round; min/median/max):")
+        lines.append(summary(results.rounds))
     if results.retries:
         lines.append(f"requests sent again     {results.retries} (503/409)")
     return "\n".join(lines)
@@ -462,10 +504,21 @@ def main() -> None:
     parser.add_argument("--settle-seconds", type=float, default=5.0)
     parser.add_argument("--signal-rate", type=float, default=50.0)
     parser.add_argument("--signal-seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--variant",
+        type=parse_variant,
+        action="append",
+        default=[],
+        help="name:knob=value,... (knobs: rate, cache, tasks, pollers, sticky); see bench.scale_sweep",
+    )
+    parser.add_argument("--rounds", type=int, default=0, help="sweep rounds over the variants")
+    parser.add_argument("--round-seconds", type=float, default=20.0)
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args()
     if args.customers < 1 or args.signal_rate <= 0 or args.concurrency < 1:
         parser.error("--customers, --signal-rate and --concurrency must be positive")
+    if args.rounds and not args.variant:
+        parser.error("--rounds needs at least one --variant")
     results = run(bench(args))
     print(table(results, args))
     if args.json:

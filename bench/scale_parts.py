@@ -15,7 +15,7 @@ from typing import Any
 
 from bench.ingest_load import ATTEMPTS, RETRY_PAUSE, Connection
 
-POLL_SECONDS = 0.01  # how often the watcher reads the store
+POLL_SECONDS = 0.02  # how often the watcher reads the store (at 0.01 it cost 10-19 ms of CPU per event)
 QUERY_CHUNK = 500  # customers per IN (...) of the watcher's query
 
 

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     worker_workflow_tasks: int = Field(
         100, ge=2, le=10_000, description="workflow tasks a worker runs at once"
     )
+    worker_workflow_pollers: int = Field(
+        5, ge=2, le=100, description="workflow task polls a worker keeps open at once (sticky and normal)"
+    )
     worker_sticky_timeout_seconds: float = Field(
         10.0, gt=0, le=3600, description="how long a run's task waits for the worker caching it"
     )

@@ -7,7 +7,7 @@ import logging
 import signal
 from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
@@ -54,6 +54,7 @@ def build_worker(
     sandboxed: bool = True,
     max_cached_workflows: int = 1000,
     max_concurrent_workflow_tasks: int = 100,
+    workflow_task_polls: int = 5,
     sticky_timeout_seconds: float = 10.0,
     workflows: Sequence[type] = (
         JourneyWorkflow,
@@ -84,9 +85,27 @@ def build_worker(
         workflow_runner=sandboxed_runner() if sandboxed else UnsandboxedWorkflowRunner(),
         max_cached_workflows=max_cached_workflows,
         max_concurrent_workflow_tasks=max_concurrent_workflow_tasks,
+        max_concurrent_workflow_task_polls=workflow_task_polls,
         sticky_queue_schedule_to_start_timeout=timedelta(seconds=sticky_timeout_seconds),
         interceptors=[MetricsInterceptor()],
         build_id=build_id,
+    )
+
+
+class WorkerTuning(TypedDict):
+    max_cached_workflows: int
+    max_concurrent_workflow_tasks: int
+    workflow_task_polls: int
+    sticky_timeout_seconds: float
+
+
+def worker_tuning(settings: Settings) -> WorkerTuning:
+    """``build_worker``'s knobs from the ``JOURNEYS_WORKER_*`` settings (README "Sizing")."""
+    return WorkerTuning(
+        max_cached_workflows=settings.worker_cache,
+        max_concurrent_workflow_tasks=settings.worker_workflow_tasks,
+        workflow_task_polls=settings.worker_workflow_pollers,
+        sticky_timeout_seconds=settings.worker_sticky_timeout_seconds,
     )
 
 
@@ -113,15 +132,7 @@ async def serve(settings: Settings) -> None:
     router = EventRouter(client, store, settings.task_queue)
     router.segments.load(settings.journeys_dir)  # journeys/segments/*.yaml
     activities = JourneyActivities(store, settings, router)
-    worker = build_worker(
-        client,
-        settings.task_queue,
-        store,
-        activities,
-        max_cached_workflows=settings.worker_cache,
-        max_concurrent_workflow_tasks=settings.worker_workflow_tasks,
-        sticky_timeout_seconds=settings.worker_sticky_timeout_seconds,
-    )
+    worker = build_worker(client, settings.task_queue, store, activities, **worker_tuning(settings))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
