@@ -123,6 +123,8 @@ class Results:
     signals: dict[str, dict[str, float]] = field(default_factory=dict)
     after_signals: dict[str, float] = field(default_factory=dict)
     retries: int = 0
+    refused_starts: int = 0  # sign-ups still refused after every retry
+    refused_first: str = ""
     load: dict[str, float] = field(default_factory=dict)  # 1-minute load average by phase
     rounds: list[dict[str, Any]] = field(default_factory=list)  # bench.scale_sweep
 
@@ -182,7 +184,12 @@ async def start_phase(
             # The worker's backlog, bounded (the count is polled from Temporal, not an event).
             while n - waiting.count >= args.backlog:  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
-            await api.event(sign_up(target, n))
+            try:
+                await api.event(sign_up(target, n))
+            except RuntimeError as exc:  # refused after every retry: counted, and that customer waits not
+                results.refused_starts += 1
+                results.refused_first = results.refused_first or str(exc)
+                continue
             accepted += 1
             now = time.perf_counter()
             if now >= next_sample:
@@ -206,7 +213,7 @@ async def start_phase(
         await asyncio.gather(*(lane() for _ in range(args.concurrency)))
         accepted_at = time.perf_counter()
         results.customers = limit
-        while await waiting.refresh() < limit:
+        while await waiting.refresh() < limit - results.refused_starts:
             if time.perf_counter() - accepted_at > 120 + limit / 20:
                 raise RuntimeError(f"{waiting.count} of {limit} runs reached {target.wait.id}")
             for part in stack.parts.values():
@@ -407,6 +414,11 @@ def table(results: Results, args: argparse.Namespace) -> str:
         f"customers waiting       {results.customers} (asked {results.requested};"
         f" worker cache {results.cache})",
     ]
+    if results.refused_starts:
+        lines.append(
+            f"  refused               {results.refused_starts} sign-ups after every retry; the first:"
+            f" {results.refused_first}"
+        )
     if results.cut_reason:
         lines.append(f"  cut                   {results.cut_reason}")
     lines += [
