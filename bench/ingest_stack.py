@@ -24,7 +24,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from bench.ingest_load import BENCH_JOURNEY, JOURNEY, WAITING_STEP, Connection, bench_plan
 from contracts.visibility import SEARCH_ATTRIBUTES
 from store.database import Store
-from worker.binaries import temporal_cli_path
+from worker.binaries import DEV_SERVER_SQLITE_PRAGMAS, dev_server_file_args, temporal_cli_path
 
 Mode = Literal["memory", "file"]
 API_KEY = "bench-key"
@@ -239,19 +239,24 @@ def part_env(
 
 @contextlib.asynccontextmanager
 async def stack(
-    mode: Mode, workdir: Path, database_url: str = "", api_profile: Path | None = None
+    mode: Mode,
+    workdir: Path,
+    database_url: str = "",
+    api_profile: Path | None = None,
+    sqlite_pragmas: tuple[str, ...] = DEV_SERVER_SQLITE_PRAGMAS,
 ) -> AsyncIterator[Stack]:
     """Start every part; stop them all on the way out (the API first, the dev server last).
 
     ``database_url`` is the store of the worker and the API (empty: a SQLite file in ``workdir``).
     With ``api_profile``, ``journeys api`` runs under a profiler (``bench.ingest_profile``), which
-    writes that file as it stops."""
+    writes that file as it stops. ``sqlite_pragmas``: the dev server's on a file (``journeys up``'s
+    by default; ``()`` for SQLite's own rollback journal)."""
     port, api_port = free_port(), free_port()
     address = f"127.0.0.1:{port}"
     argv = [str(temporal_cli_path()), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port)]
     argv += ["--headless", "--log-level", "error"]
     if mode == "file":
-        argv += ["--db-filename", str(workdir / "temporal.db")]
+        argv += dev_server_file_args(workdir / "temporal.db", sqlite_pragmas)
     for key in SEARCH_ATTRIBUTES:
         argv += ["--search-attribute", f"{key.name}=Keyword"]
     task_queue = f"bench-{uuid.uuid4().hex[:8]}"

@@ -48,6 +48,7 @@ from bench.scale_sweep import cold_pool, parse_variant, summary, sweep
 from config.loop import run
 from engine.loader import compile_text
 from engine.plan import Plan, WaitForNode
+from worker.binaries import DEV_SERVER_SQLITE_PRAGMAS
 
 REPO = Path(__file__).resolve().parents[1]
 STATS_REQUESTS = 200
@@ -353,7 +354,11 @@ async def bench(args: argparse.Namespace) -> Results:
         os.environ["JOURNEYS_WORKER_STICKY_TIMEOUT_SECONDS"] = str(args.sticky_seconds)
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as directory:
         workdir = Path(directory)
-        async with outbox_if_needed(target, workdir), stack("file", workdir) as running:
+        pragmas = DEV_SERVER_SQLITE_PRAGMAS if args.dev_server_journal == "wal" else ()
+        async with (
+            outbox_if_needed(target, workdir),
+            stack("file", workdir, sqlite_pragmas=pragmas) as running,
+        ):
             api = Api(running.api_url, API_KEY, max(args.concurrency, 64))
             await api.open()
             try:
@@ -412,7 +417,7 @@ def table(results: Results, args: argparse.Namespace) -> str:
     rest, after = results.rest, results.after_signals
     lines = [
         f"customers waiting       {results.customers} (asked {results.requested};"
-        f" worker cache {results.cache})",
+        f" worker cache {results.cache}; dev server journal {args.dev_server_journal})",
     ]
     if results.refused_starts:
         lines.append(
@@ -525,6 +530,12 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=0, help="sweep rounds over the variants")
     parser.add_argument("--round-seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--dev-server-journal",
+        choices=("wal", "delete"),
+        default="wal",
+        help="the dev server's SQLite journal: wal (journeys up's) or delete (SQLite's default)",
+    )
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args()
     if args.customers < 1 or args.signal_rate <= 0 or args.concurrency < 1:

@@ -9,7 +9,7 @@ from config.exposure import is_loopback
 from config.settings import Settings
 from contracts.visibility import SEARCH_ATTRIBUTES
 from devstack.ports import split_address
-from worker.binaries import temporal_cli_path
+from worker.binaries import dev_server_file_args, temporal_cli_path
 
 
 @dataclass(frozen=True)
@@ -32,8 +32,7 @@ def temporal_part(settings: Settings) -> Part:
         str(temporal_cli_path()),
         "server",
         "start-dev",
-        "--db-filename",
-        str(settings.data_dir / "temporal.db"),
+        *dev_server_file_args(settings.data_dir / "temporal.db"),
         "--ip",
         host,
         "--port",
