@@ -352,7 +352,7 @@ async def bench(args: argparse.Namespace) -> Results:
         os.environ["JOURNEYS_WORKER_WORKFLOW_TASKS"] = str(args.workflow_tasks)
     if args.sticky_seconds:
         os.environ["JOURNEYS_WORKER_STICKY_TIMEOUT_SECONDS"] = str(args.sticky_seconds)
-    with tempfile.TemporaryDirectory(prefix="bench-scale-") as directory:
+    with tempfile.TemporaryDirectory(prefix="bench-scale-", dir=args.workdir) as directory:
         workdir = Path(directory)
         pragmas = DEV_SERVER_SQLITE_PRAGMAS if args.dev_server_journal == "wal" else ()
         async with (
@@ -442,7 +442,7 @@ def table(results: Results, args: argparse.Namespace) -> str:
         f" API {rest['api_rss_mb']:.0f} MB",
         f"databases               dev server {rest['temporal_db_mb']:.0f} MB"
         f" ({rest['temporal_db_mb'] * 1e3 / n:.1f} KB per customer), store {rest['store_db_mb']:.0f} MB"
-        f" ({rest['store_db_mb'] * 1e3 / n:.1f} KB per customer)",
+        f" ({rest['store_db_mb'] * 1e3 / n:.1f} KB per customer); in {args.workdir or tempfile.gettempdir()}",
         "stats (ms)              "
         + fmt(results.stats_ms)
         + f"; load average {results.load.get('rest', 0):.1f}",
@@ -535,6 +535,12 @@ def main() -> None:
         choices=("wal", "delete"),
         default="wal",
         help="the dev server's SQLite journal: wal (journeys up's) or delete (SQLite's default)",
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="where the databases go (a folder of it, removed after; default the system's temporary"
+        " folder): /dev/shm puts them in memory, to tell the disk's share",
     )
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args()
