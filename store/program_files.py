@@ -55,9 +55,12 @@ class ActiveFileRepository(Generic[T]):
         table = self._table
         when = at or utcnow()
         async with self._engine.begin() as conn:
-            current = await conn.scalar(
-                sa.select(table.c.version).where(table.c.active.is_(True)).with_for_update()
-            )
+            if conn.dialect.name == "postgresql":
+                # Deploys queue here (reads go on): a row lock on the active version cannot queue
+                # the first deploys, when there is none, and two of them would both end active.
+                # SQLite's BEGIN IMMEDIATE already runs them one after the other.
+                await conn.execute(sa.text(f'LOCK TABLE "{table.name}" IN SHARE ROW EXCLUSIVE MODE'))
+            current = await conn.scalar(sa.select(table.c.version).where(table.c.active.is_(True)))
             if current == item.version:
                 return False
             await insert_ignore(
