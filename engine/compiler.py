@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 
 from engine import plan as p
@@ -22,6 +20,7 @@ from engine.schema import (
     WaitSpec,
     WaitStep,
 )
+from engine.versions import content_hash
 
 
 def compile_journey(journey: Journey, template_sources: Mapping[str, str]) -> p.Plan:
@@ -70,9 +69,7 @@ def _trigger(journey: Journey) -> p.PlanTrigger:
 
 def content_version(plan: p.Plan) -> str:
     """A short content hash: the same journey and templates always give the same version."""
-    body = plan.model_dump(mode="json", exclude={"version"})
-    digest = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-    return digest[:12]
+    return content_hash(plan.model_dump(mode="json", exclude={"version"}), 12)
 
 
 def _node(step: StepBase, index: int, steps: list[StepBase]) -> p.Node:

@@ -5,7 +5,6 @@ into activities as JSON; its methods read no clock (the send's time is given).""
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from engine.channels.schema import ChannelPolicyFile, ChannelRules, MessageClass, QuietAction
 from engine.time_zones import zone
+from engine.versions import content_hash
 
 CONTROL_BUCKETS = 10_000  # percent has two decimals: 5.25 % is 525 buckets of 10,000
 
@@ -44,8 +44,7 @@ class ChannelPolicy(BaseModel):
 
     @classmethod
     def of(cls, source: ChannelPolicyFile) -> ChannelPolicy:
-        text = json.dumps(source.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-        return cls(version=hashlib.sha256(text.encode()).hexdigest()[:16], source=source)
+        return cls(version=content_hash(source.model_dump(mode="json"), 16), source=source)
 
     def class_of(self, written: MessageClass | None) -> MessageClass:
         """The class of a send step: what it says, else the file's default."""

@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import date
 
@@ -14,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from engine.durations import parse_duration
 from engine.loyalty.schema import Campaign, Challenge, EarningRule, Leaderboard, LoyaltyProgram, Reward, Tier
+from engine.versions import content_hash
 
 MONTH_SECONDS = 30 * 86400  # months in expiry and tier windows are counted as 30 days
 
@@ -28,8 +27,7 @@ class Program(BaseModel):
 
     @classmethod
     def of(cls, source: LoyaltyProgram) -> Program:
-        text = json.dumps(source.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-        return cls(version=hashlib.sha256(text.encode()).hexdigest()[:16], source=source)
+        return cls(version=content_hash(source.model_dump(mode="json"), 16), source=source)
 
     # Durations, in seconds.
     @property
