@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from api.ui.live import LiveCounts
+from engine.channels.policy import ChannelPolicy
 from engine.durations import DurationError, parse_duration
 from engine.loyalty.program import Program
 from engine.plan import Plan
@@ -129,6 +130,7 @@ class RunJob(BaseModel):
     p: list[str] = Field(default_factory=list)
     seed: int = 1
     program: Program | None = None  # the deployed loyalty program, played beside the journey
+    policy: ChannelPolicy | None = None  # the deployed channel policy, applied to its sends
 
 
 # --------------------------------------------------------------------------- answers

@@ -52,7 +52,7 @@ def simulate_command(
     from config.loop import run as run_loop
     from simulate.quiet import quiet_temporal
     from simulate.render import timeline_text, write_html
-    from simulate.simulation import load_plans, load_program_beside, simulate
+    from simulate.simulation import load_plans, load_policy_beside, load_program_beside, simulate
 
     quiet_temporal()
     with _bad_input_ends_the_command():
@@ -62,8 +62,10 @@ def simulate_command(
         _forecast(main, plans, base, chances, customers, seed, p or [], as_json, processes)
         return
     with _bad_input_ends_the_command():  # the story may not fit the journey (an event after the horizon)
-        program = load_program_beside(file)
-        result = run_loop(simulate(main, plans, [base], with_messages=html is not None, program=program))
+        program, policy = load_program_beside(file), load_policy_beside(file)
+        result = run_loop(
+            simulate(main, plans, [base], with_messages=html is not None, program=program, policy=policy)
+        )
     timeline = result.timelines[0]
     if as_json:
         typer.echo(timeline.model_dump_json(indent=2))

@@ -23,6 +23,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from engine.channels.loader import load_policy_in
+from engine.channels.policy import ChannelPolicy
 from engine.loader import journey_files, load_directory
 from engine.loyalty.loader import load_program_in
 from engine.loyalty.program import Program
@@ -119,7 +121,11 @@ def _pydantic_errors(exc: ValidationError) -> str:
 
 
 async def run_file(
-    path: Path, test_file: CaseFile, plans: dict[str, Plan], program: Program | None = None
+    path: Path,
+    test_file: CaseFile,
+    plans: dict[str, Plan],
+    program: Program | None = None,
+    policy: ChannelPolicy | None = None,
 ) -> FileResult:
     journey = test_file.journey or path.stem
     for name in [journey, *test_file.also]:
@@ -131,7 +137,7 @@ async def run_file(
         story.model_copy(update={"customer": {**test_file.customer, **story.customer}})
         for story in test_file.stories
     ]
-    result = await simulate(main, deployed, stories, program=program)
+    result = await simulate(main, deployed, stories, program=program, policy=policy)
     verdicts = [
         StoryVerdict(story.name, first_difference(story.expect, timeline), timeline)
         for story, timeline in zip(test_file.stories, result.timelines, strict=True)
@@ -139,17 +145,29 @@ async def run_file(
     return FileResult(path, journey, verdicts)
 
 
-def _load(path: Path) -> tuple[dict[str, Plan], Program | None, list[tuple[Path, CaseFile]], bool]:
+@dataclass(frozen=True)
+class _Suite:
+    plans: dict[str, Plan]
+    program: Program | None  # the folder's loyalty program and channel policy run beside its journeys
+    policy: ChannelPolicy | None
+    files: list[tuple[Path, CaseFile]]
+    whole_folder: bool
+
+
+def _load(path: Path) -> _Suite:
     folder, files = find_case_files(path)
     plans = {plan.journey: plan for plan in load_directory(folder)}
-    program = load_program_in(folder)  # the folder's loyalty program runs beside its journeys
-    return plans, program, [(file, read_case_file(file)) for file in files], path.is_dir()
+    parsed = [(file, read_case_file(file)) for file in files]
+    return _Suite(plans, load_program_in(folder), load_policy_in(folder), parsed, path.is_dir())
 
 
 async def run_tests(path: Path) -> SuiteReport:
-    plans, program, parsed, whole_folder = await asyncio.to_thread(_load, path)
+    suite = await asyncio.to_thread(_load, path)
+    plans, whole_folder = suite.plans, suite.whole_folder
     # One file after another: each gets its own Sandbox, and the stories inside a file run together.
-    results = [await run_file(file, case_file, plans, program) for file, case_file in parsed]
+    results = [
+        await run_file(file, case_file, plans, suite.program, suite.policy) for file, case_file in suite.files
+    ]
     tested = {result.journey for result in results}
     coverage = {
         name: Coverage(name, [node.id for node in plan.nodes])

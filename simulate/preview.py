@@ -33,6 +33,7 @@ from api.preview_models import (
 from api.stats import rate
 from api.ui.graph import END, ENTRY, Diagram, DiagramEdge, diagram
 from api.ui.live import EdgeNumbers, LiveCounts, NodeNumbers
+from engine.channels.policy import ChannelPolicy
 from engine.loyalty.program import Program
 from engine.plan import Plan
 from outbox.server import OutboxMessage
@@ -280,10 +281,17 @@ def story_result(
 
 
 async def play_story(
-    plan: Plan, story: Story, progress: Progress | None = None, program: Program | None = None
+    plan: Plan,
+    story: Story,
+    progress: Progress | None = None,
+    program: Program | None = None,
+    policy: ChannelPolicy | None = None,
 ) -> StoryResult:
-    """Play one story on a fresh Sandbox (with the loyalty ``program``), reading back every email it sent."""
-    result = await simulate(plan, [plan], [story], progress=progress, with_messages=True, program=program)
+    """Play one story on a fresh Sandbox (with the loyalty ``program`` and the channel ``policy``),
+    reading back every email it sent."""
+    result = await simulate(
+        plan, [plan], [story], progress=progress, with_messages=True, program=program, policy=policy
+    )
     return story_result(plan, story, result.timelines[0], result.runs[0], result.messages)
 
 
@@ -376,7 +384,8 @@ async def play_forecast(
     assumed: list[str],
     progress: Progress | None = None,
     program: Program | None = None,
+    policy: ChannelPolicy | None = None,
 ) -> ForecastResult:
     """Play the generated stories (on several cores when there are many, as the CLI does)."""
-    result = await simulate(plan, [plan], stories, progress=progress, program=program)
+    result = await simulate(plan, [plan], stories, progress=progress, program=program, policy=policy)
     return forecast_result(plan, result.runs, assumed)

@@ -44,13 +44,15 @@ def prepare(job: RunJob) -> Prepared:
         story = read_story(plan, job.story)
 
         async def play_one(progress: Callable[[int], None]) -> RunAnswer:
-            return RunAnswer(story=await play_story(plan, story, progress, job.program))
+            return RunAnswer(story=await play_story(plan, story, progress, job.program, job.policy))
 
         return Prepared(progress_total([story]), play_one)
     stories, assumed = read_forecast(plan, job)
 
     async def play_many(progress: Callable[[int], None]) -> RunAnswer:
-        return RunAnswer(forecast=await play_forecast(plan, stories, assumed, progress, job.program))
+        return RunAnswer(
+            forecast=await play_forecast(plan, stories, assumed, progress, job.program, job.policy)
+        )
 
     return Prepared(progress_total(stories), play_many)
 

@@ -15,13 +15,14 @@ from typing import Any
 
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 
+from engine.channels.policy import ChannelPolicy
 from engine.loyalty.program import Program
 from engine.plan import SCHEDULED_EVENT, Plan
 from ingest.router import RouteResult
 from simulate.customer_ids import story_customer_ids
 from simulate.offsets import resolve
 from simulate.records import CustomerRecords, load_records
-from simulate.sandbox import Sandbox
+from simulate.sandbox import Sandbox, policy_text
 from simulate.story import Story, StoryEvent
 from simulate.tracker import RunTracker, StartedRun
 from simulate.webhooks import WebhookCatcher
@@ -82,7 +83,10 @@ class Simulator:
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, plans: list[Plan], program: Program | None = None) -> AsyncIterator[Simulator]:
+    async def open(
+        cls, plans: list[Plan], program: Program | None = None, policy: ChannelPolicy | None = None
+    ) -> AsyncIterator[Simulator]:
+        """A Sandbox for ``plans`` with the loyalty ``program`` and the channel ``policy`` deployed."""
         with tempfile.TemporaryDirectory(prefix="journeys-simulate-", dir=SCRATCH) as workdir:
             async with (
                 WebhookCatcher.open() as webhooks,
@@ -95,6 +99,7 @@ class Simulator:
                     max_cached_workflows=WORKFLOW_CACHE,
                     migrate=False,
                     program=program,
+                    policy=None if policy is None else (policy, policy_text(policy)),
                     inline_store=True,  # its own store on shared memory: see store.sqlite_inline
                 ) as sandbox,
             ):

@@ -232,6 +232,13 @@ class Sandbox:
         return status
 
 
+def policy_text(policy: ChannelPolicy) -> str:
+    """A channel policy's file text (from its model), for a deploy that has no file at hand."""
+    import yaml
+
+    return yaml.safe_dump(policy.source.model_dump(mode="json", exclude_defaults=True), sort_keys=False)
+
+
 def program_text(program: Program) -> str:
     """A program's file text (from its model), for a deploy that has no file at hand."""
     import yaml

@@ -32,6 +32,7 @@ def main() -> None:
                 progress=report,
                 customer_ids=job.customer_ids,
                 program=job.program,
+                policy=job.policy,
             )
         )
     except Exception as exc:  # noqa: BLE001 - any failure is the shard's answer to its parent

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from engine.channels.policy import ChannelPolicy
 from engine.loyalty.program import Program
 from engine.plan import Plan
 from simulate.story import Story
@@ -55,6 +56,7 @@ class ShardJob:
     stories: list[Story]
     customer_ids: list[str]
     program: Program | None = None
+    policy: ChannelPolicy | None = None
 
 
 def usable_cores() -> int:
@@ -84,6 +86,7 @@ async def play_sharded(
     shards: int,
     progress: Progress | None,
     program: Program | None = None,
+    policy: ChannelPolicy | None = None,
 ) -> list[tuple[list[int], Simulated]]:
     """Play ``stories`` in ``shards`` processes; each shard's story indexes and its ``Simulated``.
 
@@ -97,7 +100,7 @@ async def play_sharded(
         try:
             for group, file in zip(groups, files, strict=True):
                 ids = [customer_ids[i] for i in group]
-                job = ShardJob(main, plans, [stories[i] for i in group], ids, program)
+                job = ShardJob(main, plans, [stories[i] for i in group], ids, program, policy)
                 processes.append(await _start(job, file))
             async with asyncio.TaskGroup() as followers:
                 for number, process in enumerate(processes):

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.channels.loader import load_policy_in
+from engine.channels.policy import ChannelPolicy
 from engine.loader import compile_file, load_directory
 from engine.loyalty.loader import load_program_in
 from engine.loyalty.program import Program
@@ -46,6 +48,11 @@ def load_program_beside(file: Path) -> Program | None:
     return load_program_in(file.parent)
 
 
+def load_policy_beside(file: Path) -> ChannelPolicy | None:
+    """The channel policy of the folder a journey file is in (its ``channels.yaml``), if it has one."""
+    return load_policy_in(file.parent)
+
+
 async def simulate(
     main: Plan,
     plans: list[Plan],
@@ -55,12 +62,14 @@ async def simulate(
     with_messages: bool = False,
     processes: int | None = None,
     program: Program | None = None,
+    policy: ChannelPolicy | None = None,
 ) -> Simulated:
     """Play ``stories`` on fresh Sandboxes; ``with_messages`` also reads back every email sent.
 
     Many stories are split over ``processes`` shards (default: one per core, at least
     ``MIN_STORIES_PER_SHARD`` stories each); the result is the same as one Sandbox would give.
-    ``program`` is the loyalty program deployed beside the journeys (``load_program_beside``).
+    ``program`` is the loyalty program deployed beside the journeys (``load_program_beside``), ``policy``
+    the channel policy (``load_policy_beside``).
     """
     ids = story_customer_ids(plans, stories)  # once for all: shards must not pick the same ids
     shards = 1 if with_messages else shard_count(len(stories), processes)
@@ -73,10 +82,11 @@ async def simulate(
             with_messages=with_messages,
             customer_ids=ids,
             program=program,
+            policy=policy,
         )
     timelines: list[Timeline | None] = [None] * len(stories)
     runs: list[StoryRun | None] = [None] * len(stories)
-    for indexes, shard in await play_sharded(main, plans, stories, ids, shards, progress, program):
+    for indexes, shard in await play_sharded(main, plans, stories, ids, shards, progress, program, policy):
         for position, index in enumerate(indexes):
             timelines[index] = shard.timelines[position]
             runs[index] = shard.runs[position]
@@ -92,9 +102,10 @@ async def simulate_here(
     with_messages: bool = False,
     customer_ids: Sequence[str] | None = None,
     program: Program | None = None,
+    policy: ChannelPolicy | None = None,
 ) -> Simulated:
     """Play ``stories`` on one fresh Sandbox in this process."""
-    async with Simulator.open(plans, program) as simulator:
+    async with Simulator.open(plans, program, policy) as simulator:
         runs = await simulator.run(main.journey, stories, progress=progress, customer_ids=customer_ids)
         timelines = [build_timeline(run, plans, simulator.webhooks.received) for run in runs]
         messages = simulator.sandbox.outbox.messages() if with_messages else []

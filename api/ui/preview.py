@@ -225,8 +225,8 @@ async def preview_story(
         plan, unsaved = await _plan(name, body, store, settings)
     except JourneyValidationError as exc:
         return invalid(exc.errors)
-    program = await store.loyalty_programs.active()
-    run = RunJob(kind="story", plan=plan, story=body.story, program=program)
+    program, policy = await store.loyalty_programs.active(), await store.channel_policies.active()
+    run = RunJob(kind="story", plan=plan, story=body.story, program=program, policy=policy)
     return await _start(jobs, principal.name, run, unsaved)
 
 
@@ -245,7 +245,7 @@ async def preview_forecast(
     except JourneyValidationError as exc:
         return invalid(exc.errors)
     base = StoryIn(name="forecast", traits=body.traits, horizon=body.horizon)
-    program = await store.loyalty_programs.active()
+    program, policy = await store.loyalty_programs.active(), await store.channel_policies.active()
     run = RunJob(
         kind="forecast",
         plan=plan,
@@ -254,6 +254,7 @@ async def preview_forecast(
         p=body.p,
         seed=body.seed,
         program=program,
+        policy=policy,
     )
     return await _start(jobs, principal.name, run, unsaved)
 
