@@ -22,6 +22,7 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from api.preview import PreviewJobs, PreviewLimits
+from engine.channels.loader import validate_policy_text
 from simulate.sandbox import Sandbox
 from tests.api.conftest import EDITOR_KEY, JOURNEYS_DIR, VIEWER_KEY, deploy_example_program, http_client
 from tests.support.ui_session import sign_in
@@ -414,3 +415,19 @@ async def test_a_story_of_another_version_or_from_a_viewer_is_not_saved(
     mine = await viewer.run("/ui/journeys/onboarding/preview", {"story": STORY})
     refused = await viewer.post(f"/ui/preview/{mine['id']}/test", {})
     assert refused.status_code == 403 and "viewers may preview, not save tests" in refused.json()["detail"]
+
+
+async def test_a_story_plays_the_deployed_channel_policy(sandbox: Sandbox, viewer: Session) -> None:
+    text = "policy: main\nchannels:\n  email:\n    caps: {per_day: 0}\n"
+    policy, errors = validate_policy_text(text, "channels.yaml")
+    assert policy is not None, errors
+    await sandbox.store.channel_policies.deploy(policy, text)
+
+    job = await viewer.run("/ui/journeys/onboarding/preview", {"story": STORY})
+
+    assert job["state"] == "done", job["error"]
+    emails = [(e["step"], e["status"], e["reason"]) for e in job["story"]["emails"]]
+    assert emails == [
+        ("welcome", "skipped", "frequency cap: 0 marketing emails a day"),
+        ("thank_you", "skipped", "frequency cap: 0 marketing emails a day"),
+    ]
