@@ -13,6 +13,7 @@ import typer
 # Only what the options need is imported here: `journeys --help` and every other command load this
 # module, and the simulator (Temporal, the store, the workflow) takes a second to import.
 if TYPE_CHECKING:
+    from engine.channels.policy import ChannelPolicy
     from engine.plan import Plan
     from simulate.generate import Chance
     from simulate.story import Story
@@ -58,11 +59,12 @@ def simulate_command(
     with _bad_input_ends_the_command():
         main, plans = load_plans(file, with_all=with_all)
         base, chances = _story(story, event or [], trait or [], horizon, variant or [])
+        policy = load_policy_beside(file)  # the folder's channels.yaml, as the worker applies it
     if customers > 0:
-        _forecast(main, plans, base, chances, customers, seed, p or [], as_json, processes)
+        _forecast(main, plans, base, chances, customers, seed, p or [], as_json, processes, policy)
         return
     with _bad_input_ends_the_command():  # the story may not fit the journey (an event after the horizon)
-        program, policy = load_program_beside(file), load_policy_beside(file)
+        program = load_program_beside(file)
         result = run_loop(
             simulate(main, plans, [base], with_messages=html is not None, program=program, policy=policy)
         )
@@ -113,6 +115,7 @@ def _forecast(
     overrides: list[str],
     as_json: bool,
     processes: int | None,
+    policy: ChannelPolicy | None,
 ) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -142,7 +145,9 @@ def _forecast(
             progress.advance(task, count)
 
         try:
-            result = run_loop(simulate(main, plans, stories, progress=advance, processes=processes))
+            result = run_loop(
+                simulate(main, plans, stories, progress=advance, processes=processes, policy=policy)
+            )
         except (ShardFailed, ValueError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from exc

@@ -63,3 +63,19 @@ def test_without_a_policy_file_both_emails_are_sent(cli: CliRunner, tmp_path: Pa
     sent = emails(cli, folder(tmp_path, None))
 
     assert [(m["day"], m["step"], m["status"]) for m in sent] == [(0, "first", "sent"), (0, "second", "sent")]
+
+
+def emails_per_step(cli: CliRunner, journey: Path) -> dict[str, int]:
+    """A forecast of two customers, one per shard process: the emails sent at each step."""
+    command = ["simulate", str(journey), "--customers", "2", "--processes", "2", "--json"]
+    result = cli.invoke(app, command)
+    assert result.exit_code == 0, result.output
+    return {step["step"]: step["emails"] for step in json.loads(result.stdout)["steps"]}
+
+
+def test_a_forecast_on_shard_processes_applies_the_policy_too(cli: CliRunner, tmp_path: Path) -> None:
+    capped = emails_per_step(cli, folder(tmp_path / "capped", ONE_A_DAY))
+    free = emails_per_step(cli, folder(tmp_path / "free", None))
+
+    assert (capped["first"], capped["second"]) == (2, 0)
+    assert (free["first"], free["second"]) == (2, 2)
