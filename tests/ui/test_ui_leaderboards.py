@@ -62,6 +62,7 @@ def test_ties_share_a_rank_and_the_opted_out_are_absent(page: Page, standings: N
     weekly = page.locator("[data-board=weekly]")
     expect(weekly.locator("h2")).to_have_text("This week")
     expect(weekly.locator(".legend")).to_contain_text("top 10")
+    expect(weekly.locator(".legend")).not_to_contain_text("This week")  # the board's name says it
     expect(weekly.locator("tr[data-customer=ada] .tied")).to_have_text("tied")
     expect(weekly.locator("tr[data-customer=cyd] .tied")).to_have_count(0)
     expect(weekly.locator("tr[data-customer=ada] a")).to_have_text("Ada Lovelace")
