@@ -33,7 +33,7 @@ async def test_list_shows_every_deployed_journey(api: httpx.AsyncClient) -> None
     assert response.status_code == 200
     journeys = {j["name"]: j for j in response.json()}
     assert set(journeys) == {path.stem for path in journey_files(JOURNEYS_DIR)}
-    assert {"engagement", "onboarding", "referral", "winback"} <= set(journeys)
+    assert {"engagement", "onboarding", "referral_native", "winback"} <= set(journeys)
     assert journeys["onboarding"]["trigger"] == "signed_up"
     assert journeys["onboarding"]["paused"] is False
 

@@ -48,7 +48,7 @@ async def test_the_journeys_page_lists_every_journey_with_pause_buttons_for_edit
     page = await editor.get("/ui/journeys")
 
     assert page.status_code == 200
-    for name in ("engagement", "onboarding", "referral", "winback"):
+    for name in ("engagement", "onboarding", "referral_native", "winback"):
         assert f'<tr data-journey="{name}">' in page.text
         assert f'data-action="pause" data-journey="{name}"' in page.text
     token = (await editor.get("/ui/session")).json()["csrf_token"]

@@ -46,7 +46,6 @@ def test_validate_the_example_folder() -> None:
         "engagement.yaml",
         "onboarding.yaml",
         "points_expiring.yaml",
-        "referral.yaml",
         "referral_native.yaml",
         "tier_downgrade.yaml",
         "vip_weekly.yaml",
@@ -95,12 +94,12 @@ def test_validate_needs_a_path() -> None:
 
 
 def test_graph() -> None:
-    result = runner.invoke(app, ["graph", str(JOURNEYS / "referral.yaml")])
+    result = runner.invoke(app, ["graph", str(JOURNEYS / "referral_native.yaml")])
     assert result.exit_code == 0
-    assert result.stdout == mermaid(compile_file(JOURNEYS / "referral.yaml"))
+    assert result.stdout == mermaid(compile_file(JOURNEYS / "referral_native.yaml"))
     assert result.stdout.splitlines()[:2] == [
         "flowchart TD",
-        '    START(("referral_completed")) --> referral_bonus',
+        '    START(("referral_qualified")) --> thank_referrer',
     ]
 
 
@@ -152,6 +151,6 @@ def test_validate_reports_each_segment_problem_at_its_file_and_line(tmp_path: Pa
         f"{lapsed}:3:1 YAML syntax error: did not find expected node content (while parsing a flow node)",
         f'{vip}:2:8 where: "behaviour.purchase_completed.count_90 >= 3": behaviour.purchase_completed has'
         ' no field "count_90"; did you mean "count_90d"?',
-        "2 problem(s) in 16 file(s)",
+        "2 problem(s) in 15 file(s)",
     ]
     assert f"ok  {folder / 'segments' / 'inactive_30d.yaml'}  (segment inactive_30d)" in result.stdout

@@ -14,6 +14,7 @@ import pytest
 
 from engine import plan as p
 from engine.loader import compile_file, journey_files
+from tests.support.backend_referral import backend_referral_plan
 from tests.support.journey_files import WriteJourney
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,7 +44,6 @@ def test_every_example_journey_is_covered_here() -> None:
         "engagement.yaml",
         "onboarding.yaml",
         "points_expiring.yaml",
-        "referral.yaml",
         "referral_native.yaml",
         "tier_downgrade.yaml",
         "vip_weekly.yaml",
@@ -156,8 +156,10 @@ def test_engagement_plan() -> None:
     ]
 
 
-def test_referral_plan() -> None:
-    plan = compile_file(JOURNEYS / "referral.yaml")
+def test_backend_referral_plan_is_the_one_its_histories_recorded() -> None:
+    plan = backend_referral_plan()
+    recorded = REPO / "tests" / "workflows" / "histories" / "plans" / f"referral-{plan.version}.json"
+    assert recorded.exists()  # the fixture compiles to the version its recorded histories name
     assert (plan.journey, plan.start, plan.entry.mode, plan.trigger.event) == (
         "referral",
         "referral_bonus",

@@ -31,6 +31,7 @@ from engine.limits import MAX_DEPTH
 from engine.plan import BranchNode, ExitNode, Node, Plan, SplitNode, WaitForNode
 from engine.source import ANCHORS_MESSAGE
 from tests.engine.test_loader_fuzz import EXAMPLES, mutated_example
+from tests.support.backend_referral import BACKEND_REFERRAL_FILE, BACKEND_REFERRAL_TEMPLATES
 
 JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
 TEMPLATES = JOURNEYS / "templates"
@@ -342,21 +343,28 @@ def test_engagement_delete_retarget_and_set_fields() -> None:
 
 
 def test_referral_edits() -> None:
-    source = text_of("referral")
-    before = compiled("referral")
+    """On the backend-computed referral journey (tests/fixtures/backend_referral), with its templates."""
+    source = BACKEND_REFERRAL_FILE.read_text("utf-8")
+    before = valid_plan(validated(source, BACKEND_REFERRAL_TEMPLATES))
     inserted = insert_step(
-        source, "__entry>referral_bonus#0", "set_stage", {"set_stage": "loyalty"}, templates_dir=TEMPLATES
+        source,
+        "__entry>referral_bonus#0",
+        "set_stage",
+        {"set_stage": "loyalty"},
+        templates_dir=BACKEND_REFERRAL_TEMPLATES,
     )
     assert inserted.source == replaced(
         source, "steps:\n", "steps:\n  - {id: set_stage_1, set_stage: loyalty}\n"
     )
     assert valid_plan(inserted).start == "set_stage_1"
 
-    last = delete_step(source, "thank_referrer", templates_dir=TEMPLATES)
+    last = delete_step(source, "thank_referrer", templates_dir=BACKEND_REFERRAL_TEMPLATES)
     assert last.source == replaced(source, "  - {id: thank_referrer, send: {email: referral_thanks}}\n", "")
     assert ways(valid_plan(last)) == {("referral_bonus", "next", 0): None}
 
-    looped = retarget_edge(source, "thank_referrer>__end#0", "referral_bonus", templates_dir=TEMPLATES)
+    looped = retarget_edge(
+        source, "thank_referrer>__end#0", "referral_bonus", templates_dir=BACKEND_REFERRAL_TEMPLATES
+    )
     assert looped.source == replaced(
         source, "{email: referral_thanks}}\n", "{email: referral_thanks}, next: referral_bonus}\n"
     )
@@ -366,7 +374,10 @@ def test_referral_edits() -> None:
     ]
 
     fewer = set_fields(
-        source, "referral_bonus", {"award": {"points": 300, "badge": None}}, templates_dir=TEMPLATES
+        source,
+        "referral_bonus",
+        {"award": {"points": 300, "badge": None}},
+        templates_dir=BACKEND_REFERRAL_TEMPLATES,
     )
     assert fewer.source == replaced(
         source,

@@ -675,7 +675,6 @@ def test_every_example_journey_is_valid() -> None:
         "engagement",
         "onboarding",
         "points_expiring",
-        "referral",
         "referral_native",
         "tier_downgrade",
         "vip_weekly",

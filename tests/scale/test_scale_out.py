@@ -7,7 +7,7 @@ PostgreSQL (``postgres_url``), the Outbox (``journeys smtp``), ``journeys setup`
 migrations, the example journeys), then two APIs and two workers side by side.
 
 The load: tens of customers, each a story of sign-up, profile, purchases and referrals that crosses
-all four example journeys (a referral or two lifts a customer to silver or gold, whose ``tier_changed``
+the four journeys it deploys (a referral or two lifts a customer to silver or gold, whose ``tier_changed``
 the award activity emits through the worker's router into ``engagement``). Each customer's sign-up
 goes first; the rest of its events go at once, alternating between the APIs. Many events are sent
 twice: again to the same API or to the other, after the first answer or at the same moment (a copy
@@ -56,6 +56,7 @@ from contracts.visibility import JOURNEY_STEP
 from devstack.ready import worker_polling
 from store.tables import step_events
 from tests.support import free_port
+from tests.support.backend_referral import BACKEND_REFERRAL_FILE, BACKEND_REFERRAL_TEMPLATES
 from tests.support.outbox_files import KeptMail, kept_count, kept_mail
 from tests.support.pg_database import scratch_database
 from tests.support.processes import Processes, Started
@@ -83,7 +84,7 @@ Kind = Literal["signup", "profile", "buyer", "advocate", "ambassador"]
 KINDS: tuple[Kind, ...] = ("signup", "profile", "buyer", "advocate", "ambassador")
 Step = tuple[str, str]  # (journey, step)
 
-# The example journeys' awards and emails (journeys/*.yaml), as this test expects them.
+# The journeys' awards and emails (journeys/*.yaml, tests/fixtures/backend_referral), as expected here.
 POINTS: dict[Step, int] = {
     ("onboarding", "signup_bonus"): 100,
     ("onboarding", "profile_bonus"): 50,
@@ -1066,13 +1067,16 @@ async def test_two_apis_and_two_workers_apply_every_event_and_every_effect_once(
 
 
 def _journeys_this_test_knows(work: Path) -> Path:
-    """A journeys folder with the four journeys whose effects this test accounts for, their templates
+    """A journeys folder with the four journeys whose effects this test accounts for (referral from
+    tests/fixtures/backend_referral), their templates
     and the loyalty program (its tiers); the examples added since start more runs on the same events,
     and their own tests cover them."""
     folder = work / "journeys"
     folder.mkdir(exist_ok=True)
-    for name in ("engagement", "onboarding", "referral", "winback"):
+    for name in ("engagement", "onboarding", "winback"):
         shutil.copy(JOURNEYS_DIR / f"{name}.yaml", folder / f"{name}.yaml")
+    shutil.copy(BACKEND_REFERRAL_FILE, folder / "referral.yaml")  # the backend sends referral_completed
     shutil.copytree(JOURNEYS_DIR / "templates", folder / "templates", dirs_exist_ok=True)
+    shutil.copytree(BACKEND_REFERRAL_TEMPLATES, folder / "templates", dirs_exist_ok=True)
     shutil.copy(JOURNEYS_DIR / "loyalty.yaml", folder / "loyalty.yaml")  # the tiers the awards reach
     return folder

@@ -12,6 +12,11 @@ from typer.testing import CliRunner
 from cli.main import app
 from engine.loader import journey_files
 from tests.simulate.conftest import JOURNEYS_DIR
+from tests.support.backend_referral import (
+    BACKEND_REFERRAL_DIR,
+    BACKEND_REFERRAL_FILE,
+    BACKEND_REFERRAL_TEMPLATES,
+)
 
 FAILING = """
 journey: onboarding
@@ -40,6 +45,14 @@ def test_example_journeys_pass_with_full_step_coverage(cli: CliRunner) -> None:
     assert re.search(r"^\d+ passed, 0 failed$", result.stdout, flags=re.MULTILINE)
 
 
+def test_the_backend_referral_fixture_passes_its_own_stories(cli: CliRunner) -> None:
+    result = cli.invoke(app, ["test", str(BACKEND_REFERRAL_DIR), "--min-coverage", "100"])
+
+    assert result.exit_code == 0, result.output
+    assert re.search(r"^  referral +100\.0% ", result.stdout, flags=re.MULTILINE)
+    assert re.search(r"^2 passed, 0 failed$", result.stdout, flags=re.MULTILINE)
+
+
 def test_a_failing_expectation_prints_the_difference_and_exits_1(cli: CliRunner, tmp_path: Path) -> None:
     folder = tmp_path / "journeys"
     shutil.copytree(JOURNEYS_DIR, folder, ignore=shutil.ignore_patterns("tests"))
@@ -65,6 +78,8 @@ def test_a_failing_expectation_prints_the_difference_and_exits_1(cli: CliRunner,
 def test_coverage_below_the_minimum_fails(cli: CliRunner, tmp_path: Path) -> None:
     folder = tmp_path / "journeys"
     shutil.copytree(JOURNEYS_DIR, folder, ignore=shutil.ignore_patterns("tests"))
+    shutil.copy(BACKEND_REFERRAL_FILE, folder)  # two steps, with its template beside the examples'
+    shutil.copytree(BACKEND_REFERRAL_TEMPLATES, folder / "templates", dirs_exist_ok=True)
     (folder / "tests").mkdir()
     (folder / "tests" / "referral.yaml").write_text(
         "stories:\n  - name: one referral\n    expect: {points: 250}\n", "utf-8"

@@ -53,10 +53,10 @@ async def test_pausing_a_journey_keeps_it_deployed(store: Store, plans: dict[str
 
 
 async def test_pausing_before_deploying_is_kept(store: Store, plans: dict[str, Plan]) -> None:
-    assert not await store.deployments.is_paused("referral")
-    await store.deployments.set_paused("referral", True)
-    await store.deployments.deploy(plans["referral"], "")
-    assert await store.deployments.is_paused("referral")
+    assert not await store.deployments.is_paused("referral_native")
+    await store.deployments.set_paused("referral_native", True)
+    await store.deployments.deploy(plans["referral_native"], "")
+    assert await store.deployments.is_paused("referral_native")
 
 
 async def test_before_send_reads_delivery_customer_and_pause_at_once(

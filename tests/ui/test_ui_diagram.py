@@ -86,7 +86,7 @@ def test_onboarding_draws_every_way_out_with_its_label(page: Page, server: LiveS
     assert page.locator(".journey-diagram .e-timeout path.line").count() == 3  # timeouts are dashed
 
 
-@pytest.mark.parametrize("journey", ["onboarding", "winback", "engagement", "referral"])
+@pytest.mark.parametrize("journey", ["onboarding", "winback", "engagement", "referral_native"])
 def test_no_two_nodes_or_labels_overlap_and_no_text_spills(page: Page, journey: str) -> None:
     open_journey(page, journey)
 

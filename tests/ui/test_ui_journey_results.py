@@ -222,7 +222,9 @@ def test_refresh_reloads_the_panel_by_keyboard(page: Page, story: dict[str, Any]
 
 
 def test_a_journey_nobody_entered_says_what_brings_results(page: Page, story: dict[str, Any]) -> None:
-    page.goto("/ui/journeys/referral")
+    page.goto("/ui/journeys/referral_native")
     expect(page.locator("#results")).to_have_attribute("data-loaded", "true")
-    expect(page.locator('[data-empty="results"]')).to_contain_text("No customer has entered referral yet")
+    expect(page.locator('[data-empty="results"]')).to_contain_text(
+        "No customer has entered referral_native yet"
+    )
     assert serious(page) == []

@@ -27,21 +27,21 @@ def test_every_journey_is_listed_with_its_numbers(page: Page, server: LiveServer
     expect(onboarding.locator("[data-cell=entered]")).to_contain_text("1")
     expect(onboarding.locator("[data-cell=status]")).to_have_text("Live")
     expect(onboarding.locator("[data-cell=conversion]")).to_contain_text("0.0%")
-    expect(page.locator('tr[data-journey="referral"] [data-cell=conversion]')).to_have_text("no goal")
+    expect(page.locator('tr[data-journey="referral_native"] [data-cell=conversion]')).to_have_text("no goal")
     page.screenshot(path=artifacts / "journeys-page.png")
 
 
 def test_an_editor_pauses_and_resumes_a_journey(page: Page, server: LiveServer) -> None:
     page.goto("/ui/journeys")
-    row = page.locator('tr[data-journey="referral"]')
+    row = page.locator('tr[data-journey="referral_native"]')
 
-    row.get_by_role("button", name="Pause referral").click()
+    row.get_by_role("button", name="Pause referral_native").click()
     expect(row.locator("[data-cell=status]")).to_have_text("Paused")
-    assert server.api.get("/v1/journeys/referral").json()["paused"] is True
+    assert server.api.get("/v1/journeys/referral_native").json()["paused"] is True
 
-    row.get_by_role("button", name="Resume referral").click()
+    row.get_by_role("button", name="Resume referral_native").click()
     expect(row.locator("[data-cell=status]")).to_have_text("Live")
-    assert server.api.get("/v1/journeys/referral").json()["paused"] is False
+    assert server.api.get("/v1/journeys/referral_native").json()["paused"] is False
 
 
 def test_a_viewer_cannot_pause_in_the_page_nor_through_the_api(browser: Browser, server: LiveServer) -> None:

@@ -3,6 +3,8 @@
 ``.venv/bin/python -m tests.workflows.recorded_histories [TAG]`` records one generation: a history
 per example journey (``<journey>-<customer>[-<TAG>].json``) and one of an entry that queued the next
 and continued as new into it (``referral-reentry[-<TAG>].json``), beside the ones already there.
+The ``referral`` journey (a backend sends ``referral_completed``) is no example any more: it is
+recorded from tests/fixtures/backend_referral, with the same plan version as before.
 
 Generations are named after the patch lifecycle step they were recorded at (docs/patches.md):
 
@@ -28,6 +30,7 @@ from pathlib import Path
 
 from engine.loader import load_directory
 from simulate.sandbox import Sandbox
+from tests.support.backend_referral import backend_referral_plan
 from tests.support.loyalty_program import deploy_tiers
 
 HERE = Path(__file__).resolve().parent
@@ -39,7 +42,7 @@ TRAITS = {"email": "ada@example.com", "first_name": "Ada"}
 
 
 async def record(tag: str) -> None:
-    plans = load_directory(JOURNEYS)
+    plans = [*load_directory(JOURNEYS), backend_referral_plan()]
     HISTORIES.mkdir(exist_ok=True)
     suffix = f"-{tag}" if tag else ""
     PLANS_DIR.mkdir(exist_ok=True)

@@ -16,6 +16,11 @@ from contracts.visibility import workflow_id
 from engine.loader import compile_text
 from engine.plan import Plan
 from simulate.sandbox import Sandbox
+from tests.support.backend_referral import (
+    BACKEND_REFERRAL_FILE,
+    BACKEND_REFERRAL_TEMPLATES,
+    backend_referral_plan,
+)
 from tests.support.failures import FailOnce
 from workflows.journey import JourneyWorkflow
 from workflows.models import JourneyInput
@@ -135,10 +140,8 @@ async def test_a_long_loop_continues_as_new_and_keeps_its_state(
     assert sandbox.outbox.messages() == []
 
 
-async def test_triggers_during_an_entry_queue_up_as_the_next_entries(
-    example_plans: dict[str, Plan], tmp_path: Path
-) -> None:
-    async with Sandbox.open([example_plans["referral"]], workdir=tmp_path) as sandbox:
+async def test_triggers_during_an_entry_queue_up_as_the_next_entries(tmp_path: Path) -> None:
+    async with Sandbox.open([backend_referral_plan()], workdir=tmp_path) as sandbox:
         for friend in ("bob", "eve", "joe"):
             await sandbox.event("referral_completed", "ambassador", {"friend": friend}, traits=TRAITS)
         await sandbox.result("referral", "ambassador")
@@ -212,14 +215,12 @@ async def test_entry_once_holds_even_after_temporal_forgot_the_run(onboarding: S
     assert [s.reason for s in again.skipped] == ["already entered once (entry: once)"]
 
 
-async def test_a_queued_entry_starts_on_the_version_current_when_it_begins(
-    example_plans: dict[str, Plan], tmp_path: Path
-) -> None:
-    source = (JOURNEYS_DIR / "referral.yaml").read_text()
+async def test_a_queued_entry_starts_on_the_version_current_when_it_begins(tmp_path: Path) -> None:
+    source = BACKEND_REFERRAL_FILE.read_text()
     richer = source.replace("points: 250", "points: 300")
     version_1, version_2 = (
-        example_plans["referral"],
-        compile_text(richer, "referral.yaml", JOURNEYS_DIR / "templates"),
+        backend_referral_plan(),
+        compile_text(richer, "referral.yaml", BACKEND_REFERRAL_TEMPLATES),
     )
     async with Sandbox.open([version_1], workdir=tmp_path) as sandbox:
         await sandbox.store.customers.upsert("fan", TRAITS)

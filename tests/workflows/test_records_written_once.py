@@ -4,7 +4,8 @@ while that write is held, so the server refuses the task's completion and the ta
 making the same records at a later time. The store keeps them once (the record's entry and number
 are its key, not its time): two entries, two exits, two awards, two emails.
 
-The referral journey (``entry: always``) on the dev server, one worker in this test.
+The backend-computed referral journey (``entry: always``, tests/fixtures/backend_referral) on the dev
+server, one worker in this test.
 """
 
 from __future__ import annotations
@@ -20,15 +21,13 @@ from activities.journey_activities import JourneyActivities
 from config.settings import Settings
 from contracts.events import CustomerEvent
 from contracts.records import StepRecord
-from engine.loader import load_directory
 from ingest.router import EventRouter
 from outbox.server import OutboxServer
 from store.database import Store
 from tests.support import free_port
+from tests.support.backend_referral import backend_referral_plan
 from tests.support.dev_server import dev_server
 from worker.service import build_worker
-
-JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
 
 
 class HeldAtTheEnd(JourneyActivities):
@@ -50,7 +49,7 @@ class HeldAtTheEnd(JourneyActivities):
 
 async def test_records_made_again_by_a_rerun_task_count_once() -> None:
     work = Path(tempfile.mkdtemp(prefix="journeys-repro-"))
-    referral = next(plan for plan in load_directory(JOURNEYS) if plan.journey == "referral")
+    referral = backend_referral_plan()
     async with dev_server() as env:
         outbox = OutboxServer("127.0.0.1", free_port(), work / "outbox")
         outbox.start()
