@@ -12,6 +12,7 @@ from api.errors import INVALID, UNAUTHORIZED, problem, responses
 from engine.schema import SLUG
 from engine.segments.evaluation import Segment
 from ingest.router import EventRouter
+from store.database import Store
 from store.segments import SegmentMembership
 
 router = APIRouter(tags=["segments"])
@@ -44,6 +45,13 @@ def _out(segment: Segment, sizes: dict[str, int]) -> SegmentOut:
     )
 
 
+async def sized_segments(store: Store, events: EventRouter | None) -> list[SegmentOut]:
+    """Every segment the router evaluates, by name, with its size now (the API's list and the page's)."""
+    sizes = await SegmentMembership(store.engine).sizes()
+    found = sorted(_segments(events), key=lambda segment: segment.name)
+    return [_out(segment, sizes) for segment in found]
+
+
 @router.get(
     "/segments",
     response_model=SegmentsOut,
@@ -52,9 +60,7 @@ def _out(segment: Segment, sizes: dict[str, int]) -> SegmentOut:
 )
 async def list_segments(store: StoreDep, events: RouterDep) -> SegmentsOut:
     """The segments the router evaluates (``journeys/segments`` when it started), by name."""
-    sizes = await SegmentMembership(store.engine).sizes()
-    found = sorted(_segments(events), key=lambda segment: segment.name)
-    return SegmentsOut(segments=[_out(segment, sizes) for segment in found])
+    return SegmentsOut(segments=await sized_segments(store, events))
 
 
 @router.get(

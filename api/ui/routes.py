@@ -17,6 +17,7 @@ from api.ui import (
     preview,
     reports_page,
     results_panel,
+    segment_pages,
     steps,
 )
 from api.ui.templating import STATIC_DIR, STATIC_URL
@@ -28,6 +29,7 @@ for module in (
     steps,
     customer_pages,
     leaderboard_pages,
+    segment_pages,
     editor,
     editor_save,
     editor_templates,
