@@ -14,6 +14,8 @@ import sys
 import time
 from collections.abc import Awaitable
 
+from temporalio.client import Client
+
 from config.exposure import EXIT_UNSAFE, exposure_problems
 from config.settings import Settings
 from devstack import ready
@@ -28,6 +30,7 @@ from provision.deploy import deploy_directory
 
 EXIT_OK, EXIT_FAILED, EXIT_PORT_TAKEN = 0, 1, 2
 START_TIMEOUT = 60.0
+TEMPORAL_STARTS = 3  # a dev server that exits while starting (an internal port taken) is started again
 
 
 class Stack:
@@ -45,13 +48,31 @@ class Stack:
         self.children.append(child)
         return child
 
+    async def _start_temporal(self) -> Client:
+        """The dev server, once it accepts clients. It picks its internal ports itself (its HTTP
+        gateway, its services' membership ports); one another process takes in between makes it exit
+        at once ("bind: address already in use"), so a dev server that exits while starting is
+        started again, at most ``TEMPORAL_STARTS`` times. One that hangs is not retried."""
+        settings = self.settings
+        for attempt in range(1, TEMPORAL_STARTS + 1):
+            temporal = await self._spawn(temporal_part(settings))
+            try:
+                return await ready.temporal_client(
+                    temporal, settings.temporal_address, settings.temporal_namespace, START_TIMEOUT
+                )
+            except ready.NotReady:
+                if temporal.returncode is None or attempt == TEMPORAL_STARTS:
+                    raise
+                self.children.remove(temporal)
+                self.output.say(
+                    f"temporal exited with code {temporal.returncode} while starting; starting it again"
+                )
+        raise AssertionError("unreachable")  # the loop returns or raises
+
     async def start(self) -> None:
         settings = self.settings
-        temporal = await self._spawn(temporal_part(settings))
+        client = await self._start_temporal()
         smtp = await self._spawn(smtp_part())
-        client = await ready.temporal_client(
-            temporal, settings.temporal_address, settings.temporal_namespace, START_TIMEOUT
-        )
         smtp_at = f"listening on {settings.smtp_host}:{settings.smtp_port}"
         await ready.until(
             smtp, lambda: ready.port_open(settings.smtp_host, settings.smtp_port), START_TIMEOUT, smtp_at

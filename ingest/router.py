@@ -31,7 +31,7 @@ from engine import expressions
 from engine.plan import Plan
 from ingest.claims import EventClaims
 from ingest.loyalty_routing import LoyaltyRouting
-from ingest.outages import TemporalUnavailable, unavailable_or
+from ingest.outages import TemporalUnavailable, is_outage, unavailable_or
 from store.database import Store
 from store.segments import SegmentHook, SegmentMembership
 from workflows.journey import JourneyWorkflow
@@ -150,7 +150,9 @@ class EventRouter:
                 continue
             try:
                 await replan(self._client, self._task_queue, journey, start=state is not None)
-            except RPCError as exc:
+            except (RPCError, RuntimeError) as exc:  # Temporal refused or unreachable: never the event's
+                if not isinstance(exc, RPCError) and not is_outage(exc):
+                    raise
                 log.warning("journey %s: its scheduler could not be told of the change: %s", journey, exc)
                 continue
             if state is None:
@@ -252,7 +254,9 @@ class EventRouter:
             self._nudged[plan.journey] = now
             try:
                 await replan(self._client, self._task_queue, plan.journey, start=False)
-            except RPCError as exc:  # the scheduler looks again within its recheck anyway
+            except (RPCError, RuntimeError) as exc:  # the scheduler looks again within its recheck anyway
+                if not isinstance(exc, RPCError) and not is_outage(exc):
+                    raise
                 log.warning(
                     "journey %s: its scheduler could not be told of a new member: %s", plan.journey, exc
                 )
