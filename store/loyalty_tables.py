@@ -20,18 +20,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from store.program_files import program_file_table
 from store.tables import metadata
 from store.types import UTCDateTime
 
-loyalty_programs = sa.Table(
-    "loyalty_programs",
-    metadata,
-    sa.Column("version", sa.String(64), primary_key=True),
-    sa.Column("program", sa.String(100), nullable=False),
-    sa.Column("source", sa.Text(), nullable=False),
-    sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.false()),
-    sa.Column("deployed_at", UTCDateTime(), nullable=False),
-)
+loyalty_programs = program_file_table("loyalty_programs", name_column="program")
 
 loyalty_members = sa.Table(
     "loyalty_members",

@@ -12,18 +12,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from store.program_files import program_file_table
 from store.tables import metadata
 from store.types import UTCDateTime
 
-channel_policies = sa.Table(
-    "channel_policies",
-    metadata,
-    sa.Column("version", sa.String(64), primary_key=True),
-    sa.Column("policy", sa.String(100), nullable=False),
-    sa.Column("source", sa.Text(), nullable=False),
-    sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.false()),
-    sa.Column("deployed_at", UTCDateTime(), nullable=False),
-)
+channel_policies = program_file_table("channel_policies", name_column="policy")
 
 send_counts = sa.Table(
     "send_counts",

@@ -1,5 +1,6 @@
 """A program-wide file deployed by version (content hash), one version active: the loyalty
-program (``loyalty_programs``) and the channel policy (``channel_policies``) are stored alike.
+program (``loyalty_programs``) and the channel policy (``channel_policies``) are stored alike, in
+tables of one shape (``program_file_table``) read by one repository (``ActiveFileRepository``).
 
 ``active()`` is what workers and the API read on every event or send: one small read of the active
 version, the stored source parsed again only when that version changes.
@@ -16,7 +17,23 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from store.inserts import insert_ignore
 from store.reading import reading
-from store.types import utcnow
+from store.tables import metadata
+from store.types import UTCDateTime, utcnow
+
+
+def program_file_table(name: str, *, name_column: str) -> sa.Table:
+    """The table of one kind of program file on ``store.tables.metadata``: each deployed version
+    (``version``, the file's own name in ``name_column``, its ``source`` as written, ``active``,
+    ``deployed_at``). The migrations create these tables; this is their shape for the code."""
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("version", sa.String(64), primary_key=True),
+        sa.Column(name_column, sa.String(100), nullable=False),
+        sa.Column("source", sa.Text(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column("deployed_at", UTCDateTime(), nullable=False),
+    )
 
 
 class Versioned(Protocol):
@@ -28,8 +45,8 @@ T = TypeVar("T", bound=Versioned)
 
 
 class ActiveFileRepository(Generic[T]):
-    """Versions of one kind of file in ``table`` (columns ``version``, ``name_column``, ``source``,
-    ``active``, ``deployed_at``); ``parse`` reads a stored source back, ``name_of`` names an item."""
+    """Versions of one kind of file in ``table`` (made by ``program_file_table`` with the same
+    ``name_column``); ``parse`` reads a stored source back, ``name_of`` names an item."""
 
     def __init__(
         self,
