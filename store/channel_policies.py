@@ -7,9 +7,8 @@ from datetime import datetime
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from engine.channels.loader import validate_policy_text
+from engine.channels.loader import CHANNEL_POLICY_FILE
 from engine.channels.policy import ChannelPolicy
-from engine.errors import JourneyValidationError
 from store.policy_tables import channel_policies
 from store.program_files import ActiveFileRepository
 
@@ -37,7 +36,4 @@ class ChannelPolicyRepository(ActiveFileRepository[ChannelPolicy]):
 
 
 def _parse(source: str, version: str) -> ChannelPolicy:
-    policy, errors = validate_policy_text(source, f"channel policy {version}")
-    if policy is None:
-        raise JourneyValidationError(errors)
-    return policy
+    return CHANNEL_POLICY_FILE.parse(source, f"channel policy {version}")

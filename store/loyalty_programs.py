@@ -7,8 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from engine.errors import JourneyValidationError
-from engine.loyalty.loader import validate_program_text
+from engine.loyalty.loader import LOYALTY_PROGRAM_FILE
 from engine.loyalty.program import Program
 from store.loyalty_tables import loyalty_programs
 from store.program_files import ActiveFileRepository
@@ -37,7 +36,4 @@ class LoyaltyProgramRepository(ActiveFileRepository[Program]):
 
 
 def _parse(source: str, version: str) -> Program:
-    program, errors = validate_program_text(source, f"loyalty program {version}")
-    if program is None:
-        raise JourneyValidationError(errors)
-    return program
+    return LOYALTY_PROGRAM_FILE.parse(source, f"loyalty program {version}")

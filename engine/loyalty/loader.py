@@ -1,52 +1,33 @@
-"""Load and validate the loyalty program file: every problem positioned at its line, like journeys."""
+"""Load and validate the loyalty program file, ``journeys/loyalty.yaml``: every problem positioned at
+its line, like journeys and the channel policy (``engine.program_file``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 from engine import expressions
 from engine.checks import did_you_mean
-from engine.errors import JourneyError, JourneyValidationError
 from engine.loyalty.program import Program
 from engine.loyalty.schema import LoyaltyProgram
+from engine.program_file import ProgramFile
 from engine.source import Path as SourcePath
-from engine.validation import FileKind, Problem, read_source, validate_source
+from engine.validation import FileKind, Problem
 
 PROGRAM_FILE = "loyalty.yaml"
 
-
-def program_path(journeys_dir: Path) -> Path:
-    return journeys_dir / PROGRAM_FILE
-
-
-_PROGRAM_FILE_KIND = FileKind(
-    model=LoyaltyProgram,
-    shape="a loyalty program file must be a mapping with program and tiers",
-    problems=lambda model: program_problems(model),
+LOYALTY_PROGRAM_FILE = ProgramFile(
+    PROGRAM_FILE,
+    FileKind(
+        model=LoyaltyProgram,
+        shape="a loyalty program file must be a mapping with program and tiers",
+        problems=lambda model: program_problems(model),
+    ),
+    Program.of,
 )
-
-
-def validate_program_text(text: str, file: str) -> tuple[Program | None, list[JourneyError]]:
-    """Every problem of a program text, each positioned; the program when there are none."""
-    model, errors = validate_source(text, file, _PROGRAM_FILE_KIND)
-    return (None if model is None else Program.of(model)), errors
-
-
-def load_program(path: Path) -> Program:
-    """The program in ``path``; raises ``JourneyValidationError`` listing every problem (also for a
-    file too large or not text)."""
-    file = str(path)
-    program, errors = validate_program_text(read_source(path, file), file)
-    if program is None:
-        raise JourneyValidationError(errors)
-    return program
-
-
-def load_program_in(journeys_dir: Path) -> Program | None:
-    """The program of a journeys folder, or None when it has no ``loyalty.yaml``."""
-    path = program_path(journeys_dir)
-    return load_program(path) if path.is_file() else None
+program_path = LOYALTY_PROGRAM_FILE.path_in
+validate_program_text = LOYALTY_PROGRAM_FILE.validate_text
+load_program = LOYALTY_PROGRAM_FILE.load
+load_program_in = LOYALTY_PROGRAM_FILE.load_in
 
 
 def program_problems(program: LoyaltyProgram) -> list[Problem]:
