@@ -37,18 +37,34 @@ class Compact(BaseModel):
 
 def prune(model: BaseModel, data: dict[str, Any]) -> None:
     """Drop from ``data`` (``model``'s JSON dict) the fields at a zero default, here and nested."""
-    whole = model.keep_whole if isinstance(model, Compact) else frozenset()
-    for name, field in type(model).model_fields.items():
-        key = field.serialization_alias or field.alias or name
+    for name, key, zero, nested in _fields_of(type(model)):
         if key not in data:
             continue
         value = getattr(model, name)
-        if not field.is_required() and _is_zero(default := field.get_default(call_default_factory=True)):
-            if value == default and _same_kind(value, default):
-                del data[key]
-                continue
-        if name not in whole:
+        if zero is not _NO_ZERO and value == zero and _same_kind(value, zero):
+            del data[key]
+        elif nested:
             _prune_nested(value, data[key])
+
+
+_NO_ZERO = object()  # a field that is required, or whose default is not a zero value
+_FIELDS: dict[type[BaseModel], tuple[tuple[str, str, Any, bool], ...]] = {}
+
+
+def _fields_of(cls: type[BaseModel]) -> tuple[tuple[str, str, Any, bool], ...]:
+    """Each field's (name, JSON key, zero default or ``_NO_ZERO``, whether to prune inside it), worked
+    out once per class: payloads are converted for every activity and every run."""
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        whole = cls.keep_whole if issubclass(cls, Compact) else frozenset()
+        table = []
+        for name, field in cls.model_fields.items():
+            zero: Any = _NO_ZERO
+            if not field.is_required() and _is_zero(default := field.get_default(call_default_factory=True)):
+                zero = default  # compared only, never handed out: a shared empty list stays empty
+            table.append((name, field.serialization_alias or field.alias or name, zero, name not in whole))
+        fields = _FIELDS[cls] = tuple(table)
+    return fields
 
 
 def _prune_nested(value: Any, data: Any) -> None:

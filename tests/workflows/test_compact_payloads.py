@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import ClassVar
 
+from pydantic import BaseModel, Field
 from pydantic_core import to_json
 
 from contracts.activities import AwardResult, SendEmailRequest, StepMark
+from contracts.compact import Compact
 from contracts.customers import CustomerSnapshot, HistoryView
 from contracts.events import CustomerEvent
 from contracts.plans import PlanRef
@@ -80,3 +83,40 @@ def test_requests_and_results_read_the_whole_json_written_before() -> None:
     assert AwardResult.model_validate(result) == AwardResult.model_validate_json(
         to_json(AwardResult.model_validate(result))
     )
+
+
+class _Inner(BaseModel):  # a plain model: pruned by the model holding it, unless kept whole
+    note: str = ""
+    count: int = 0
+
+
+class _Outer(Compact):
+    keep_whole: ClassVar[frozenset[str]] = frozenset({"whole"})
+
+    pruned: _Inner = _Inner(note="x")
+    whole: _Inner = _Inner(note="y")
+    items: list[_Inner] = Field(default_factory=list)
+    flag: bool = False
+    ratio: float = 0
+
+
+def test_a_field_kept_whole_keeps_its_zeros_and_the_others_lose_theirs() -> None:
+    value = _Outer(items=[_Inner(), _Inner(count=2)], ratio=0.0, flag=False)
+
+    for _ in range(2):  # the second dump reads the field table worked out by the first
+        written = json.loads(to_json(value))
+        assert written == {
+            "pruned": {"note": "x"},
+            "whole": {"note": "y", "count": 0},
+            "items": [{}, {"count": 2}],
+        }
+        assert _Outer.model_validate(written) == value
+
+
+def test_false_is_not_taken_for_a_zero_default_of_another_kind() -> None:
+    class _Counted(Compact):
+        count: int = 0
+
+    written = json.loads(to_json(_Counted.model_construct(count=False)))
+
+    assert written == {"count": False}
