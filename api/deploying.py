@@ -11,25 +11,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 from api.routes.journeys import compile_body, off_loop
 from api.saving import write_source
 from config.settings import Settings
-from engine.channels.loader import POLICY_FILE, validate_policy_text
+from engine.channels.loader import CHANNEL_POLICY_FILE, POLICY_FILE
 from engine.channels.policy import ChannelPolicy
 from engine.errors import JourneyError, JourneyValidationError
 from engine.loader import decode_journey
-from engine.loyalty.loader import PROGRAM_FILE, validate_program_text
+from engine.loyalty.loader import LOYALTY_PROGRAM_FILE, PROGRAM_FILE
 from engine.loyalty.program import Program
 from engine.plan import Plan
+from engine.program_file import ProgramFile
 from engine.source import parse_source
 from ingest.router import EventRouter
 from store.database import Store
 from store.deployments import Deployment
+from store.program_files import Versioned
 
 log = logging.getLogger("journeys.api")
 T = TypeVar("T")
@@ -106,40 +107,31 @@ async def _saved(settings: Settings, plan: Plan, source: str, deployment: Deploy
     return DeployResult(plan, source, deployment, saved)
 
 
+V = TypeVar("V", bound=Versioned)
+
+
 @dataclass(frozen=True)
-class ProgramDeployResult:
-    program: Program
+class FileDeployResult(Generic[V]):
+    """A program-wide file's deploy: the ``deployed`` file (a ``Program``, a ``ChannelPolicy``), its
+    text, and where it was written (or why it could not be)."""
+
+    deployed: V
     source: str
     new: bool  # False when this version was already the active one
     saved_to: Path | None
     save_error: str | None = None
 
 
-@dataclass(frozen=True)
-class PolicyDeployResult:
-    policy: ChannelPolicy
-    source: str
-    new: bool  # False when this version was already the active one
-    saved_to: Path | None
-    save_error: str | None = None
+def _validated_file(data: bytes, kind: ProgramFile[Any, T]) -> tuple[str, T]:
+    text = decode_journey(data, kind.name)  # the same size and UTF-8 bounds as a journey file
+    return text, kind.parse(text, kind.name)
 
 
-Validate = Callable[[str, str], tuple[T | None, list[JourneyError]]]
-
-
-def _validated_file(data: bytes, file: str, validate: Validate[T]) -> tuple[str, T]:
-    text = decode_journey(data, file)  # the same size and UTF-8 bounds as a journey file
-    found, errors = validate(text, file)
-    if found is None:
-        raise JourneyValidationError(errors)
-    return text, found
-
-
-async def _checked(data: bytes | str, file: str, validate: Validate[T]) -> tuple[str, T]:
-    """The text and model of ``data`` (a program-wide file), checked off the event loop within the
-    time budget; ``JourneyValidationError`` with every problem, positioned in ``file``."""
+async def _checked(data: bytes | str, kind: ProgramFile[Any, T]) -> tuple[str, T]:
+    """The text and compiled file of ``data`` (a program-wide file), checked off the event loop within
+    the time budget; ``JourneyValidationError`` with every problem, positioned in ``kind.name``."""
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
-    return await off_loop(file, lambda: _validated_file(raw, file, validate))
+    return await off_loop(kind.name, lambda: _validated_file(raw, kind))
 
 
 async def _save_file(settings: Settings, file: str, text: str, what: str) -> tuple[Path | None, str | None]:
@@ -157,12 +149,12 @@ async def _save_file(settings: Settings, file: str, text: str, what: str) -> tup
 async def validate_program(data: bytes | str) -> tuple[str, Program]:
     """The text and program of ``data`` (a ``loyalty.yaml``), checked off the event loop within the
     time budget; ``JourneyValidationError`` with every problem, positioned in ``loyalty.yaml``."""
-    return await _checked(data, PROGRAM_FILE, validate_program_text)
+    return await _checked(data, LOYALTY_PROGRAM_FILE)
 
 
 async def deploy_program(
     data: bytes | str, *, store: Store, events: EventRouter, settings: Settings
-) -> ProgramDeployResult:
+) -> FileDeployResult[Program]:
     """Validate ``data`` and make it the active loyalty program (customers' lots, tiers and
     redemptions stay; what the new version says applies from the next event). The event router reads
     it again; with ``journeys_save_dir`` set, ``loyalty.yaml`` is written there too."""
@@ -170,14 +162,16 @@ async def deploy_program(
     new = await store.loyalty_programs.deploy(program, text)
     await events.reload()
     saved, error = await _save_file(settings, PROGRAM_FILE, text, f"loyalty program {program.version}")
-    return ProgramDeployResult(program, text, new, saved, error)
+    return FileDeployResult(program, text, new, saved, error)
 
 
-async def deploy_policy(data: bytes | str, *, store: Store, settings: Settings) -> PolicyDeployResult:
+async def deploy_policy(
+    data: bytes | str, *, store: Store, settings: Settings
+) -> FileDeployResult[ChannelPolicy]:
     """Validate ``data`` (a ``channels.yaml``) and make it the active channel policy: every send from
     then on follows it (counts already taken stay); with ``journeys_save_dir`` set, ``channels.yaml``
     is written there too. ``JourneyValidationError`` with every problem, positioned."""
-    text, policy = await _checked(data, POLICY_FILE, validate_policy_text)
+    text, policy = await _checked(data, CHANNEL_POLICY_FILE)
     new = await store.channel_policies.deploy(policy, text)
     saved, error = await _save_file(settings, POLICY_FILE, text, f"channel policy {policy.version}")
-    return PolicyDeployResult(policy, text, new, saved, error)
+    return FileDeployResult(policy, text, new, saved, error)

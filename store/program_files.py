@@ -114,10 +114,15 @@ class ActiveFileRepository(Generic[T]):
 
     async def get(self, version: str) -> T | None:
         """One deployed version, active or not."""
+        source = await self.source(version)
+        return None if source is None else self._parse(source, version)
+
+    async def source(self, version: str) -> str | None:
+        """One deployed version's file as written, or None when that version was never deployed."""
         table = self._table
         async with reading(self._engine).connect() as conn:
             source = await conn.scalar(sa.select(table.c.source).where(table.c.version == version))
-        return None if source is None else self._parse(str(source), version)
+        return None if source is None else str(source)
 
     async def version_rows(self) -> list[dict[str, object]]:
         """Every deployed version (version, name, active, deployed_at), newest first."""

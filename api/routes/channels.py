@@ -3,34 +3,21 @@ deploy a new one."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from api.deploying import deploy_policy
 from api.deps import SettingsDep, StoreDep
 from api.errors import TOO_LARGE, UNAUTHORIZED, problem, responses
-from api.routes.journeys import invalid
-from api.schemas import JourneyProblem, ValidationProblem
+from api.routes.journeys import invalid, yaml_body
+from api.routes.program_files import active_with_source, deployed_fields, file_invalid
 from api.schemas_channels import PolicyDeployedOut, PolicyOut
 from engine.errors import JourneyValidationError
-from store.policy_tables import channel_policies
-from store.reading import reading
 
 router = APIRouter(tags=["channels"])
 NO_POLICY = problem(404, "No channel policy has been deployed (every send goes as if there were none)")
-POLICY_INVALID = problem(
-    422,
-    "The policy file has problems (each with file, line, column and path), or the request is malformed",
-    JourneyProblem | ValidationProblem,
-)
-YAML_BODY = {
-    "requestBody": {
-        "required": True,
-        "description": "the channel policy file (YAML)",
-        "content": {"application/yaml": {"schema": {"type": "string"}}},
-    }
-}
+POLICY_INVALID = file_invalid("policy")
+YAML_BODY = yaml_body("the channel policy file (YAML)")
 
 
 @router.get(
@@ -40,18 +27,12 @@ YAML_BODY = {
     summary="The active channel policy: classes, frequency caps, quiet hours, the control group",
 )
 async def get_policy(store: StoreDep) -> PolicyOut:
-    policy = await store.channel_policies.active()
-    if policy is None:
-        raise HTTPException(404, detail="no channel policy has been deployed")
-    async with reading(store.engine).connect() as conn:
-        source = await conn.scalar(
-            sa.select(channel_policies.c.source).where(channel_policies.c.version == policy.version)
-        )
+    policy, source = await active_with_source(store.channel_policies, "no channel policy has been deployed")
     return PolicyOut(
         policy=policy.source.policy,
         version=policy.version,
         definition=policy.source.model_dump(mode="json"),
-        source=str(source or ""),
+        source=source,
     )
 
 
@@ -71,10 +52,4 @@ async def put_policy(
         result = await deploy_policy(await request.body(), store=store, settings=settings)
     except JourneyValidationError as exc:
         return invalid(exc.errors)
-    return PolicyDeployedOut(
-        policy=result.policy.source.policy,
-        version=result.policy.version,
-        new=result.new,
-        saved_to=str(result.saved_to) if result.saved_to else None,
-        save_error=result.save_error,
-    )
+    return PolicyDeployedOut(policy=result.deployed.source.policy, **deployed_fields(result))

@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path as FsPath
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, HTTPException, Path, Request, status
 from fastapi.responses import JSONResponse
@@ -41,13 +41,20 @@ JOURNEY_INVALID = problem(
     "The journey has problems (every one, with file, line, column and path), or the request is malformed",
     JourneyProblem | ValidationProblem,
 )
-YAML_BODY = {
-    "requestBody": {
-        "required": True,
-        "description": "the journey file (YAML)",
-        "content": {"application/yaml": {"schema": {"type": "string"}}},
+
+
+def yaml_body(description: str) -> dict[str, Any]:
+    """The OpenAPI request body of a route that takes one YAML file (``openapi_extra``)."""
+    return {
+        "requestBody": {
+            "required": True,
+            "description": description,
+            "content": {"application/yaml": {"schema": {"type": "string"}}},
+        }
     }
-}
+
+
+YAML_BODY = yaml_body("the journey file (YAML)")
 
 
 async def current(store: Store, name: str) -> Plan:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
 
@@ -13,8 +12,8 @@ from api.deploying import deploy_program
 from api.deps import RouterDep, SettingsDep, StoreDep
 from api.errors import INVALID, TOO_LARGE, UNAUTHORIZED, problem, responses
 from api.routes.customers import NOT_FOUND, CustomerId, existing
-from api.routes.journeys import invalid
-from api.schemas import JourneyProblem, ValidationProblem
+from api.routes.journeys import invalid, yaml_body
+from api.routes.program_files import active_or_404, active_with_source, deployed_fields, file_invalid
 from api.schemas_loyalty import (
     LedgerPageOut,
     LedgerRowOut,
@@ -33,8 +32,6 @@ from engine.errors import JourneyValidationError
 from engine.loyalty.program import Program
 from store import rewards, wallet_read
 from store.database import Store
-from store.loyalty_tables import loyalty_programs
-from store.reading import reading
 from store.types import utcnow
 
 router = APIRouter(tags=["loyalty"])
@@ -48,25 +45,13 @@ REFUSED = problem(
     RewardRefusedProblem,
 )
 NOT_A_POOL = problem(409, "The reward's vouchers are generated, not taken from a pool")
-PROGRAM_INVALID = problem(
-    422,
-    "The program file has problems (each with file, line, column and path), or the request is malformed",
-    JourneyProblem | ValidationProblem,
-)
-YAML_BODY = {
-    "requestBody": {
-        "required": True,
-        "description": "the loyalty program file (YAML)",
-        "content": {"application/yaml": {"schema": {"type": "string"}}},
-    }
-}
+PROGRAM_INVALID = file_invalid("program")
+YAML_BODY = yaml_body("the loyalty program file (YAML)")
+NO_PROGRAM_DETAIL = "no loyalty program has been deployed"
 
 
 async def active(store: Store) -> Program:
-    program = await store.loyalty_programs.active()
-    if program is None:
-        raise HTTPException(404, detail="no loyalty program has been deployed")
-    return program
+    return await active_or_404(store.loyalty_programs, NO_PROGRAM_DETAIL)
 
 
 def program_out(program: Program, source: str) -> ProgramOut:
@@ -89,12 +74,8 @@ def program_out(program: Program, source: str) -> ProgramOut:
     summary="The active loyalty program",
 )
 async def get_program(store: StoreDep) -> ProgramOut:
-    program = await active(store)
-    async with reading(store.engine).connect() as conn:
-        source = await conn.scalar(
-            sa.select(loyalty_programs.c.source).where(loyalty_programs.c.version == program.version)
-        )
-    return program_out(program, str(source or ""))
+    program, source = await active_with_source(store.loyalty_programs, NO_PROGRAM_DETAIL)
+    return program_out(program, source)
 
 
 @router.put(
@@ -113,13 +94,7 @@ async def put_program(
         result = await deploy_program(await request.body(), store=store, events=events, settings=settings)
     except JourneyValidationError as exc:
         return invalid(exc.errors)
-    return ProgramDeployedOut(
-        program=result.program.source.program,
-        version=result.program.version,
-        new=result.new,
-        saved_to=str(result.saved_to) if result.saved_to else None,
-        save_error=result.save_error,
-    )
+    return ProgramDeployedOut(program=result.deployed.source.program, **deployed_fields(result))
 
 
 @router.get(

@@ -42,3 +42,16 @@ async def test_two_first_deploys_at_once_leave_one_version_active(store: Store) 
         assert len(active) == 1, active
         seen = [await replica.active() for replica in replicas]  # each replica reads the one active
         assert [item.version if item else None for item in seen] == active * len(replicas)
+
+
+async def test_each_version_keeps_its_file_as_written(store: Store) -> None:
+    first, first_text = policy("first")
+    second, second_text = policy("second")
+    commented = f"# written by hand\n{second_text}"
+    files = ChannelPolicyRepository(store.engine)
+    await files.deploy(first, first_text)
+    await files.deploy(second, commented)
+
+    assert await files.source(first.version) == first_text  # no longer active, still stored
+    assert await files.source(second.version) == commented
+    assert await files.source("0" * 16) is None
