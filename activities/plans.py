@@ -49,6 +49,20 @@ class StoredPlans:
         while len(self._plans) > self._capacity:
             self._plans.popitem(last=False)
 
+    async def warm(self) -> list[Plan]:
+        """Read the current plan of every deployed journey (at most ``capacity``) and keep them.
+
+        A worker does this as it starts, so the runs of a burst find their plan held, instead of
+        each waiting on a store read that a saturated event loop answers late (a workflow task
+        waits at most ``workflows.plans.LOAD_TIMEOUT`` for it, then fails and is retried)."""
+        plans = []
+        for name in (await self._store.deployments.names())[: self._capacity]:
+            plan = await self._store.deployments.current(name)
+            if plan is not None:
+                self.add(plan)
+                plans.append(plan)
+        return plans
+
     def close(self) -> None:
         """Read nothing more (the store is about to close); what is held is still answered."""
         self._closed = True

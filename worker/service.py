@@ -16,6 +16,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.journey_activities import JourneyActivities
 from activities.journey_state import JourneyStateActivities
 from activities.loyalty import LoyaltyActivities
+from activities.plans import StoredPlans
 from activities.schedules import schedule_activities
 from activities.segments import segment_activities, start_sweep
 from config.exposure import refuse_unsafe_exposure
@@ -92,6 +93,16 @@ def build_worker(
     )
 
 
+async def warm_plans(plans: StoredPlans) -> None:
+    """Hold the deployed journeys' current plans before the first workflow task: see
+    ``StoredPlans.warm``. A store that cannot be read now only costs the runs their wait."""
+    try:
+        for plan in await plans.warm():
+            PLANS.add(plan)
+    except Exception:  # the runs read their plans when they need them, as without this
+        log.warning("could not read the deployed plans ahead of the first runs", exc_info=True)
+
+
 class WorkerTuning(TypedDict):
     max_cached_workflows: int
     max_concurrent_workflow_tasks: int
@@ -141,6 +152,7 @@ async def serve(settings: Settings) -> None:
     if metrics_address:
         log.info("worker metrics at http://%s/metrics", metrics_address)
     try:
+        await warm_plans(activities.plans)
         async with worker:
             await start_sweep(client, settings.task_queue)  # the one segment sweep, unless it runs
             await router.reload()  # the deployed journeys: starts the schedulers of scheduled ones

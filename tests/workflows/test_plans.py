@@ -14,26 +14,14 @@ import pytest
 
 from activities.plans import StoredPlans
 from contracts.plans import PlanRef
-from engine.loader import compile_text
 from engine.plan import Plan
 from store import Store
 from store.tables import journey_versions
+from tests.support.plans import waiting_journey as journey
 from workflows.models import JourneyInput
 from workflows.plans import PlanLibrary, PlanUnavailable
 
 JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
-
-
-def journey(name: str, wait: str = "1d") -> Plan:
-    text = f"""
-journey: {name}
-stage: retention
-trigger: {{event: visited}}
-entry: always
-steps:
-  - {{id: pause, wait: {wait}}}
-"""
-    return compile_text(text, f"{name}.yaml", JOURNEYS / "templates")
 
 
 def ref(plan: Plan) -> PlanRef:
