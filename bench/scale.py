@@ -352,6 +352,10 @@ async def bench(args: argparse.Namespace) -> Results:
         os.environ["JOURNEYS_WORKER_WORKFLOW_TASKS"] = str(args.workflow_tasks)
     if args.sticky_seconds:
         os.environ["JOURNEYS_WORKER_STICKY_TIMEOUT_SECONDS"] = str(args.sticky_seconds)
+    if args.gc_threshold is not None:
+        os.environ["JOURNEYS_WORKER_GC_THRESHOLD"] = str(args.gc_threshold)
+    if args.gc_freeze is not None:
+        os.environ["JOURNEYS_WORKER_GC_FREEZE"] = "1" if args.gc_freeze else "0"
     with tempfile.TemporaryDirectory(prefix="bench-scale-", dir=args.workdir) as directory:
         workdir = Path(directory)
         pragmas = DEV_SERVER_SQLITE_PRAGMAS if args.dev_server_journal == "wal" else ()
@@ -514,6 +518,10 @@ def main() -> None:
     parser.add_argument(
         "--sticky-seconds", type=float, default=0, help="JOURNEYS_WORKER_STICKY_TIMEOUT_SECONDS"
     )
+    parser.add_argument("--gc-threshold", type=int, help="JOURNEYS_WORKER_GC_THRESHOLD of the worker")
+    parser.add_argument(
+        "--gc-freeze", action=argparse.BooleanOptionalAction, help="JOURNEYS_WORKER_GC_FREEZE of the worker"
+    )
     parser.add_argument("--concurrency", type=int, default=32, help="sign-ups in flight")
     parser.add_argument("--backlog", type=int, default=1000, help="runs accepted, not yet waiting, at most")
     parser.add_argument("--probe-seconds", type=float, default=60.0)
@@ -526,7 +534,7 @@ def main() -> None:
         type=parse_variant,
         action="append",
         default=[],
-        help="name:knob=value,... (knobs: rate, cache, tasks, pollers, sticky); see bench.scale_sweep",
+        help="name:knob=value,... (knobs: rate, cache, tasks, pollers, sticky, gc, freeze)",
     )
     parser.add_argument("--rounds", type=int, default=0, help="sweep rounds over the variants")
     parser.add_argument("--round-seconds", type=float, default=20.0)

@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.scale --customers 5000 --rounds 3 \\
         --variant base: --variant rate25:rate=25 --variant cache200:cache=200 ...
 
-A variant names worker settings (``cache``, ``tasks``, ``pollers``, ``sticky``: the
+A variant names worker settings (``cache``, ``tasks``, ``pollers``, ``sticky``, ``gc``, ``freeze``: the
 ``JOURNEYS_WORKER_*`` variables) and the signal ``rate``; unnamed ones keep the command's. Each
 round runs every variant once, in an order rotated by round (alternating, so a change in the
 machine's load does not land on one variant only); before a variant whose settings differ from the
@@ -30,6 +30,8 @@ KNOBS = {
     "tasks": "JOURNEYS_WORKER_WORKFLOW_TASKS",
     "pollers": "JOURNEYS_WORKER_WORKFLOW_POLLERS",
     "sticky": "JOURNEYS_WORKER_STICKY_TIMEOUT_SECONDS",
+    "gc": "JOURNEYS_WORKER_GC_THRESHOLD",
+    "freeze": "JOURNEYS_WORKER_GC_FREEZE",  # 1 or 0
 }
 
 

@@ -69,6 +69,18 @@ class Settings(BaseSettings):
     worker_workflow_pollers: int = Field(
         5, ge=2, le=100, description="workflow task polls a worker keeps open at once (sticky and normal)"
     )
+    worker_gc_threshold: int = Field(
+        700,
+        ge=0,
+        le=10_000_000,
+        description="allocations between the worker's young garbage collections (Python's threshold0;"
+        " 0 turns the collector off)",
+    )
+    worker_gc_freeze: bool = Field(
+        False,
+        description="leave what the worker holds once started (its imports, the plans) out of every"
+        " later garbage collection (gc.freeze)",
+    )
     worker_sticky_timeout_seconds: float = Field(
         10.0, gt=0, le=3600, description="how long a run's task waits for the worker caching it"
     )

@@ -25,6 +25,7 @@ from ingest.router import EventRouter
 from store.database import Store
 from worker.compiled import compile_once
 from worker.connection import connect, ensure_search_attributes
+from worker.gc_tuning import tune_gc
 from worker.metrics import MetricsInterceptor, process_runtime
 from workflows.journey import JourneyWorkflow
 from workflows.loyalty import LoyaltyWorkflow
@@ -153,6 +154,7 @@ async def serve(settings: Settings) -> None:
         log.info("worker metrics at http://%s/metrics", metrics_address)
     try:
         await warm_plans(activities.plans)
+        tune_gc(settings.worker_gc_threshold, settings.worker_gc_freeze)  # once what it keeps is loaded
         async with worker:
             await start_sweep(client, settings.task_queue)  # the one segment sweep, unless it runs
             await router.reload()  # the deployed journeys: starts the schedulers of scheduled ones
