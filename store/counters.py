@@ -91,6 +91,11 @@ def tally(keys: Iterable[tuple[CounterKey, int]]) -> dict[CounterKey, int]:
 
 async def add(conn: AsyncConnection, increments: Mapping[CounterKey, int]) -> None:
     """Add ``increments`` to their counters inside the caller's transaction."""
+    await conn.run_sync(add_sync, increments)
+
+
+def add_sync(conn: sa.Connection, increments: Mapping[CounterKey, int]) -> None:
+    """``add`` for a synchronous connection (``run_sync``, ``store.sqlite_thread``)."""
     rows = [
         {
             "journey": key.journey,
@@ -108,14 +113,14 @@ async def add(conn: AsyncConnection, increments: Mapping[CounterKey, int]) -> No
         return
     dialect = conn.dialect.name
     if dialect in ("sqlite", "postgresql"):
-        await conn.execute(_upsert(dialect), rows)
+        conn.execute(_upsert(dialect), rows)
         return
     c = step_counters.c
     for row in rows:  # another database: update, else insert
         where = [c[name] == row[name] for name in KEY_COLUMNS]
-        updated = await conn.execute(step_counters.update().where(*where).values(n=c.n + row["n"]))
+        updated = conn.execute(step_counters.update().where(*where).values(n=c.n + row["n"]))
         if updated.rowcount == 0:
-            await conn.execute(step_counters.insert().values(**row))
+            conn.execute(step_counters.insert().values(**row))
 
 
 @functools.cache

@@ -87,6 +87,7 @@ class Store:
 
     async def close(self) -> None:
         await self.events.close()  # its thread's connection (a store on a SQLite file)
+        await self.steps.close()  # and that of the step records
         await self.engine.dispose()
 
 

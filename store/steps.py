@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from contracts.records import StepRecord
 from store import counters
-from store.inserts import dialect_insert, insert_ignore
+from store.inserts import dialect_insert
 from store.reading import reading
+from store.sqlite_thread import SqliteThread, on_a_file
 from store.tables import send_retries, step_counters, step_events
 
 
@@ -38,7 +39,13 @@ def _record_key(record: StepRecord) -> str:
 
 async def insert_records(conn: AsyncConnection, records: Sequence[StepRecord]) -> None:
     """Add step events inside the caller's transaction, and to their counters; records already
-    added are skipped (and not counted again).
+    added are skipped (and not counted again)."""
+    if records:
+        await conn.run_sync(insert_records_sync, records)
+
+
+def insert_records_sync(conn: sa.Connection, records: Sequence[StepRecord]) -> None:
+    """``insert_records`` for a synchronous connection (``run_sync``, ``store.sqlite_thread``).
 
     One statement, compiled once and run with many parameter sets, answering the keys it inserted.
     """
@@ -46,12 +53,8 @@ async def insert_records(conn: AsyncConnection, records: Sequence[StepRecord]) -
         return
     unique = {_record_key(record): record.model_dump(exclude=NOT_STORED) for record in records}
     rows = [{"key": key, **row} for key, row in unique.items()]
-    dialect = conn.dialect.name
-    if dialect in ("sqlite", "postgresql"):
-        inserted = set((await conn.execute(_insert_ignoring_duplicates(dialect), rows)).scalars())
-    else:
-        inserted = {row["key"] for row in rows if await insert_ignore(conn, step_events, row)}
-    await counters.add(conn, counters.tally((counters.record_key(unique[key]), 1) for key in inserted))
+    inserted = set(conn.execute(_insert_ignoring_duplicates(conn.dialect.name), rows).scalars())
+    counters.add_sync(conn, counters.tally((counters.record_key(unique[key]), 1) for key in inserted))
 
 
 NOT_STORED = {"entry", "seq"}  # part of the key, not columns
@@ -137,10 +140,20 @@ def _counts_query(journey: str, version: str | None, since: datetime | None) -> 
 class StepRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        # Every wait and step a run takes is recorded here (the worker's most frequent write): on a
+        # SQLite file it runs whole in a thread, one hand-off instead of several per statement.
+        self._thread = SqliteThread(engine.url) if on_a_file(engine.url) else None
+
+    async def close(self) -> None:
+        if self._thread is not None:
+            await self._thread.close()
 
     async def record(self, records: Sequence[StepRecord]) -> None:
         """Add step events; a record already added (same run, kind, step, time, detail) is skipped."""
         if not records:
+            return
+        if self._thread is not None:
+            await self._thread.transaction(insert_records_sync, records)
             return
         async with self._engine.begin() as conn:
             await insert_records(conn, records)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from contracts.activities import DeliveryResult
@@ -68,6 +69,23 @@ async def test_recording_the_same_step_twice_counts_once(store: Store) -> None:
     await store.steps.record(batch)
     await store.steps.record([])
     assert len(await store.steps.for_customer("a")) == 2
+
+
+async def test_recordings_at_once_from_many_runs_count_each_record_once(store: Store) -> None:
+    """On a SQLite file records are written in a thread of their own, beside the store's other
+    writes; whatever the path, overlapping batches recorded at the same time count once."""
+    batches = [
+        [step(f"c{i % 5}", "entered", "welcome"), step(f"c{i % 5}", "completed", "welcome", hours=1)]
+        for i in range(20)
+    ]
+    other_writes = [store.customers.set_stage(f"c{i}", "acquisition", T0) for i in range(5)]
+
+    await asyncio.gather(*(store.steps.record(batch) for batch in batches), *other_writes)
+
+    stats = await store.steps.stats("onboarding")
+    assert (stats.steps["welcome"].entered, stats.steps["welcome"].completed) == (5, 5)
+    for i in range(5):
+        assert len(await store.steps.for_customer(f"c{i}")) == 2
 
 
 async def test_last_entry_is_the_latest_journey_entry(store: Store) -> None:
