@@ -141,7 +141,8 @@ async def _rpc_error(request: Request, exc: Exception) -> JSONResponse:
     if is_outage(exc):
         return await _temporal_unavailable(request, exc)
     log.error("Temporal call failed: %s (%s)", exc, exc.status)
-    return JSONResponse(Problem(detail="Temporal refused the call").model_dump(), status_code=502)
+    detail = f"Temporal refused the call ({exc.status.name})"  # e.g. INVALID_ARGUMENT: not worth a retry
+    return JSONResponse(Problem(detail=detail).model_dump(), status_code=502)
 
 
 async def _runtime_error(request: Request, exc: Exception) -> JSONResponse:

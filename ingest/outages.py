@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from temporalio.service import RPCError, RPCStatusCode
 
-OUTAGE_STATUSES = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED)
+# RESOURCE_EXHAUSTED: Temporal is overloaded or rate-limits the namespace; it asks to be called later.
+OUTAGE_STATUSES = (
+    RPCStatusCode.UNAVAILABLE,
+    RPCStatusCode.DEADLINE_EXCEEDED,
+    RPCStatusCode.CANCELLED,
+    RPCStatusCode.RESOURCE_EXHAUSTED,
+)
 
 
 class TemporalUnavailable(Exception):
