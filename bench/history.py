@@ -25,20 +25,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from activities.journey_activities import JourneyActivities
 from config.loop import run
 from config.settings import Settings
 from contracts.events import CustomerEvent
-from contracts.visibility import JOURNEY_STEP, SEARCH_ATTRIBUTES, workflow_id
+from contracts.visibility import JOURNEY_STEP, workflow_id
 from engine.loader import load_directory
 from ingest.router import EventRouter
 from outbox.server import OutboxServer
-from simulate.sandbox import free_port, start_test_server
+from simulate.sandbox import free_port, start_dev_server, start_test_server
 from store.database import Store
-from worker.binaries import temporal_cli_path
 from worker.service import build_worker
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,16 +61,7 @@ async def stack(server: str, workdir: Path) -> AsyncIterator[Stack]:
         database: Path | None = None
         if server == "dev":
             database = workdir / "temporal.db"
-            env = await WorkflowEnvironment.start_local(
-                dev_server_existing_path=str(temporal_cli_path()),
-                ip="127.0.0.1",
-                port=free_port(),
-                ui=False,
-                search_attributes=SEARCH_ATTRIBUTES,
-                data_converter=pydantic_data_converter,
-                dev_server_database_filename=str(database),
-                dev_server_log_level="error",
-            )
+            env = await start_dev_server(database)
         else:
             env = await start_test_server()
         exits.push_async_callback(env.shutdown)

