@@ -16,6 +16,7 @@ from engine.loader import load_directory
 from engine.loyalty.loader import load_program_in
 from engine.plan import Plan
 from simulate.sandbox import Sandbox
+from tests.support.ui_session import sign_in
 
 JOURNEYS_DIR = Path(__file__).resolve().parents[2] / "journeys"
 API_KEY = "test-api-key"
@@ -85,3 +86,11 @@ async def anonymous(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client without credentials."""
     async with http_client(app) as client:
         yield client
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def viewer(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A browser signed in to the pages with the viewer's key."""
+    async with http_client(app) as browser:
+        await sign_in(browser, VIEWER_KEY)
+        yield browser

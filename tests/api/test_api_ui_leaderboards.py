@@ -5,26 +5,15 @@ lists what ``GET /v1/leaderboards/{id}`` lists."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from html import unescape
 
 import httpx
-import pytest_asyncio
-from fastapi import FastAPI
 
 from simulate.sandbox import Sandbox
-from tests.api.conftest import VIEWER_KEY, deploy_example_program, http_client
+from tests.api.conftest import deploy_example_program
 from tests.support.loyalty_program import deploy_tiers
-from tests.support.ui_session import sign_in
 
 ROW = re.compile(r'<tr data-customer="([^"]+)" data-rank="(\d+)">')
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def viewer(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with http_client(app) as browser:
-        await sign_in(browser, VIEWER_KEY)
-        yield browser
 
 
 async def test_the_page_needs_sign_in(anonymous: httpx.AsyncClient) -> None:

@@ -4,26 +4,15 @@ the example segments it lists each one's condition as written and the size ``GET
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from html import unescape
 
 import httpx
-import pytest_asyncio
-from fastapi import FastAPI
 
 from engine.segments.loader import load_segments
 from simulate.sandbox import Sandbox
-from tests.api.conftest import JOURNEYS_DIR, VIEWER_KEY, http_client
-from tests.support.ui_session import sign_in
+from tests.api.conftest import JOURNEYS_DIR
 
 ROW = re.compile(r'<tr data-segment="([^"]+)">.*?data-size="(\d+)"', re.S)
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def viewer(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with http_client(app) as browser:
-        await sign_in(browser, VIEWER_KEY)
-        yield browser
 
 
 async def test_the_page_needs_sign_in(anonymous: httpx.AsyncClient) -> None:
