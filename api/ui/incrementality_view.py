@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass
 
 from api.schemas_reports import ComparisonOut, IncrementalityOut, SideOut
-from api.ui.results_view import INTERVAL_WIDTH, points, scale_top
+from api.ui.results_view import INTERVAL_WIDTH, interval_clause, points, scale_top
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,7 @@ def _more_entries(more: int, control: SideOut, treated: SideOut, percent: float)
 
 
 def _sentence(c: ComparisonOut, control: SideOut, treated: SideOut, percent: float, confidence: str) -> str:
-    interval = c.absolute_interval
-    around = f" ({confidence} interval {points(interval.low)} to {points(interval.high)})" if interval else ""
+    around = interval_clause(c.absolute_interval, confidence)
     p = f"p = {c.p_value:.3f}" if c.p_value is not None else ""
     if c.verdict in ("winner", "loser"):
         better = "better" if c.verdict == "winner" else "worse"

@@ -78,13 +78,19 @@ def points(value: float) -> str:
     return f"{value * 100:+.1f} points"
 
 
+def interval_clause(interval: IntervalOut | None, confidence: str) -> str:
+    """`` (95% interval +1.2 points to +3.4 points)`` of an uplift, or nothing when there is none yet."""
+    if interval is None:
+        return ""
+    return f" ({confidence} interval {points(interval.low)} to {points(interval.high)})"
+
+
 def _sentence(arm: ArmOut, confidence: str) -> tuple[str, str]:
     c = arm.comparison
     if c is None:
         return "baseline", "The baseline the other arms are compared with."
     name, against = arm.variant, c.against
-    interval = c.absolute_interval
-    around = f" ({confidence} interval {points(interval.low)} to {points(interval.high)})" if interval else ""
+    around = interval_clause(c.absolute_interval, confidence)
     p = f"p = {c.p_value:.3f}" if c.p_value is not None else "no test possible yet"
     if c.verdict in ("winner", "loser"):
         better = "better" if c.verdict == "winner" else "worse"
