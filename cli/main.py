@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cli.versions import register as register_version_commands
+from config.startup import command_imports, one_shot_process
 
 if TYPE_CHECKING:
     from provision.deploy import Deployed
@@ -25,8 +26,9 @@ app = typer.Typer(help="Journeys: customer-lifecycle journeys as durable workflo
 def validate(paths: Annotated[list[Path], typer.Argument(help="journey files or folders")]) -> None:
     """Validate journeys (and a folder's loyalty.yaml and channels.yaml); list every problem with
     file, line, column and path."""
-    from engine.errors import JourneyValidationError
-    from engine.loader import compile_file, journey_files
+    with command_imports():
+        from engine.errors import JourneyValidationError
+        from engine.loader import compile_file, journey_files
 
     problems = 0
     checked = 0
@@ -76,7 +78,8 @@ def _validate_segments(folder: Path) -> tuple[int, int]:
     how many files were checked and how many problems they have."""
     import dataclasses
 
-    from engine.segments.loader import check_segments, segment_files
+    with command_imports():
+        from engine.segments.loader import check_segments, segment_files
 
     files = segment_files(folder)
     segments, errors = check_segments(folder)
@@ -89,9 +92,10 @@ def _validate_segments(folder: Path) -> tuple[int, int]:
 
 def _validate_program(path: Path) -> int | None:
     """The problems of the loyalty program ``path`` is or holds (each printed); None when it has none."""
-    from engine.errors import JourneyValidationError
-    from engine.loyalty.loader import PROGRAM_FILE, program_path
-    from provision.deploy import validate_program_in
+    with command_imports():
+        from engine.errors import JourneyValidationError
+        from engine.loyalty.loader import PROGRAM_FILE, program_path
+        from provision.deploy import validate_program_in
 
     folder = path if path.is_dir() else path.parent
     if path.name != PROGRAM_FILE and not (path.is_dir() and program_path(path).is_file()):
@@ -110,9 +114,10 @@ def _validate_program(path: Path) -> int | None:
 
 def _validate_policy(path: Path) -> int | None:
     """The problems of the channel policy ``path`` is or holds (each printed); None when it has none."""
-    from engine.channels.loader import POLICY_FILE, policy_path
-    from engine.errors import JourneyValidationError
-    from provision.deploy import validate_policy_in
+    with command_imports():
+        from engine.channels.loader import POLICY_FILE, policy_path
+        from engine.errors import JourneyValidationError
+        from provision.deploy import validate_policy_in
 
     folder = path if path.is_dir() else path.parent
     if path.name != POLICY_FILE and not (path.is_dir() and policy_path(path).is_file()):
@@ -289,6 +294,7 @@ def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] in SERVICES:
         app()
         return
+    one_shot_process()
     try:
         app()
         code: int = 0

@@ -23,6 +23,7 @@ from jinja2 import DictLoader, StrictUndefined, TemplateError, select_autoescape
 from jinja2.lexer import newline_re
 
 from contracts.customers import HistoryView, LoyaltyView
+from engine.compiled_templates import CompiledTemplates
 from engine.limits import MAX_FILE_BYTES, MAX_TEMPLATE_FILES, TEMPLATE_NAME
 from engine.sandbox import BoundedSandbox, Budget, budget
 
@@ -116,6 +117,11 @@ def environment(sources: Mapping[str, str]) -> BoundedSandbox:
     return _environment(tuple(sorted(sources.items())))
 
 
+# One compiled code per template name and source, for every environment below: they share the
+# layouts, and they have the same settings, on which the code depends.
+COMPILED = CompiledTemplates()
+
+
 @lru_cache(maxsize=64)
 def _environment(sources: tuple[tuple[str, str], ...]) -> BoundedSandbox:
     return BoundedSandbox(
@@ -123,6 +129,7 @@ def _environment(sources: tuple[tuple[str, str], ...]) -> BoundedSandbox:
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=StrictUndefined,
         keep_trailing_newline=False,
+        bytecode_cache=COMPILED,
     )
 
 

@@ -4,7 +4,6 @@ none if one is invalid."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -113,7 +112,10 @@ async def deploy_directory(directory: Path, store_url: str, *, deployed_by: str)
     (a journey, the loyalty program or the channel policy). The deploy history names ``deployed_by``
     (``cli``, ``journeys setup``, ``journeys up``). A folder without ``channels.yaml`` leaves the
     deployed policy as it is (none: every send as before)."""
-    from store.database import Store  # here: `journeys validate` uses this module without a store
+    # Here, not at the top: `journeys validate` uses this module without a store or an event loop.
+    import asyncio
+
+    from store.database import Store
 
     found = await asyncio.to_thread(compile_all, directory)
     store = Store(store_url)

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from config.startup import command_imports
+
 # Only what the options need is imported here: `journeys --help` and every other command load this
 # module, and the simulator (Temporal, the store, the workflow) takes a second to import.
 if TYPE_CHECKING:
@@ -50,10 +52,11 @@ def simulate_command(
     ] = None,
 ) -> None:
     """Run a journey for a customer story over simulated weeks, on the real workflow, in seconds."""
-    from config.loop import run as run_loop
-    from simulate.quiet import quiet_temporal
-    from simulate.render import timeline_text, write_html
-    from simulate.simulation import load_plans, load_policy_beside, load_program_beside, simulate
+    with command_imports():
+        from config.loop import run as run_loop
+        from simulate.quiet import quiet_temporal
+        from simulate.render import timeline_text, write_html
+        from simulate.simulation import load_plans, load_policy_beside, load_program_beside, simulate
 
     quiet_temporal()
     with _bad_input_ends_the_command():
@@ -168,9 +171,10 @@ def test_command(
     ] = 0.0,
 ) -> None:
     """Run journey tests (stories with expectations) on the real workflow; report step coverage."""
-    from config.loop import run as run_loop
-    from simulate.journey_tests import report_lines, run_tests
-    from simulate.quiet import quiet_temporal
+    with command_imports():
+        from config.loop import run as run_loop
+        from simulate.journey_tests import report_lines, run_tests
+        from simulate.quiet import quiet_temporal
 
     quiet_temporal()
     if not path.exists():

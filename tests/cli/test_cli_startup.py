@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("simulate.runner", "temporalio", "sqlalchemy", "engine.loader", "jinja2", "fastapi", "rich.progress")
 # What validating journeys never needs: the engine is all it runs.
 NOT_FOR_VALIDATE = (
+    "asyncio",  # validating runs no event loop
     "temporalio",
     "sqlalchemy",
     "simulate.runner",
