@@ -34,7 +34,8 @@ from contracts.visibility import JOURNEY_STEP, workflow_id
 from engine.loader import load_directory
 from ingest.router import EventRouter
 from outbox.server import OutboxServer
-from simulate.sandbox import free_port, start_dev_server, start_test_server
+from simulate.sandbox import free_port, start_dev_server
+from simulate.test_server import start_test_server
 from store.database import Store
 from worker.service import build_worker
 

@@ -16,8 +16,10 @@ from config.startup import command_imports
 # module, and the simulator (Temporal, the store, the workflow) takes a second to import.
 if TYPE_CHECKING:
     from engine.channels.policy import ChannelPolicy
+    from engine.loyalty.program import Program
     from engine.plan import Plan
     from simulate.generate import Chance
+    from simulate.simulation import Simulated
     from simulate.story import Story
 
 
@@ -52,11 +54,10 @@ def simulate_command(
     ] = None,
 ) -> None:
     """Run a journey for a customer story over simulated weeks, on the real workflow, in seconds."""
-    with command_imports():
+    with command_imports():  # the engine only: the simulator is imported once the journey compiled
         from config.loop import run as run_loop
+        from simulate.journey_files import load_plans, load_policy_beside, load_program_beside
         from simulate.quiet import quiet_temporal
-        from simulate.render import timeline_text, write_html
-        from simulate.simulation import load_plans, load_policy_beside, load_program_beside, simulate
 
     quiet_temporal()
     with _bad_input_ends_the_command():
@@ -68,9 +69,9 @@ def simulate_command(
         return
     with _bad_input_ends_the_command():  # the story may not fit the journey (an event after the horizon)
         program = load_program_beside(file)
-        result = run_loop(
-            simulate(main, plans, [base], with_messages=html is not None, program=program, policy=policy)
-        )
+        result = run_loop(_play_story(main, plans, base, html is not None, program, policy))
+    from simulate.render import timeline_text, write_html  # loaded with the simulator by now
+
     timeline = result.timelines[0]
     if as_json:
         typer.echo(timeline.model_dump_json(indent=2))
@@ -79,6 +80,32 @@ def simulate_command(
     if html is not None:
         written = write_html(timeline, result.messages, html)
         typer.echo(f"wrote {len(written)} email(s) to {html}", err=as_json)
+
+
+async def _play_story(
+    main: Plan,
+    plans: list[Plan],
+    story: Story,
+    with_messages: bool,
+    program: Program | None,
+    policy: ChannelPolicy | None,
+) -> Simulated:
+    """Play one story. The test server starts first: its process gets ready (about 0.1 s) while this
+    one imports the simulator (the store, the workflow, the worker; about half a second)."""
+    import asyncio
+
+    with command_imports():
+        from simulate.test_server import start_test_server, stop_test_server
+    server = asyncio.create_task(start_test_server())
+    try:
+        await asyncio.sleep(0)  # the task runs until it waits for the server's process, now started
+        with command_imports():
+            from simulate.simulation import simulate_here
+        return await simulate_here(
+            main, plans, [story], with_messages=with_messages, program=program, policy=policy, server=server
+        )
+    finally:
+        await stop_test_server(server)
 
 
 def _story(
@@ -123,12 +150,13 @@ def _forecast(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from config.loop import run as run_loop
-    from simulate.funnel import build_funnel, funnel_text
-    from simulate.generate import Chance, default_chances, generate
-    from simulate.shards import ShardFailed
-    from simulate.simulation import simulate
-    from simulate.story import parse_pairs
+    with command_imports():
+        from config.loop import run as run_loop
+        from simulate.funnel import build_funnel, funnel_text
+        from simulate.generate import Chance, default_chances, generate
+        from simulate.shards import ShardFailed
+        from simulate.simulation import simulate
+        from simulate.story import parse_pairs
 
     chances = {**default_chances(main), **chances}
     for name, value in parse_pairs(overrides, "--p").items():

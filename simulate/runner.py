@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
+from temporalio.testing import WorkflowEnvironment
 
 from engine.channels.policy import ChannelPolicy
 from engine.loyalty.program import Program
@@ -84,9 +85,14 @@ class Simulator:
     @classmethod
     @asynccontextmanager
     async def open(
-        cls, plans: list[Plan], program: Program | None = None, policy: ChannelPolicy | None = None
+        cls,
+        plans: list[Plan],
+        program: Program | None = None,
+        policy: ChannelPolicy | None = None,
+        server: asyncio.Task[WorkflowEnvironment] | None = None,
     ) -> AsyncIterator[Simulator]:
-        """A Sandbox for ``plans`` with the loyalty ``program`` and the channel ``policy`` deployed."""
+        """A Sandbox for ``plans`` with the loyalty ``program`` and the channel ``policy`` deployed
+        (on ``server``, a test server already starting, if given: see ``Sandbox.open``)."""
         with tempfile.TemporaryDirectory(prefix="journeys-simulate-", dir=SCRATCH) as workdir:
             async with (
                 WebhookCatcher.open() as webhooks,
@@ -101,6 +107,7 @@ class Simulator:
                     program=program,
                     policy=None if policy is None else (policy, policy_text(policy)),
                     inline_store=True,  # its own store on shared memory: see store.sqlite_inline
+                    server=server,
                 ) as sandbox,
             ):
                 for plan in plans:  # the runs find them at once, without waiting for the store

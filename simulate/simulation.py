@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from engine.channels.loader import load_policy_in
+from temporalio.testing import WorkflowEnvironment
+
 from engine.channels.policy import ChannelPolicy
-from engine.loader import compile_file, load_directory
-from engine.loyalty.loader import load_program_in
 from engine.loyalty.program import Program
 from engine.plan import Plan
 from outbox.server import OutboxMessage
 from simulate.customer_ids import story_customer_ids
+from simulate.journey_files import load_plans, load_policy_beside, load_program_beside
 from simulate.runner import Progress, Simulator, StoryRun
 from simulate.shards import play_sharded, shard_count
 from simulate.story import Story
@@ -26,31 +26,6 @@ class Simulated:
     runs: list[StoryRun]
     messages: list[OutboxMessage]
     plans: list[Plan]
-
-
-def load_plans(file: Path, *, with_all: bool = False, also: Sequence[str] = ()) -> tuple[Plan, list[Plan]]:
-    """The journey in ``file``, and the plans to deploy: it alone, or with every journey beside it
-    (``with_all``) or with the named ones (``also``)."""
-    main = compile_file(file)
-    if not with_all and not also:
-        return main, [main]
-    neighbours = {plan.journey: plan for plan in load_directory(file.parent)}
-    missing = [name for name in also if name not in neighbours]
-    if missing:
-        raise ValueError(f"no journey {', '.join(missing)} beside {file}")
-    chosen = list(neighbours) if with_all else [main.journey, *also]
-    plans = [main] + [neighbours[name] for name in dict.fromkeys(chosen) if name != main.journey]
-    return main, plans
-
-
-def load_program_beside(file: Path) -> Program | None:
-    """The loyalty program of the folder a journey file is in (its ``loyalty.yaml``), if it has one."""
-    return load_program_in(file.parent)
-
-
-def load_policy_beside(file: Path) -> ChannelPolicy | None:
-    """The channel policy of the folder a journey file is in (its ``channels.yaml``), if it has one."""
-    return load_policy_in(file.parent)
 
 
 async def simulate(
@@ -103,13 +78,15 @@ async def simulate_here(
     customer_ids: Sequence[str] | None = None,
     program: Program | None = None,
     policy: ChannelPolicy | None = None,
+    server: asyncio.Task[WorkflowEnvironment] | None = None,
 ) -> Simulated:
-    """Play ``stories`` on one fresh Sandbox in this process."""
-    async with Simulator.open(plans, program, policy) as simulator:
+    """Play ``stories`` on one fresh Sandbox in this process (on ``server``, a test server already
+    starting, if given; its caller stops it)."""
+    async with Simulator.open(plans, program, policy, server) as simulator:
         runs = await simulator.run(main.journey, stories, progress=progress, customer_ids=customer_ids)
         timelines = [build_timeline(run, plans, simulator.webhooks.received) for run in runs]
         messages = simulator.sandbox.outbox.messages() if with_messages else []
     return Simulated(timelines, runs, messages, plans)
 
 
-__all__ = ["Simulated", "Story", "load_plans", "simulate"]
+__all__ = ["Simulated", "Story", "load_plans", "load_policy_beside", "load_program_beside", "simulate"]

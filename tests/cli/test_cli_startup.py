@@ -90,3 +90,11 @@ def test_help_lists_every_command_without_importing_them() -> None:
     )
     for command in ("validate", "simulate", "test", "deploy", "diff", "export", "history", "up"):
         assert command in done.stdout, command
+
+
+def test_simulate_of_an_invalid_journey_reports_it_before_importing_the_simulator(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("journey: broken\nsteps: []\n", encoding="utf-8")
+    loaded = loaded_by_command("simulate", str(broken))
+    assert "engine.loader" in loaded
+    assert present(("simulate.runner", "store", "sqlalchemy", "temporalio.testing"), loaded) == []

@@ -43,7 +43,7 @@ from engine.loader import compile_text
 from ingest.claims import STALE_CLAIM
 from ingest.outages import TemporalUnavailable
 from ingest.router import START_ATTEMPTS, EventRouter, RouteResult, Skipped
-from simulate.sandbox import start_test_server
+from simulate.test_server import start_test_server
 from store import Store
 from store.tables import processed_events
 from worker.service import build_worker

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from activities.journey_activities import JourneyActivities
 from config.settings import Settings
 from ingest.router import EventRouter
-from simulate.sandbox import start_test_server
+from simulate.test_server import start_test_server
 from store.database import Store
 from worker.service import build_worker, worker_tuning
 
