@@ -221,6 +221,7 @@ async def one_round(
                     customer_id=customer,
                     trigger=trigger,
                     customer=snapshot,
+                    store_steps_local=True,
                 ),
                 id=workflow_id(JOURNEY, customer),
                 task_queue=task_queue,

@@ -304,6 +304,7 @@ class EventRouter:
             customer_id=event.customer_id,
             trigger=event,
             customer=await customer.snapshot(),
+            store_steps_local=True,
         )
         for _ in range(START_ATTEMPTS):
             try:

@@ -154,8 +154,10 @@ class JourneyWorkflow:
 
     @workflow.run
     async def run(self, inp: JourneyInput) -> JourneyResult:
-        # Runs started before this patch replay without its marker and keep the old commands.
-        self._store_steps_local = workflow.patched(STORE_STEPS_LOCAL.id)
+        # A run whose starter chose the new commands needs no patch marker. Runs started before
+        # that ask the patch: those started before it too replay without its marker and keep the
+        # old commands.
+        self._store_steps_local = inp.store_steps_local or workflow.patched(STORE_STEPS_LOCAL.id)
         first_run = not self._state.entry_id
         if first_run:
             # An entry is named by the event that caused it: a retried or reset start of the same
@@ -211,6 +213,7 @@ class JourneyWorkflow:
                 trigger=self._trigger,
                 state=self._state,
                 history_budget=self._history_budget,
+                store_steps_local=True,
             )
         )
 
@@ -251,6 +254,7 @@ class JourneyWorkflow:
                 history_budget=self._history_budget,
                 carried_events=later,
                 carried_event_ids=self._state.seen_event_ids,
+                store_steps_local=True,
             )
         )
 

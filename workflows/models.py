@@ -63,6 +63,11 @@ class JourneyInput(Compact):
     carried_event_ids: list[str] = Field(default_factory=list)
     # The customer as the router read it when it started this entry (saves the run a store read).
     customer: CustomerSnapshot | None = None
+    # Set by whoever starts the run (the router, continue-as-new, a re-entry): run store-only steps
+    # as local activities (STORE_STEPS_LOCAL's new branch) without asking for the patch, so that
+    # the run's history holds no patch marker and no TemporalChangeVersion update. An input without
+    # it (a run started before it existed) asks ``workflow.patched`` as it did. See docs/patches.md.
+    store_steps_local: bool = False
 
     @model_validator(mode="after")
     def _one_plan(self) -> JourneyInput:

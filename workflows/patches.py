@@ -43,10 +43,12 @@ STORE_STEPS_LOCAL = Patch(
         " (no record_steps of their own); and they update the search attributes once per workflow"
         " task, before the run waits or sends, with the last value of each (JourneyStep,"
         " LifecycleStage). Issue #14: an onboarding run waiting at wait_profile 6.3 KB -> under 4 KB."
+        " Runs whose input says store_steps_local (every start since the generation"
+        " store-steps-local-by-input) take the new branch without asking: no marker in their history."
     ),
     histories=tuple(
         f"{name}-{generation}.json"
-        for generation in ("before-store-steps-local", "store-steps-local")
+        for generation in ("before-store-steps-local", "store-steps-local", "store-steps-local-by-input")
         for name in (
             "onboarding-converts",
             "onboarding-quiet",

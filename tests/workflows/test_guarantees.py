@@ -22,6 +22,7 @@ from tests.support.backend_referral import (
     backend_referral_plan,
 )
 from tests.support.failures import FailOnce
+from tests.support.history_events import marker_names
 from workflows.journey import JourneyWorkflow
 from workflows.models import JourneyInput
 
@@ -133,8 +134,14 @@ async def test_a_long_loop_continues_as_new_and_keeps_its_state(
             await sandbox.event("purchase_completed", "loyal")
         status = await sandbox.status("winback", "loyal")
         description = await handle.describe()
+        first = sandbox.client.get_workflow_handle(handle.id, run_id=handle.first_execution_run_id)
+        first_markers = marker_names(await first.fetch_history())
+        latest_markers = marker_names(await sandbox.client.get_workflow_handle(handle.id).fetch_history())
 
     assert description.run_id != handle.first_execution_run_id  # it continued as new
+    # Started with an input from before store_steps_local, the first run asked the patch; the runs it
+    # continued as new into were told by their input and asked nothing.
+    assert "core_patch" in first_markers and "core_patch" not in latest_markers
     assert status.current_step == "watch"
     assert sum(1 for t in status.steps if t.step == "watch") >= 12
     assert sandbox.outbox.messages() == []

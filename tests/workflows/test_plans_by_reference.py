@@ -17,6 +17,7 @@ from contracts.visibility import workflow_id
 from engine.loader import compile_text
 from engine.plan import Plan
 from simulate.sandbox import Sandbox
+from tests.support.history_events import marker_names
 from workflows.journey import JourneyWorkflow
 from workflows.models import JourneyInput
 
@@ -52,11 +53,7 @@ async def test_a_run_names_its_plan_and_sends_from_its_templates(
     # The step records up to the send went with the set_stage step before it (a local activity:
     # in history only its result), so the send carries none.
     assert request.records == [] and request.marks == []
-    local = [
-        e.marker_recorded_event_attributes.marker_name
-        for e in history.events
-        if e.HasField("marker_recorded_event_attributes")
-    ]
+    local = marker_names(history)
     assert local.count("core_local_activity") == 2  # set_stage; award with the records to the wait
     stats = await onboarding.store.steps.stats("onboarding")
     assert (stats.steps["welcome"].entered, stats.steps["wait_profile"].waiting) == (1, 1)

@@ -4,14 +4,20 @@ their requests stay out of history, the search attributes update once per workfl
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
-from contracts.visibility import JOURNEY_STEP, LIFECYCLE_STAGE
+from contracts.events import CustomerEvent
+from contracts.plans import PlanRef
+from contracts.visibility import JOURNEY_STEP, LIFECYCLE_STAGE, workflow_id
 from engine.loader import compile_text
 from engine.plan import Plan
 from simulate.sandbox import Sandbox
 from tests.support.failures import FailOnce
+from tests.support.history_events import marker_names, scheduled_activities
+from workflows.journey import JourneyWorkflow
+from workflows.models import JourneyInput
 
 TRAITS = {"email": "ada@example.com", "first_name": "Ada"}
 JOURNEYS_DIR = Path(__file__).resolve().parents[2] / "journeys"
@@ -40,16 +46,8 @@ async def test_a_waiting_onboarding_run_holds_results_not_requests(onboarding: S
     await onboarding.sleep(timedelta(hours=1))
     handle = onboarding.handle("onboarding", "ada")
     history = await handle.fetch_history()
-    scheduled = [
-        e.activity_task_scheduled_event_attributes.activity_type.name
-        for e in history.events
-        if e.HasField("activity_task_scheduled_event_attributes")
-    ]
-    markers = [
-        e.marker_recorded_event_attributes.marker_name
-        for e in history.events
-        if e.HasField("marker_recorded_event_attributes")
-    ]
+    scheduled = scheduled_activities(history)
+    markers = marker_names(history)
     upserts = [
         sorted(e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields)
         for e in history.events
@@ -61,9 +59,10 @@ async def test_a_waiting_onboarding_run_holds_results_not_requests(onboarding: S
     customer = await onboarding.store.customers.snapshot("ada")
 
     assert scheduled == ["send_email"]  # set_stage and award ran as local activities
-    assert markers == ["core_patch", "core_local_activity", "core_local_activity"]
-    # The patch's own, then one per workflow task: before the send, before the wait.
-    assert upserts == [["TemporalChangeVersion"], ["JourneyStep", "LifecycleStage"], ["JourneyStep"]]
+    # The router's input chose the new branch: no patch marker, no TemporalChangeVersion update.
+    assert markers == ["core_local_activity", "core_local_activity"]
+    # One per workflow task: before the send, before the wait.
+    assert upserts == [["JourneyStep", "LifecycleStage"], ["JourneyStep"]]
     assert (shown.get(JOURNEY_STEP), shown.get(LIFECYCLE_STAGE)) == ("wait_profile", "acquisition")
     # The records before the wait were written with the award: nothing left to a record_steps.
     assert (stats.steps["signup_bonus"].completed, stats.steps["wait_profile"].waiting) == (1, 1)
@@ -101,3 +100,26 @@ async def test_a_queued_award_that_fails_after_its_commit_is_not_given_twice(
     assert crash.fired
     assert [entry.reason for entry in ledger] == ["Sign-up bonus"] and result.points_awarded == 100
     assert (stats.steps["signup_bonus"].entered, stats.steps["signup_bonus"].completed) == (1, 1)
+
+
+async def test_an_input_from_before_the_field_asks_the_patch_and_takes_the_new_branch(
+    onboarding: Sandbox, example_plans: dict[str, Plan]
+) -> None:
+    plan = example_plans["onboarding"]
+    await onboarding.store.customers.upsert("ada", TRAITS)
+    trigger = CustomerEvent(event_id=uuid.uuid4().hex, customer_id="ada", name="signed_up")
+    old_input = JourneyInput(
+        plan_ref=PlanRef(journey=plan.journey, version=plan.version), customer_id="ada", trigger=trigger
+    )
+    handle = await onboarding.client.start_workflow(
+        JourneyWorkflow.run,
+        old_input,
+        id=workflow_id(plan.journey, "ada"),
+        task_queue=onboarding.settings.task_queue,
+    )
+    await onboarding.sleep(timedelta(hours=1))
+    history = await handle.fetch_history()
+    scheduled = scheduled_activities(history)
+
+    assert marker_names(history)[0] == "core_patch"  # asked, and recorded the answer
+    assert scheduled == ["send_email"]  # the patch's new branch: award and set_stage ran locally
