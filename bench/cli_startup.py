@@ -1,7 +1,14 @@
 """How long the ``journeys`` command takes, start-up included: ``--help``, ``validate`` of the example
 journeys and ``simulate`` of one story, each a whole new process, as a user runs them.
 
-    .venv/bin/python -m bench.cli_startup [--rounds 7]
+    .venv/bin/python -m bench.cli_startup [--rounds 7] [--bytecode written|not-written]
+
+``--bytecode written`` (the default) runs the commands as Python does by default: it writes each
+module's bytecode to ``__pycache__`` the first time (each command once, not counted) and loads it
+after, as on a user's machine. The environment of these machines sets ``PYTHONDONTWRITEBYTECODE=1``
+for every process, so that the project's own modules (about 160 for a simulation) are compiled from
+source on every run; ``--bytecode not-written`` keeps that setting, the way this bench measured
+before 2026-12-02 09:00.
 
 Commands run in turn, one of each per round (the order rotates), so a machine whose speed drifts
 slows them all alike; each line prints wall and CPU seconds (min / median / max) and the median's
@@ -59,17 +66,23 @@ def main() -> None:
     raw = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=raw)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--bytecode", choices=("written", "not-written"), default="written")
     args = parser.parse_args()
     env = dict(os.environ)
+    if args.bytecode == "written":
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
     samples = {name: Sample() for name, _, _ in COMMANDS}
-    timed(("--help",), env)  # warms the file cache; not counted
+    for _, argv, _ in COMMANDS:  # warms the file cache (and writes bytecode if written); not counted
+        timed(argv, env)
     for number in range(args.rounds):
         shift = number % len(COMMANDS)
         for name, argv, _ in COMMANDS[shift:] + COMMANDS[:shift]:
             wall, cpu = timed(argv, env)
             samples[name].wall.append(wall)
             samples[name].cpu.append(cpu)
-    print(f"{args.rounds} rounds, commands in turn; seconds min / median / max")
+    print(f"{args.rounds} rounds, commands in turn, bytecode {args.bytecode}; seconds min / median / max")
     print(f"{'command':<32} {'wall s':>19} {'cpu s':>19}  goal  median/goal")
     goals = {name: goal for name, _, goal in COMMANDS}
     for name, sample in samples.items():
