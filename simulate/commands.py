@@ -64,11 +64,11 @@ def simulate_command(
         main, plans = load_plans(file, with_all=with_all)
         base, chances = _story(story, event or [], trait or [], horizon, variant or [])
         policy = load_policy_beside(file)  # the folder's channels.yaml, as the worker applies it
+        program = load_program_beside(file)  # the folder's loyalty.yaml: tiers, earning rules
     if customers > 0:
-        _forecast(main, plans, base, chances, customers, seed, p or [], as_json, processes, policy)
+        _forecast(main, plans, base, chances, customers, seed, p or [], as_json, processes, program, policy)
         return
     with _bad_input_ends_the_command():  # the story may not fit the journey (an event after the horizon)
-        program = load_program_beside(file)
         result = run_loop(_play_story(main, plans, base, html is not None, program, policy))
     from simulate.render import timeline_text, write_html  # loaded with the simulator by now
 
@@ -145,6 +145,7 @@ def _forecast(
     overrides: list[str],
     as_json: bool,
     processes: int | None,
+    program: Program | None,
     policy: ChannelPolicy | None,
 ) -> None:
     from rich.console import Console
@@ -177,7 +178,15 @@ def _forecast(
 
         try:
             result = run_loop(
-                simulate(main, plans, stories, progress=advance, processes=processes, policy=policy)
+                simulate(
+                    main,
+                    plans,
+                    stories,
+                    progress=advance,
+                    processes=processes,
+                    program=program,
+                    policy=policy,
+                )
             )
         except (ShardFailed, ValueError) as exc:
             typer.echo(f"error: {exc}", err=True)

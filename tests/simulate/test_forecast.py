@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 from typer.testing import CliRunner
 
 from cli.main import app
 from engine.loader import compile_file
 from engine.plan import AwardNode, SendEmailNode
-from tests.simulate.conftest import ONBOARDING
+from tests.simulate.conftest import JOURNEYS_DIR, ONBOARDING
 
 N = 24
 
@@ -66,3 +68,38 @@ def test_a_forecast_split_over_two_processes_counts_every_customer(cli: CliRunne
     funnel = json.loads(result.stdout)
     assert funnel["customers"] == funnel["entered"] == sum(funnel["outcomes"].values()) == 6
     assert funnel["steps"][0]["entered"] == 6
+
+
+# Bronze comes with 100 points under the example loyalty program; with no program, nobody has a tier.
+TIERED = """
+journey: tiered
+stage: loyalty
+trigger: {event: signed_up}
+steps:
+  - {id: bonus, award: {points: 150, reason: Welcome}}
+  - id: by_tier
+    branch:
+      cases:
+        - {when: "customer.tier == 'bronze'", next: bronze}
+      else: untiered
+  - {id: untiered, exit: no tier}
+  - {id: bronze, wait: 1d}
+"""
+
+
+def test_a_forecast_runs_under_the_loyalty_program_beside_the_journey(cli: CliRunner, tmp_path: Path) -> None:
+    journey = tmp_path / "tiered.yaml"
+    journey.write_text(TIERED, "utf-8")
+    args = ["simulate", str(journey), "--customers", "4", "--seed", "3", "--json"]
+    alone = cli.invoke(app, args)
+    shutil.copy(JOURNEYS_DIR / "loyalty.yaml", tmp_path / "loyalty.yaml")
+    with_program = cli.invoke(app, args)
+
+    assert alone.exit_code == 0, alone.output
+    assert with_program.exit_code == 0, with_program.output
+    entered = {
+        name: {step["step"]: step["entered"] for step in json.loads(result.stdout)["steps"]}
+        for name, result in (("alone", alone), ("with_program", with_program))
+    }
+    assert (entered["alone"]["bronze"], entered["alone"]["untiered"]) == (0, 4)
+    assert (entered["with_program"]["bronze"], entered["with_program"]["untiered"]) == (4, 0)
