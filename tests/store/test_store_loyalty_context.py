@@ -206,7 +206,7 @@ async def test_the_snapshot_journeys_see_carries_loyalty_and_history(store: Stor
     await store.customers.upsert("ada", {"first_name": "Ada"})
     await seed_wallet(store)
     await intake(store, purchase("e1", "ada", T0, total=100, categories=["shoes"]))
-    snapshot = await store.customers.snapshot("ada")
+    snapshot = await store.customers.snapshot("ada", at=T0)  # as a run at T0 sees it, like before_send
     assert snapshot.loyalty is not None and snapshot.loyalty.pending == 250
     assert snapshot.history is not None and snapshot.history.top_categories == ["shoes"]
     seen = snapshot.as_context()
