@@ -15,8 +15,7 @@ from typing import Any
 
 from bench.ingest_load import ATTEMPTS, RETRY_PAUSE, Connection
 
-POLL_SECONDS = 0.02  # how often the watcher reads the store (at 0.01 it cost 10-19 ms of CPU per event)
-QUERY_CHUNK = 500  # customers per IN (...) of the watcher's query
+POLL_SECONDS = 0.02  # how often the watcher reads the store: the rows written since its last read
 
 
 def rss_mb(pid: int, field_name: str = "VmRSS") -> float:
@@ -127,36 +126,45 @@ class Watcher:
         self.watched.pop(customer, None)
         self._posted_wall.pop(customer, None)
 
-    def _found(self, customers: list[str]) -> dict[str, str]:
-        connection = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=5)
-        try:
-            found: dict[str, str] = {}
-            for n in range(0, len(customers), QUERY_CHUNK):
-                chunk = customers[n : n + QUERY_CHUNK]
-                marks = ",".join("?" * len(chunk))
-                rows = connection.execute(
-                    "SELECT customer_id, MIN(at) FROM step_events WHERE journey = ? AND kind = 'completed'"
-                    f" AND step = ? AND customer_id IN ({marks}) GROUP BY customer_id",
-                    [self.journey, self.step, *chunk],
-                )
-                found.update((row[0], row[1]) for row in rows)
-            return found
-        finally:
-            connection.close()
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=5, check_same_thread=False)
+
+    def _last_id(self, connection: sqlite3.Connection) -> int:
+        return int(connection.execute("SELECT coalesce(max(id), 0) FROM step_events").fetchone()[0])
+
+    def _completed_since(
+        self, connection: sqlite3.Connection, after: int
+    ) -> tuple[int, list[tuple[str, str]]]:
+        """The wait's completed records among those written after record ``after`` (customer, at),
+        and the last record's id. Only new rows are read, so a poll costs what was written since the
+        last one, however many events are still awaited (SQLite's one writer gives ids in commit
+        order)."""
+        rows = connection.execute(
+            "SELECT id, customer_id, at, journey, kind, step FROM step_events WHERE id > ? ORDER BY id",
+            [after],
+        ).fetchall()
+        wanted = (self.journey, "completed", self.step)
+        completed = [(row[1], row[2]) for row in rows if (row[3], row[4], row[5]) == wanted]
+        return (rows[-1][0] if rows else after), completed
 
     async def run(self) -> None:
-        while not self._stopped or self.watched:
-            pending = list(self.watched)
-            if pending:
-                found = await asyncio.to_thread(self._found, pending)
+        connection = await asyncio.to_thread(self._connect)
+        try:
+            seen = await asyncio.to_thread(self._last_id, connection)
+            while not self._stopped or self.watched:
+                seen, completed = await asyncio.to_thread(self._completed_since, connection, seen)
                 now = time.perf_counter()
-                for customer, at in found.items():
+                for customer, at in completed:
+                    if customer not in self.watched:
+                        continue
                     self.latencies_ms[customer] = (now - self.watched.pop(customer)) * 1000
                     stamp = datetime.fromisoformat(at).replace(tzinfo=UTC).timestamp()
                     self.task_ms[customer] = (stamp - self._posted_wall.pop(customer)) * 1000
-            if self._stopped and not self.watched:
-                return
-            await asyncio.sleep(POLL_SECONDS)
+                if self._stopped and not self.watched:
+                    return
+                await asyncio.sleep(POLL_SECONDS)
+        finally:
+            connection.close()
 
     async def finish(self, task: asyncio.Task[None], limit_seconds: float) -> int:
         """Stop once every watched customer is seen, or after ``limit_seconds``; answers how many

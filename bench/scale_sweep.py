@@ -32,6 +32,7 @@ KNOBS = {
     "sticky": "JOURNEYS_WORKER_STICKY_TIMEOUT_SECONDS",
     "gc": "JOURNEYS_WORKER_GC_THRESHOLD",
     "freeze": "JOURNEYS_WORKER_GC_FREEZE",  # 1 or 0
+    "sandbox": "JOURNEYS_WORKER_SANDBOX",  # 1 or 0
 }
 
 

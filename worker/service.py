@@ -66,9 +66,10 @@ def build_worker(
     ),
     build_id: str | None = None,
 ) -> Worker:
-    """The worker for ``task_queue``. Production and the test suite run workflows in Temporal's
-    sandbox, which catches non-deterministic code; a simulation, which runs only this code base's
-    workflow (replay-tested in the sandbox), may skip it for speed (``sandboxed=False``).
+    """The worker for ``task_queue``. The test suite runs workflows in Temporal's sandbox, which
+    catches non-deterministic code, so the code is checked before it ships; ``journeys worker`` and a
+    simulation run the same code without it (``JOURNEYS_WORKER_SANDBOX``), which halves a worker's
+    CPU per event: the sandbox runs code in its own globals for every payload it converts.
 
     Runs name their plan by version: the plans this process holds come from ``store`` (through
     ``activities.plans``, which the send activities read their templates from too). ``workflows``
@@ -109,6 +110,7 @@ class WorkerTuning(TypedDict):
     max_concurrent_workflow_tasks: int
     workflow_task_polls: int
     sticky_timeout_seconds: float
+    sandboxed: bool
 
 
 def worker_tuning(settings: Settings) -> WorkerTuning:
@@ -118,6 +120,7 @@ def worker_tuning(settings: Settings) -> WorkerTuning:
         max_concurrent_workflow_tasks=settings.worker_workflow_tasks,
         workflow_task_polls=settings.worker_workflow_pollers,
         sticky_timeout_seconds=settings.worker_sticky_timeout_seconds,
+        sandboxed=settings.worker_sandbox,
     )
 
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+from temporalio.worker import UnsandboxedWorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.journey_activities import JourneyActivities
 from config.settings import Settings
@@ -20,11 +22,13 @@ def test_each_worker_setting_names_its_knob(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("JOURNEYS_WORKER_WORKFLOW_TASKS", "40")
     monkeypatch.setenv("JOURNEYS_WORKER_WORKFLOW_POLLERS", "8")
     monkeypatch.setenv("JOURNEYS_WORKER_STICKY_TIMEOUT_SECONDS", "3")
+    monkeypatch.setenv("JOURNEYS_WORKER_SANDBOX", "true")
     assert worker_tuning(Settings()) == {
         "max_cached_workflows": 250,
         "max_concurrent_workflow_tasks": 40,
         "workflow_task_polls": 8,
         "sticky_timeout_seconds": 3.0,
+        "sandboxed": True,
     }
 
 
@@ -34,6 +38,7 @@ def test_the_defaults_are_those_the_sizing_section_measured() -> None:
         "max_concurrent_workflow_tasks": 100,
         "workflow_task_polls": 5,
         "sticky_timeout_seconds": 10.0,
+        "sandboxed": False,
     }
 
 
@@ -57,6 +62,10 @@ async def test_the_sdk_worker_is_built_with_them(tmp_path: Path) -> None:
         assert config["max_concurrent_workflow_task_polls"] == 7
         assert config["max_concurrent_workflow_tasks"] == 30
         assert config["max_cached_workflows"] == 1000
+        assert isinstance(config["workflow_runner"], UnsandboxedWorkflowRunner)
+        sandboxed = settings.model_copy(update={"worker_sandbox": True})
+        config = build_worker(client, "tuning-2", store, activities, **worker_tuning(sandboxed)).config()
+        assert isinstance(config["workflow_runner"], SandboxedWorkflowRunner)
     finally:
         await activities.close()
         await router.close()
