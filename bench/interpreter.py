@@ -1,12 +1,13 @@
 """What interpreting a plan costs: one small journey run by ``JourneyWorkflow`` and by a hand-written
 workflow that calls the same activities in the same order, with the same inputs.
 
-    .venv/bin/python -m bench.interpreter [--runs 200] [--rounds 5] [--profile DIR]
+    .venv/bin/python -m bench.interpreter [--runs 200] [--rounds 5] [--profile DIR] [--sandbox]
 
 The journey: start, award 10 points, send the welcome email, wait for ``bench_reply`` (1 s timeout),
 end; its hand-written workflow is ``bench.handwritten``. Both sides get the same start request (the
 router's: ``JourneyInput`` naming the plan, the customer read), the same worker
-(``worker.service.build_worker``: the sandbox, the cache, the activities on their own SQLite store)
+(``worker.service.build_worker``: the cache, the activities on their own SQLite store; Temporal's
+sandbox with ``--sandbox``, else none, as ``journeys worker`` runs by default)
 and the same SMTP server. Each side's worker is a process of its own; this process starts the
 Temporal dev server (in memory), the SMTP server and the runs. Rounds alternate which side goes
 first; each round starts ``--runs`` runs and waits for all of them to end, so the worker is drained
@@ -16,10 +17,10 @@ written over the rounds. Goals (issue #14): interpreter at least 0.9x the hand-w
 events at most 1.1x.
 
 Then the workflow code alone: the last round's runs of each side (their histories, fetched) are
-replayed in this process (the sandbox, debug mode: on this thread), rounds alternating, and the
-CPU per run and its ratio printed. ``--profile DIR`` also profiles those replays with cProfile
-(``DIR/<side>.prof``), prints the functions with the most time of their own, and keeps the
-histories there (``DIR/<side>-<n>.json``).
+replayed in this process (in the sandbox with ``--sandbox``; debug mode: on this thread), rounds
+alternating, and the CPU per run and its ratio printed. ``--profile DIR`` also profiles those
+replays with cProfile (``DIR/<side>.prof``), prints the functions with the most time of their
+own, and keeps the histories there (``DIR/<side>-<n>.json``).
 """
 
 from __future__ import annotations
@@ -82,7 +83,9 @@ def customer_ids(side: Side, count: int) -> list[str]:
     return [f"bench-{side}-{n:05d}" for n in range(count)]
 
 
-async def serve_worker(side: Side, address: str, smtp_port: int, workdir: Path, customers: int) -> None:
+async def serve_worker(
+    side: Side, address: str, smtp_port: int, workdir: Path, customers: int, sandboxed: bool
+) -> None:
     from activities.journey_activities import JourneyActivities
     from config.settings import Settings
     from engine.loader import compile_text
@@ -113,6 +116,7 @@ async def serve_worker(side: Side, address: str, smtp_port: int, workdir: Path, 
         store,
         activities,
         workflows=[JourneyWorkflow] if side == "interpreter" else [HandWrittenJourney],
+        sandboxed=sandboxed,
     )
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
@@ -182,7 +186,9 @@ def start_dev_server(port: int) -> Process:
     return Process(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True))
 
 
-def start_worker(side: Side, address: str, smtp_port: int, workdir: Path, customers: int) -> Process:
+def start_worker(
+    side: Side, address: str, smtp_port: int, workdir: Path, customers: int, sandboxed: bool
+) -> Process:
     (workdir / side).mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "bench.interpreter", "--worker", side, "--address", address]
     command += [
@@ -192,6 +198,7 @@ def start_worker(side: Side, address: str, smtp_port: int, workdir: Path, custom
         str(workdir / side),
         "--customers",
         str(customers),
+        "--sandbox" if sandboxed else "--no-sandbox",
     ]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
@@ -259,7 +266,7 @@ def spread(values: list[float], unit: str = "", digits: int = 2) -> str:
     )
 
 
-async def compare(runs: int, rounds: int, profile: Path | None) -> None:
+async def compare(runs: int, rounds: int, profile: Path | None, sandboxed: bool) -> None:
     from engine.loader import compile_text
     from outbox.server import OutboxServer
     from worker.connection import connect
@@ -282,7 +289,9 @@ async def compare(runs: int, rounds: int, profile: Path | None) -> None:
                     await asyncio.sleep(0.1)
             assert client is not None, "the dev server did not start"
             for side in SIDES:
-                workers[side] = start_worker(side, address, outbox.port, Path(workdir), runs * (rounds + 1))
+                workers[side] = start_worker(
+                    side, address, outbox.port, Path(workdir), runs * (rounds + 1), sandboxed
+                )
             results = Results()
             names = {side: customer_ids(side, runs * (rounds + 1)) for side in SIDES}
             for side in SIDES:  # warm-up: imports, caches, the first sandbox; not counted
@@ -307,7 +316,7 @@ async def compare(runs: int, rounds: int, profile: Path | None) -> None:
             outbox.stop()
             server.stop()
     report(results, runs, rounds)
-    await report_replays(histories, version, profile)
+    await report_replays(histories, version, profile, sandboxed)
 
 
 async def fetch_histories(client: object, customers: list[str]) -> list[WorkflowHistory]:
@@ -317,11 +326,13 @@ async def fetch_histories(client: object, customers: list[str]) -> list[Workflow
     return [await client.get_workflow_handle(workflow_id(JOURNEY, c)).fetch_history() for c in customers]
 
 
-async def replay_cpu(side: Side, histories: list[WorkflowHistory], profile: cProfile.Profile | None) -> float:
+async def replay_cpu(
+    side: Side, histories: list[WorkflowHistory], profile: cProfile.Profile | None, sandboxed: bool
+) -> float:
     """CPU seconds per run to replay ``histories`` through ``side``'s workflow: the workflow code of a
     whole run (sandbox, payload conversion, commands), on this thread (debug mode: no worker thread)."""
     from temporalio.contrib.pydantic import pydantic_data_converter
-    from temporalio.worker import Replayer
+    from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
     from worker.service import sandboxed_runner
     from workflows.journey import JourneyWorkflow
@@ -329,7 +340,7 @@ async def replay_cpu(side: Side, histories: list[WorkflowHistory], profile: cPro
     replayer = Replayer(
         workflows=[JourneyWorkflow if side == "interpreter" else HandWrittenJourney],
         data_converter=pydantic_data_converter,
-        workflow_runner=sandboxed_runner(),
+        workflow_runner=sandboxed_runner() if sandboxed else UnsandboxedWorkflowRunner(),
         debug_mode=True,
     )
     started = time.process_time()
@@ -347,7 +358,7 @@ async def _each(histories: list[WorkflowHistory]) -> AsyncIterator[WorkflowHisto
 
 
 async def report_replays(
-    histories: dict[Side, list[WorkflowHistory]], version: str, profile: Path | None
+    histories: dict[Side, list[WorkflowHistory]], version: str, profile: Path | None, sandboxed: bool
 ) -> None:
     """The workflow side alone: each side's recorded runs replayed in this process, rounds alternating."""
     from engine.loader import compile_text
@@ -357,11 +368,11 @@ async def report_replays(
     PLANS.add(compile_text(SOURCE, f"{JOURNEY}.yaml", TEMPLATES))  # what the worker's store held
     compile_once(["workflows", "bench"])  # as build_worker does for the workers
     for side in SIDES:
-        await replay_cpu(side, histories[side], None)  # warm-up: imports
+        await replay_cpu(side, histories[side], None, sandboxed)  # warm-up: imports
     cpu: dict[Side, list[float]] = {side: [] for side in SIDES}
     for number in range(REPLAY_ROUNDS):
         for side in SIDES if number % 2 == 0 else SIDES[::-1]:
-            cpu[side].append(await replay_cpu(side, histories[side], None))
+            cpu[side].append(await replay_cpu(side, histories[side], None, sandboxed))
     count = len(histories["interpreter"])
     print(f"workflow code alone: {count} recorded runs a side replayed, {REPLAY_ROUNDS} rounds")
     for side in SIDES:
@@ -376,7 +387,7 @@ async def report_replays(
     for side in SIDES:
         profiler = cProfile.Profile()
         for _ in range(PROFILED_ROUNDS):
-            await replay_cpu(side, histories[side], profiler)
+            await replay_cpu(side, histories[side], profiler, sandboxed)
         path = profile / f"{side}.prof"
         profiler.dump_stats(str(path))
         print(f"\n{side}: replaying {count} runs {PROFILED_ROUNDS} times, most time of their own ({path})")
@@ -413,13 +424,21 @@ def main() -> None:
     parser.add_argument("--smtp-port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--customers", type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--sandbox",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="run both sides in Temporal's sandbox (default: without, as journeys worker runs)",
+    )
     args = parser.parse_args()
     if args.profile is not None:
         args.profile.mkdir(parents=True, exist_ok=True)
     if args.worker:
-        run(serve_worker(args.worker, args.address, args.smtp_port, args.workdir, args.customers))
+        where = (args.address, args.smtp_port, args.workdir)
+        run(serve_worker(args.worker, *where, args.customers, args.sandbox))
     else:
-        run(compare(args.runs, args.rounds, args.profile))
+        print(f"both sides {'in' if args.sandbox else 'without'} Temporal's sandbox", flush=True)
+        run(compare(args.runs, args.rounds, args.profile, args.sandbox))
 
 
 if __name__ == "__main__":
