@@ -330,7 +330,8 @@ async def replay_cpu(
     side: Side, histories: list[WorkflowHistory], profile: cProfile.Profile | None, sandboxed: bool
 ) -> float:
     """CPU seconds per run to replay ``histories`` through ``side``'s workflow: the workflow code of a
-    whole run (sandbox, payload conversion, commands), on this thread (debug mode: no worker thread)."""
+    whole run (the sandbox if ``sandboxed``, payload conversion, commands), on this thread (debug
+    mode: no worker thread)."""
     from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 

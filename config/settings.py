@@ -84,8 +84,8 @@ class Settings(BaseSettings):
     worker_sandbox: bool = Field(
         False,
         description="run workflows in Temporal's sandbox, which catches non-deterministic workflow code"
-        " (the test suite runs them in it); it costs a worker about 0.7x more CPU per event and twice"
-        " the memory per cached run",
+        " (the test suite runs them in it); in it a worker spent 1.7x the CPU per event (bench.scale,"
+        " README Sizing)",
     )
     worker_sticky_timeout_seconds: float = Field(
         10.0, gt=0, le=3600, description="how long a run's task waits for the worker caching it"

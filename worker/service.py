@@ -68,8 +68,8 @@ def build_worker(
 ) -> Worker:
     """The worker for ``task_queue``. The test suite runs workflows in Temporal's sandbox, which
     catches non-deterministic code, so the code is checked before it ships; ``journeys worker`` and a
-    simulation run the same code without it (``JOURNEYS_WORKER_SANDBOX``), which halves a worker's
-    CPU per event: the sandbox runs code in its own globals for every payload it converts.
+    simulation run the same code without it (``JOURNEYS_WORKER_SANDBOX``): a worker then spends
+    0.57x the CPU per event, since the sandbox runs code in its own globals for every payload it converts.
 
     Runs name their plan by version: the plans this process holds come from ``store`` (through
     ``activities.plans``, which the send activities read their templates from too). ``workflows``
