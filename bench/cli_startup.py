@@ -26,6 +26,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.machine import describe
+
 ROOT = Path(__file__).resolve().parents[1]
 JOURNEYS = str(Path(sys.executable).parent / "journeys")
 ONE_EVENT = "2d profile_completed"
@@ -68,6 +70,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--bytecode", choices=("written", "not-written"), default="written")
     args = parser.parse_args()
+    print(describe())  # how fast this machine runs Python now: bench.machine
     env = dict(os.environ)
     if args.bytecode == "written":
         env.pop("PYTHONDONTWRITEBYTECODE", None)

@@ -27,6 +27,7 @@ from pathlib import Path
 from temporalio.client import Client
 
 from activities.journey_activities import JourneyActivities
+from bench.machine import describe
 from config.loop import run
 from config.settings import Settings
 from contracts.events import CustomerEvent
@@ -212,6 +213,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=200)
     parser.add_argument("--server", choices=["dev", "test"], default="dev")
     args = parser.parse_args()
+    print(describe())  # how fast this machine runs Python now: bench.machine
     run(measure(args.customers, args.server))
 
 

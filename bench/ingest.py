@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.ingest_stack import Generator, Mode, Stack, stack, thread_cpu_seconds
+from bench.machine import describe
 
 GOALS = {"http": 0.9, "batch": 1.0}
 # Each process's CPU from the start of a side's round until the worker has drained it ("load": the
@@ -257,6 +258,7 @@ def main() -> None:
     )
     parser.add_argument("--json", type=Path, default=None, help="also write every sample to this file")
     args = parser.parse_args()
+    print(describe())  # how fast this machine runs Python now: bench.machine
     for mode in args.modes:
         if mode not in ("memory", "file"):
             parser.error(f"unknown mode {mode!r}")

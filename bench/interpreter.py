@@ -47,6 +47,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 
 from bench.handwritten import JOURNEY, REPLY, TIMEOUT_SECONDS, HandWrittenJourney
+from bench.machine import describe
 from contracts.customers import CustomerSnapshot
 from contracts.events import CustomerEvent
 from contracts.plans import PlanRef
@@ -438,6 +439,7 @@ def main() -> None:
         where = (args.address, args.smtp_port, args.workdir)
         run(serve_worker(args.worker, *where, args.customers, args.sandbox))
     else:
+        print(describe())  # how fast this machine runs Python now: bench.machine
         print(f"both sides {'in' if args.sandbox else 'without'} Temporal's sandbox", flush=True)
         run(compare(args.runs, args.rounds, args.profile, args.sandbox))
 

@@ -34,6 +34,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.machine import describe
+
 PROGRAM_TEXT = """
 program: bench
 tiers:
@@ -270,6 +272,7 @@ def main() -> None:
     if args.part:
         print(json.dumps(asyncio.run(_part(args))))
         return
+    print(describe())  # how fast this machine runs Python now: bench.machine
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory(prefix="bench-loyalty-") as tmp:
         if "sqlite" in args.stores:

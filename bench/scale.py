@@ -43,6 +43,7 @@ from typing import Any
 
 from bench.ingest_load import BENCH_JOURNEY, FIRST_NAMES, PLANS
 from bench.ingest_stack import API_KEY, Stack, free_port, stack
+from bench.machine import describe
 from bench.scale_parts import Api, Watcher, file_mb, percentiles, rss_mb
 from bench.scale_sweep import cold_pool, parse_variant, summary, sweep
 from config.loop import run
@@ -552,6 +553,7 @@ def main() -> None:
     )
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args()
+    print(describe())  # how fast this machine runs Python now: bench.machine
     if args.customers < 1 or args.signal_rate <= 0 or args.concurrency < 1:
         parser.error("--customers, --signal-rate and --concurrency must be positive")
     if args.rounds and not args.variant:

@@ -27,6 +27,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.machine import describe
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -157,6 +159,7 @@ def main() -> None:
     if args.child:
         _child(args)
         return
+    print(describe())  # how fast this machine runs Python now: bench.machine
     intake: list[float] = []
     evaluate: list[float] = []
     for round_ in range(args.rounds):

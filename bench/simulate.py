@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+from bench.machine import describe
 from config.loop import run
 from simulate.generate import default_chances, generate
 from simulate.quiet import quiet_temporal
@@ -89,6 +90,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=None, help="default: one per core")
     parser.add_argument("--rounds", type=int, default=1, help="runs of the many stories")
     args = parser.parse_args()
+    print(describe())  # how fast this machine runs Python now: bench.machine
     quiet_temporal()
     report("one 90-day story, in process (start-up included)", run(one_story()), ONE_STORY_TARGET)
     runs = sorted(one_story_cli() for _ in range(CLI_RUNS))

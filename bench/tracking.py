@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from activities.journey_activities import JourneyActivities
+from bench.machine import describe
 from config.settings import Settings
 from contracts.activities import SendEmailRequest
 from engine.loader import load_directory
@@ -104,6 +105,7 @@ def main() -> None:
     if args.side:
         print(json.dumps(asyncio.run(side(args.side, args.sends))))
         return
+    print(describe())  # how fast this machine runs Python now: bench.machine
     medians: dict[str, list[float]] = {"promo": [], "receipt": []}
     ratios: list[float] = []
     for round_ in range(args.rounds):

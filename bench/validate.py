@@ -28,6 +28,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.machine import describe
 from engine.loader import journey_files
 
 REPO = Path(__file__).resolve().parents[1]
@@ -215,6 +216,7 @@ def main() -> None:
     if args.one:
         one(args.one)
         return
+    print(describe())  # how fast this machine runs Python now: bench.machine
     print(time.strftime("bench.validate, %Y-%m-%d %H:%M\n"))
     part_one(args.rounds)
     asyncio.run(part_two(args.probes))
