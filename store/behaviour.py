@@ -99,6 +99,7 @@ def categories_of(properties: Mapping[str, Any] | None) -> list[str]:
 _SELECT = sa.select(customer_behaviour).where(
     customer_behaviour.c.customer_id.in_(sa.bindparam("customer_ids", expanding=True))
 )
+_SELECT_LOCKED = _SELECT.with_for_update()  # built once: a statement built per call costs its cache key
 _UPDATE = (
     customer_behaviour.update()
     .where(
@@ -138,7 +139,7 @@ def record_behaviour(conn: sa.Connection, events: Sequence[Event], now: datetime
     ids = sorted({cid for cid, _ in keys})
     current = {
         (row.customer_id, row.event): row
-        for row in conn.execute(_SELECT.with_for_update(), {"customer_ids": ids})
+        for row in conn.execute(_SELECT_LOCKED, {"customer_ids": ids})
         if (row.customer_id, row.event) in first
     }
     updates = []

@@ -228,3 +228,34 @@ async def test_forgetting_a_customer_deletes_their_history(store: Store) -> None
     async with store.engine.connect() as conn:
         for table in (customer_history, history_events):
             assert (await conn.scalar(sa.select(sa.func.count()).select_from(table))) == 0
+
+
+async def test_the_snapshot_reads_tier_wallet_and_history_as_the_context_does(store: Store) -> None:
+    # The snapshot joins the rows a customer has one of (balance, membership, history) to the
+    # customer's row; the loyalty context reads them one table at a time: both must agree.
+    text = PROGRAM_TEXT.format(qualify_on="window")
+    await store.loyalty_programs.deploy(program(), text)
+    for customer in ("ada", "bob", "cy"):
+        await store.customers.upsert(customer, {"first_name": customer.title()})
+    await seed_wallet(store)
+    async with store.engine.begin() as conn:
+        await conn.execute(
+            sa.insert(loyalty_members), [{"customer_id": "ada", "tier": "gold", "updated_at": T0}]
+        )
+    await intake(store, purchase("e1", "ada", T0 - DAY, total=80, categories=["hats"]))
+    await intake(store, purchase("e2", "bob", T0 - 3 * DAY, total=20))
+    for customer in ("ada", "bob", "cy"):
+        snapshot = await store.customers.snapshot(customer, at=T0)
+        read_alone = await context(store, customer, program())
+        assert (snapshot.loyalty, snapshot.history) == (read_alone.loyalty, read_alone.history), customer
+    ada, bob = await store.customers.snapshot("ada", at=T0), await store.customers.snapshot("bob", at=T0)
+    assert ada.loyalty is not None and (ada.loyalty.tier, ada.loyalty.available) == ("gold", 1300)
+    assert ada.history is not None and (ada.history.purchase_count, ada.history.top_categories) == (
+        1,
+        ["hats"],
+    )
+    assert bob.history is not None and (bob.history.days_since_last_purchase, bob.history.purchase_total) == (
+        3,
+        20,
+    )
+    assert bob.loyalty is not None and (bob.loyalty.available, bob.loyalty.tier) == (0, "member")
