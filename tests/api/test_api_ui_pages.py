@@ -84,6 +84,23 @@ async def test_the_journey_page_embeds_one_node_per_step_and_every_way_out(edito
     assert '<ol id="step-list">' in page.text  # the text alternative
 
 
+async def test_the_step_list_reads_as_a_sentence_for_sends_and_awards(editor: httpx.AsyncClient) -> None:
+    page = await editor.get("/ui/journeys/onboarding")
+
+    def step_text(step: str) -> str:
+        found = re.search(
+            rf'<li data-list-step="{step}">.*?<span class="list-counts">(.*?)</span>\s*</li>', page.text, re.S
+        )
+        assert found, step
+        return " ".join(re.sub(r"<[^>]+>", "", found.group(1)).split())
+
+    assert (
+        step_text("welcome") == "0 waiting, 0 entered, 0 completed; 0 sent, 0 skipped, 0 failed, 0 retrying"
+    )
+    assert step_text("signup_bonus") == "0 waiting, 0 entered, 0 completed; 0 points given"
+    assert step_text("wait_profile") == "0 waiting, 0 entered, 0 completed"
+
+
 async def test_an_unknown_journey_or_version_is_404(editor: httpx.AsyncClient) -> None:
     assert (await editor.get("/ui/journeys/nope")).status_code == 404
     assert (await editor.get("/ui/journeys/onboarding?version=0000")).status_code == 404
