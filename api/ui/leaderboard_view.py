@@ -21,6 +21,13 @@ PERIOD_WORDS = {
 }
 
 
+def _heading(name: str, period: str, which: str) -> str:
+    """A board named after its period ("This week") is headed by the period shown ("Last week")."""
+    if which == "previous" and name.strip().lower() == PERIOD_WORDS[(period, "current")].lower():
+        return PERIOD_WORDS[(period, "previous")]
+    return name
+
+
 @dataclass(frozen=True)
 class Row:
     rank: int
@@ -36,6 +43,7 @@ class BoardView:
     name: str
     kind: str  # week | month
     period_words: str  # "This week"
+    heading: str  # the name, or "Last week" for a board named "This week" shown for the previous period
     period_dates: str  # "2026-11-30 to 2026-12-06"
     period_key: str  # week:2026-W49
     top: int
@@ -88,6 +96,7 @@ async def leaderboards_view(store: Store, which: Which, at: datetime) -> Leaderb
                 name=board.name,
                 kind=model.period,
                 period_words=PERIOD_WORDS[(model.period, which)],
+                heading=_heading(board.name, model.period, which),
                 period_dates=period_dates(board.period),
                 period_key=board.period,
                 top=board.top,
