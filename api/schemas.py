@@ -24,9 +24,9 @@ from contracts.ids import Id
 from engine.plan import Plan
 
 # One line of text: no control characters (they break logs and headers; PostgreSQL refuses NUL).
-_NO_CONTROL = r"\x00-\x1f\x7f-\x9f"
-TEXT_PATTERN = rf"^[^{_NO_CONTROL}]*$"
-EMAIL_PATTERN = rf"^[^@\s{_NO_CONTROL}]+@[^@\s{_NO_CONTROL}]+\.[^@\s{_NO_CONTROL}]+$"
+NO_CONTROL = r"\x00-\x1f\x7f-\x9f"
+TEXT_PATTERN = rf"^[^{NO_CONTROL}]*$"
+EMAIL_PATTERN = rf"^[^@\s{NO_CONTROL}]+@[^@\s{NO_CONTROL}]+\.[^@\s{NO_CONTROL}]+$"
 _TIMEZONES = available_timezones()
 DATA_BOUNDS = (
     f"at most {DATA_MAX_DEPTH} levels deep, {DATA_MAX_KEYS} keys in any one object "

@@ -19,6 +19,8 @@ from contracts.ids import ID_MAX_LENGTH
 DATA_MAX_DEPTH = 8
 DATA_MAX_KEYS = 64
 DATA_MAX_BYTES = 16_384
+#: Integers in free-form data fit a signed 64-bit column (what every consumer of the data can hold).
+DATA_MAX_INT = 2**63 - 1
 #: A payload breaking many bounds gets this many problems listed, not thousands.
 DATA_MAX_PROBLEMS = 20
 
@@ -73,14 +75,25 @@ def _walk(value: Any, loc: Loc, depth: int) -> Iterator[tuple[Loc, str, str]]:
             if not isinstance(key, str) or not _unicode(key):
                 yield loc, "data_key", "has a key that is not valid Unicode text"
                 continue
+            if "\x00" in key:
+                yield (
+                    loc,
+                    "data_key",
+                    "has a key holding a NUL character (\\u0000), which PostgreSQL cannot store",
+                )
+                continue
             yield from _walk(item, (*loc, key), depth + 1)
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from _walk(item, (*loc, index), depth + 1)
     elif isinstance(value, float) and not math.isfinite(value):
         yield loc, "data_number", "must be a finite number (JSON has no NaN or Infinity)"
+    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > DATA_MAX_INT:
+        yield loc, "data_number", f"is an integer beyond 64 bits; at most {DATA_MAX_INT} either way"
     elif isinstance(value, str) and not _unicode(value):
         yield loc, "data_text", "must be valid Unicode text (it holds a lone surrogate)"
+    elif isinstance(value, str) and "\x00" in value:
+        yield loc, "data_text", "must not hold a NUL character (\\u0000), which PostgreSQL cannot store"
 
 
 def _unicode(text: str) -> bool:

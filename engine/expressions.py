@@ -26,6 +26,7 @@ from engine.limits import (
     MAX_EXPRESSION_DEPTH,
     MAX_EXPRESSION_LENGTH,
     MAX_LITERAL_INT,
+    MAX_POINTS,
 )
 from engine.sandbox import INTERCEPTED_BINOPS, bound_filters, bounded_binop
 
@@ -345,7 +346,9 @@ def evaluate_number(source: str, context: Mapping[str, Any]) -> int:
 
     Used for points computed from an event (``event.properties.total // 10000``): data from
     outside that is not a number, or a result that is not finite, gives no points, never an error.
-    Negative results are 0 too. A source ``check`` would refuse raises ``SecurityError``.
+    Negative results are 0 too; a result over ``MAX_POINTS`` gives ``MAX_POINTS`` (what an award may
+    give: a wallet's column holds it however many awards). A source ``check`` would refuse raises
+    ``SecurityError``.
     """
     compiled = _compiled(source)
     try:
@@ -357,4 +360,4 @@ def evaluate_number(source: str, context: Mapping[str, Any]) -> int:
         return 0
     if number != number or number in (float("inf"), float("-inf")) or number <= 0:
         return 0
-    return min(int(number), MAX_LITERAL_INT)
+    return min(int(number), MAX_POINTS)

@@ -44,6 +44,11 @@ MAX_EXPRESSION_BRACKETS = 16
 MAX_LITERAL_INT = 2**63
 """A number written in a condition lies strictly between -MAX_LITERAL_INT and MAX_LITERAL_INT."""
 
+# Points.
+MAX_POINTS = 10_000_000
+"""Most points one award gives (a journey's ``award``, a loyalty rule for one event, a reward's
+cost): written as a number, larger is refused; computed by an expression, larger gives this many."""
+
 # What a condition or a template may compute while it runs.
 MAX_INT_BITS = 4096
 """Largest integer a ``*`` or ``**`` may produce (about 1233 decimal digits)."""

@@ -22,7 +22,7 @@ from pydantic import (
 
 from contracts.customers import HistoryView, LoyaltyView
 from engine.durations import parse_duration, parse_time_of_day
-from engine.limits import MAX_EVENT_NAME_LENGTH, MAX_ID_LENGTH, MAX_STEPS, TEMPLATE_NAME
+from engine.limits import MAX_EVENT_NAME_LENGTH, MAX_ID_LENGTH, MAX_POINTS, MAX_STEPS, TEMPLATE_NAME
 from engine.stages import Stage
 
 SLUG = r"^[a-z][a-z0-9_]*$"
@@ -300,6 +300,8 @@ def _points(value: Any) -> Any:
             return text
     if value < 0:
         raise ValueError(f"points is {value}: an award gives 0 points or more")
+    if value > MAX_POINTS:
+        raise ValueError(f"points is {value}: an award gives at most {MAX_POINTS:,} points")
     return value
 
 
@@ -309,11 +311,12 @@ Points = Annotated[
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "integer", "minimum": 0},
+                {"type": "integer", "minimum": 0, "maximum": MAX_POINTS},
                 {"type": "string", "minLength": 1, "description": "e.g. event.properties.total // 1000"},
             ],
             "description": "points: a whole number, or an expression computed when the step runs"
-            " (rounded down; 0 or less, or an expression that fails, gives no points)",
+            f" (rounded down, at most {MAX_POINTS:,}; 0 or less, or an expression that fails, gives"
+            " no points)",
         }
     ),
 ]

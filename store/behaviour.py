@@ -80,8 +80,9 @@ def amount_of(properties: Mapping[str, Any] | None) -> float:
     for key in ("total", "amount"):
         value = props.get(key)
         if isinstance(value, int | float) and not isinstance(value, bool):
-            number = float(value)
-            return number if math.isfinite(number) and abs(number) <= MOST_AMOUNT else 0.0
+            # Compared before any conversion: a 400-digit integer is no float.
+            in_bounds = math.isfinite(value) if isinstance(value, float) else True
+            return float(value) if in_bounds and abs(value) <= MOST_AMOUNT else 0.0
     return 0.0
 
 

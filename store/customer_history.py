@@ -6,9 +6,10 @@ last purchase, how often each category was bought) in the transaction that claim
 delivery failed and its sender retried, or its claim was taken over) is counted once.
 
 What is read from an event is bounded whatever it holds: ``total`` counts when it is a finite number
-of 0 or more (else 0), ``categories`` when a list (at most ``MOST_CATEGORIES_PER_EVENT`` texts of at
-most ``MOST_CATEGORY_LENGTH`` characters, repeats once), and a customer keeps the counts of at most
-``MOST_CATEGORIES`` categories (the least bought make room).
+of 0 or more (else 0; at most ``MOST_PURCHASE``), a customer's total stays at most ``MOST_TOTAL`` (so
+it is always a finite number, however many purchases), ``categories`` when a list (at most
+``MOST_CATEGORIES_PER_EVENT`` texts of at most ``MOST_CATEGORY_LENGTH`` characters, repeats once), and
+a customer keeps the counts of at most ``MOST_CATEGORIES`` categories (the least bought make room).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ PURCHASE_EVENT = "purchase_completed"
 MOST_CATEGORIES = 50
 MOST_CATEGORIES_PER_EVENT = 20
 MOST_CATEGORY_LENGTH = 100
+MOST_PURCHASE = 10**13  # ten trillion in currency units: far beyond any one order
+MOST_TOTAL = 1e18  # a customer's lifetime total: a hundred thousand of the largest orders
 
 customer_history = sa.Table(
     "customer_history",
@@ -65,15 +68,7 @@ def purchase_of(
     if name != PURCHASE_EVENT:
         return None
     props = properties or {}
-    total = props.get("total")
-    amount = (
-        float(total)
-        if isinstance(total, int | float)
-        and not isinstance(total, bool)
-        and math.isfinite(total)
-        and total >= 0
-        else 0.0
-    )
+    amount = purchase_amount(props.get("total"))
     raw = props.get("categories")
     categories: list[str] = []
     if isinstance(raw, list):
@@ -81,6 +76,24 @@ def purchase_of(
             if isinstance(item, str) and item and item[:MOST_CATEGORY_LENGTH] not in categories:
                 categories.append(item[:MOST_CATEGORY_LENGTH])
     return Purchase(event_id, customer_id, at, amount, tuple(categories))
+
+
+def purchase_amount(value: Any) -> float:
+    """A purchase's total as the history counts it: a finite number of 0 or more, at most
+    ``MOST_PURCHASE`` (compared before any conversion, so a 400-digit integer is no overflow)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0.0
+    if isinstance(value, float) and not math.isfinite(value):
+        return 0.0
+    return 0.0 if value < 0 else float(min(value, MOST_PURCHASE))
+
+
+def bounded_total(value: float) -> float:
+    """A customer's purchase total as read: finite and within ``[0, MOST_TOTAL]`` (a row written
+    before the bound, or by hand, reads so too: never an infinity that no snapshot can carry)."""
+    if math.isnan(value) or value < 0:
+        return 0.0
+    return min(value, MOST_TOTAL)
 
 
 _SELECT = sa.select(customer_history).where(
@@ -118,11 +131,15 @@ def record_purchases(conn: sa.Connection, purchases: Sequence[Purchase]) -> None
     current = {row.customer_id: row for row in conn.execute(_SELECT.with_for_update(), {"customer_ids": ids})}
     for cid in ids:
         row = current[cid]
-        count, total, last = int(row.purchase_count), float(row.purchase_total), row.last_purchase_at
+        count, total, last = (
+            int(row.purchase_count),
+            bounded_total(float(row.purchase_total)),
+            row.last_purchase_at,
+        )
         categories: dict[str, int] = dict(row.categories or {})
         for purchase in (p for p in fresh if p.customer_id == cid):
             count += 1
-            total += purchase.total
+            total = min(total + purchase.total, MOST_TOTAL)
             last = purchase.at if last is None or purchase.at > last else last
             for name in purchase.categories:
                 categories[name] = categories.get(name, 0) + 1

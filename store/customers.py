@@ -15,7 +15,7 @@ from contracts.customers import DEFAULT_STAGE, CustomerSnapshot
 from contracts.events import DATA_MAX_DEPTH
 from contracts.records import StepRecord
 from store.behaviour import customer_behaviour, segment_members, with_segments
-from store.customer_history import customer_history, history_events
+from store.customer_history import bounded_total, customer_history, history_events
 from store.engagement_tables import delivery_links, tracked_messages
 from store.inserts import dialect_insert, insert_ignore
 from store.loyalty_context import HistoryRow, OneToOne, with_context
@@ -246,7 +246,7 @@ def _split_one_to_one(values: dict[str, Any], into: OneToOne) -> None:
     if extra["_history"] is not None:
         into.histories[customer_id] = HistoryRow(
             int(extra["_purchase_count"]),
-            float(extra["_purchase_total"]),
+            bounded_total(float(extra["_purchase_total"])),
             extra["_last_purchase_at"],
             extra["_categories"],
         )

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from contracts.customers import CustomerSnapshot, ExpiringPoints, HistoryView, LoyaltyView
 from engine.loyalty.loader import validate_program_text
 from engine.loyalty.program import Program
-from store.customer_history import customer_history, top_categories
+from store.customer_history import bounded_total, customer_history, top_categories
 from store.loyalty_tables import loyalty_members, loyalty_programs, points_lots, redemptions
 from store.tables import points_balances
 
@@ -197,7 +197,10 @@ def _read_one_to_one(conn: sa.Connection, params: Mapping[str, Any]) -> OneToOne
         tiers={row.customer_id: row.tier for row in conn.execute(_MEMBERS, params)},
         histories={
             row.customer_id: HistoryRow(
-                int(row.purchase_count), float(row.purchase_total), row.last_purchase_at, row.categories
+                int(row.purchase_count),
+                bounded_total(float(row.purchase_total)),
+                row.last_purchase_at,
+                row.categories,
             )
             for row in conn.execute(_HISTORY, params)
         },

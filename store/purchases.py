@@ -15,11 +15,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from store.customer_history import PURCHASE_EVENT
+from store.customer_history import MOST_PURCHASE, PURCHASE_EVENT
 from store.inserts import insert_many_ignore_sync
 from store.measure_tables import purchases
 
-MOST_CENTS = 10**15  # ten trillion in currency units: far beyond any order, well inside BigInteger
+MOST_CENTS = MOST_PURCHASE * 100  # far beyond any order, well inside BigInteger
 AMOUNT_KEYS = ("revenue", "total")
 
 Event = tuple[str, str, str, datetime | None, Mapping[str, Any] | None]  # id, customer, name, at, properties
@@ -32,8 +32,11 @@ def amount_cents(properties: Mapping[str, Any] | None) -> int:
         value = props.get(key)
         if isinstance(value, bool) or not isinstance(value, int | float):
             continue
-        if math.isfinite(value) and value >= 0:
-            return min(round(value * 100), MOST_CENTS)
+        if (isinstance(value, float) and not math.isfinite(value)) or value < 0:
+            continue
+        if value >= MOST_PURCHASE:  # compared first: 1.8e308 times 100 is no number
+            return MOST_CENTS
+        return round(value * 100)
     return 0
 
 

@@ -12,13 +12,15 @@ suppressed already, and the retry tells the journeys.
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from api.deps import RouterDep, StoreDep
 from api.errors import IN_FLIGHT, INVALID, TOO_LARGE, UNAUTHORIZED, UNAVAILABLE, responses
+from api.schemas import NO_CONTROL
 from contracts.events import CustomerEvent
 from contracts.ids import derived_id
 from ingest.router import UNSUBSCRIBE_EVENT
@@ -26,17 +28,31 @@ from store.suppressions import address_key, suppress
 from store.types import utcnow
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+# Looser than a customer's e-mail (a provider reports what it was given), but one line of text.
+BOUNCED_ADDRESS = rf"^[^@\s{NO_CONTROL}]+@[^@\s{NO_CONTROL}]+$"
+_CONTROL = re.compile(rf"[{NO_CONTROL}]")
+
+
+def _one_line(value: Any) -> Any:
+    """A provider's diagnostic often spans lines (and could hold a NUL, which PostgreSQL refuses):
+    kept as one line, never a reason to refuse the report and lose the suppression."""
+    return _CONTROL.sub(" ", value) if isinstance(value, str) else value
+
+
+ProviderText = Annotated[str, BeforeValidator(_one_line)]
 
 
 class BounceReport(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: str = Field(
-        min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$", description="the address that bounced"
+        min_length=3, max_length=320, pattern=BOUNCED_ADDRESS, description="the address that bounced"
     )
     type: Literal["bounce", "complaint"] = Field(description="a hard bounce, or a spam complaint")
-    reason: str | None = Field(None, max_length=500, description="the provider's words, kept with it")
-    message_id: str | None = Field(None, max_length=500, description="the Message-ID of the email")
+    reason: ProviderText | None = Field(
+        None, max_length=500, description="the provider's words, kept with it (control characters as spaces)"
+    )
+    message_id: ProviderText | None = Field(None, max_length=500, description="the Message-ID of the email")
 
 
 class BounceAccepted(BaseModel):

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from engine import expressions
+from engine.limits import MAX_POINTS
 from engine.loyalty.program import Program
 from engine.loyalty.schema import EarningRule
 
@@ -38,7 +39,8 @@ def earnings(
     program: Program, event_name: str, context: Mapping[str, Any], *, tier: str | None, on: date
 ) -> list[Earned]:
     """What ``event_name`` earns under each matching rule: base points times tier multiplier times
-    campaign multipliers in force ``on`` that day, rounded down, capped per event.
+    campaign multipliers in force ``on`` that day, rounded down, capped per event (and at
+    ``MAX_POINTS`` whatever the multipliers).
 
     ``context`` holds ``customer`` and ``event`` as conditions see them.
     """
@@ -54,7 +56,7 @@ def earnings(
             points *= tier_model.multiplier
         for campaign in program.campaigns_on(rule.id, on):
             points *= campaign.multiplier
-        whole = int(points + 1e-9)  # 1.1 times 10 is 11, not 10
+        whole = min(int(points + 1e-9), MAX_POINTS)  # 1.1 times 10 is 11, not 10
         if rule.caps.per_event is not None:
             whole = min(whole, rule.caps.per_event)
         if whole > 0:

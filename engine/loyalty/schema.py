@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
+from engine.limits import MAX_POINTS
 from engine.schema import SLUG, Duration, EventName, Expression, Model, StepId
 
 MAX_TIERS = 12
@@ -20,7 +21,6 @@ MAX_REWARDS = 500
 MAX_BOARDS = 20
 MAX_CHALLENGES = 100
 MAX_PERKS = 50
-MAX_POINTS = 10_000_000
 
 Points = Annotated[int, Field(ge=0, le=MAX_POINTS)]
 Multiplier = Annotated[float, Field(gt=0, le=100, description="e.g. 1.5 for half as many points again")]

@@ -184,6 +184,28 @@ async def test_a_lone_surrogate_in_data_gets_422(api: httpx.AsyncClient) -> None
     assert problems(response) == [("body.properties.t", "data_text")]
 
 
+async def test_a_nul_in_data_text_or_keys_gets_422_naming_its_place(api: httpx.AsyncClient) -> None:
+    # PostgreSQL refuses NUL in text and JSON: accepted, it would break every later step of the event.
+    for properties, expected in (
+        ({"referral_code": "AB\x00C"}, [("body.properties.referral_code", "data_text")]),
+        ({"items": [{"sku": "\x00"}]}, [("body.properties.items[0].sku", "data_text")]),
+        ({"inner": {"k\x00": 1}}, [("body.properties.inner", "data_key")]),
+    ):
+        response = await api.post("/v1/events", json=event("page_viewed", "nul", properties=properties))
+        assert problems(response) == expected
+    traits = await api.put("/v1/customers/nul", json={"nick": "a\x00b"})
+    assert problems(traits) == [("body.nick", "data_text")]
+
+
+async def test_an_integer_beyond_64_bits_gets_422_and_one_within_is_taken(api: httpx.AsyncClient) -> None:
+    huge = int("9" * 400)
+    for value in (huge, -huge, 2**63):
+        response = await api.post("/v1/events", json=event("page_viewed", "big", properties={"n": value}))
+        assert problems(response) == [("body.properties.n", "data_number")]
+    within = await api.post("/v1/events", json=event("page_viewed", "big", properties={"n": 2**63 - 1}))
+    assert within.status_code == 202, within.text
+
+
 async def test_event_traits_are_checked_as_put_checks_them_and_nothing_is_mailed(
     api: httpx.AsyncClient, sandbox: Sandbox
 ) -> None:

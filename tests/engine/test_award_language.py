@@ -7,6 +7,8 @@ from pathlib import Path
 
 from engine import plan as p
 from engine.compiler import content_version
+from engine.expressions import evaluate_number
+from engine.limits import MAX_POINTS
 from engine.loader import compile_file
 from engine.templates import sample_context
 from tests.engine.conftest import Problem
@@ -62,6 +64,7 @@ def test_award_errors_are_positioned_and_say_what_to_write(problems: Problems) -
   - {id: e, award: {points: "customer._secret", reason: x}}
   - {id: f, award: {points: "", reason: x}}
   - {id: g, award: {points: "nobody.points", reason: x}}
+  - {id: h, award: {points: 99999999999999999999, reason: x}}
 """
     )
     by_path = {path: (line, message) for line, _column, path, message in found}
@@ -75,7 +78,18 @@ def test_award_errors_are_positioned_and_say_what_to_write(problems: Problems) -
     assert "names starting with _ are not allowed" in by_path["steps[4].award.points"][1]
     assert by_path["steps[5].award.points"][1].startswith("points is empty")
     assert "uses unknown name nobody" in by_path["steps[6].award.points"][1]
-    assert len(found) == 7
+    assert by_path["steps[7].award.points"] == (
+        12,
+        "points is 99999999999999999999: an award gives at most 10,000,000 points",
+    )
+    assert len(found) == 8
+
+
+def test_points_an_expression_computes_are_at_most_what_one_award_gives() -> None:
+    # 1e19 points would overflow the wallet's 64-bit column and fail the award on every retry.
+    for total, points in ((12_345, 12), (1e19, MAX_POINTS), (10**40, MAX_POINTS), (-5, 0)):
+        context = {"event": {"properties": {"total": total}}}
+        assert evaluate_number("event.properties.total // 1000", context) == points, total
 
 
 def test_sample_loyalty_and_history_are_checked_as_shaped(problems: Problems) -> None:

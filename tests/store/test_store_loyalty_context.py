@@ -11,10 +11,18 @@ import sqlalchemy as sa
 from engine.loyalty.loader import validate_program_text
 from engine.loyalty.program import Program
 from store import Store
-from store.customer_history import MOST_CATEGORIES, customer_history, history_events
+from store.customer_history import (
+    MOST_CATEGORIES,
+    MOST_PURCHASE,
+    MOST_TOTAL,
+    customer_history,
+    history_events,
+)
 from store.events import Claim
 from store.loyalty_context import loyalty_context
 from store.loyalty_tables import loyalty_members, points_lots, redemptions
+from store.measure_tables import purchases
+from store.purchases import MOST_CENTS
 from store.tables import points_balances
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -172,6 +180,44 @@ async def test_what_a_purchase_holds_is_bounded(store: Store) -> None:
         row = (await conn.execute(sa.select(customer_history))).one()
     assert row.purchase_count == 5 and row.purchase_total == 0
     assert len(row.categories) == MOST_CATEGORIES and row.categories["x" * 100] == 2  # bought most: kept
+
+
+async def test_huge_totals_are_capped_so_the_history_stays_a_finite_number(store: Store) -> None:
+    # Events pass the API with any finite total: two of 1e308 summed to infinity, and a 400-digit
+    # integer overflowed the conversion to float; the history and the revenue both stay numbers.
+    await store.customers.upsert("rich", {"first_name": "Rich"})
+    states = await intake(
+        store,
+        purchase("h1", "rich", T0, total=1e308),
+        purchase("h2", "rich", T0, total=1e308),
+        purchase("h3", "rich", T0, total=int("9" * 400)),
+        purchase("h4", "rich", T0, total=1.7e308, revenue=1.8e308),
+    )
+    assert states == ["new"] * 4
+    async with store.engine.connect() as conn:
+        row = (await conn.execute(sa.select(customer_history))).one()
+        cents = list(await conn.scalars(sa.select(purchases.c.amount_cents).order_by(purchases.c.event_id)))
+    assert row.purchase_count == 4 and row.purchase_total == 4 * MOST_PURCHASE
+    assert cents == [MOST_CENTS] * 4
+    snapshot = await store.customers.snapshot("rich", at=T0)
+    assert snapshot.history is not None and snapshot.history.purchase_total == 4 * MOST_PURCHASE
+
+
+async def test_a_total_stored_as_infinity_reads_as_the_bound_and_the_customer_can_be_erased(
+    store: Store,
+) -> None:
+    # A row written before the bound: the snapshot every journey reads must still be a snapshot.
+    await store.customers.upsert("old", {"first_name": "Old"})
+    await intake(store, purchase("o1", "old", T0, total=10))
+    async with store.engine.begin() as conn:
+        await conn.execute(customer_history.update().values(purchase_total=float("inf")))
+    snapshot = await store.customers.snapshot("old", at=T0)
+    assert snapshot.history is not None and snapshot.history.purchase_total == MOST_TOTAL
+    assert (await context(store, "old", None)).history.purchase_total == MOST_TOTAL
+    await intake(store, purchase("o2", "old", T0, total=5))  # counting on from it stays bounded
+    async with store.engine.connect() as conn:
+        assert await conn.scalar(sa.select(customer_history.c.purchase_total)) == MOST_TOTAL
+    assert await store.customers.forget("old")
 
 
 async def test_the_reward_redeemed_most_often(store: Store) -> None:

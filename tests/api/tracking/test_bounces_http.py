@@ -5,7 +5,10 @@ reason, also for a customer who was not there when it bounced."""
 from __future__ import annotations
 
 import httpx
+import sqlalchemy as sa
 
+from store.engagement_tables import suppressions
+from store.suppressions import address_key, suppression_of
 from tests.api.tracking.conftest import Tracked
 
 
@@ -50,7 +53,30 @@ async def test_a_report_needs_a_key_and_a_bounded_body(tracked: Tracked) -> None
         {"email": "a@b.c", "type": "bounce", "reason": "x" * 501},
         {"email": f"{'a' * 320}@b.c", "type": "bounce"},
         {"email": "a@b.c", "type": "bounce", "extra": 1},
+        {"email": "a\x00@b.c", "type": "bounce"},  # PostgreSQL refuses NUL: never an address we sent to
+        {"email": "a@b.c\n", "type": "bounce"},
     ):
         answer = await tracked.http.post("/v1/webhooks/bounces", json=body)
         assert answer.status_code == 422, body
         assert answer.json()["errors"], body
+
+
+async def test_a_multi_line_diagnostic_is_kept_as_one_line_and_the_address_suppressed(
+    tracked: Tracked,
+) -> None:
+    report = {
+        "email": "gus@example.com",
+        "type": "bounce",
+        "reason": "550-5.1.1 no such user\r\n550 5.1.1 gone\x00",
+    }
+
+    answer = await tracked.http.post("/v1/webhooks/bounces", json={**report, "message_id": "<m\x00@x>"})
+
+    assert answer.status_code == 200, answer.text
+    async with tracked.sandbox.store.engine.connect() as conn:
+        query = sa.select(suppressions.c.reason, suppressions.c.message_id).where(
+            suppressions.c.address == address_key("gus@example.com")
+        )
+        row = (await conn.execute(query)).one()
+    assert tuple(row) == ("550-5.1.1 no such user  550 5.1.1 gone ", "<m @x>")
+    assert await suppression_of(tracked.sandbox.store.engine, "gus@example.com") == "bounce"

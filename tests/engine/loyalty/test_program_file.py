@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import JourneyValidationError
-from engine.limits import MAX_FILE_BYTES
+from engine.limits import MAX_FILE_BYTES, MAX_POINTS
 from engine.loader import journey_files
 from engine.loyalty.earning import earnings
 from engine.loyalty.loader import load_program, validate_program_text
@@ -113,3 +113,22 @@ def test_an_expression_that_fails_on_outside_data_earns_nothing() -> None:
     for total in ("abc", None, -5, float("nan"), [1]):
         context = {"customer": {}, "event": {"properties": {"total": total}}}
         assert earnings(program, "purchase_completed", context, tier=None, on=date(2027, 1, 5)) == []
+
+
+def test_points_computed_from_a_huge_total_stay_within_what_one_award_gives() -> None:
+    # Without a per-event cap, total 1e19 once made 1e15 points: past a 64-bit column, refused by
+    # the database on every retry. Every rule earns at most MAX_POINTS for one event.
+    text = """
+program: test
+earning:
+  - {id: spend, event: purchase_completed, points: event.properties.total, tier_multiplier: true}
+tiers:
+  levels:
+    - {name: member, threshold: 0, multiplier: 3}
+"""
+    program, errors = validate_program_text(text, "test.yaml")
+    assert program is not None, errors
+    for total in (1e19, 10**30, 1.7e308):
+        context = {"customer": {}, "event": {"properties": {"total": total}}}
+        [earned] = earnings(program, "purchase_completed", context, tier="member", on=date(2027, 1, 5))
+        assert earned.points == MAX_POINTS
