@@ -109,6 +109,12 @@ class Settings(BaseSettings):
         gt=0,
         description="an event's timestamp may be this far before the server's clock (and 1 day after)",
     )
+    batch_seconds: float = Field(
+        20,
+        gt=0,
+        description="a batch of events delivers for at most this long; then it answers 503 and its "
+        "sender resends it (the events delivered come back as duplicates)",
+    )
     unsubscribe_secret: str = Field(DEV_UNSUBSCRIBE_SECRET, min_length=16)
     track_engagement: bool = Field(
         True,

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from api.deps import MetricsDep, RouterDep, SettingsDep
 from api.errors import IN_FLIGHT, INVALID, TOO_LARGE, UNAUTHORIZED, UNAVAILABLE, responses
 from api.metrics import Metrics
-from api.schemas import EventAccepted, EventBatchAccepted, EventBatchIn, EventIn, SkippedJourney
+from api.schemas import EventAccepted, EventBatchAccepted, EventBatchIn, EventIn, Problem, SkippedJourney
 from config.settings import Settings
 from contracts.events import CustomerEvent
 from ingest.outages import TemporalUnavailable
@@ -52,6 +52,30 @@ def check_timestamps(events: list[tuple[tuple[str | int, ...], EventIn]], settin
     ]
     if errors:
         raise RequestValidationError(errors)
+
+
+def _reused_id(index: int, earlier: int) -> dict[str, object]:
+    """One event id for two customers' events: a sender's bug, never silently a duplicate."""
+    return {
+        "loc": ("body", "events", index, "event_id"),
+        "type": "event_id_reused",
+        "msg": f"is also the id of events[{earlier}], an event of another customer; an event id names "
+        "one event (a retry sends the same event again, for the same customer)",
+    }
+
+
+def _over_budget(left: int, total: int, seconds: float) -> Response:
+    """503: the batch delivered for its whole time budget; the rest waits for the resend."""
+    detail = (
+        f"the batch delivered {total - left} of its {total} events in {seconds:g} s, its time budget; "
+        "send the whole batch again (the events delivered come back as duplicates), or send smaller batches"
+    )
+    return Response(
+        Problem(detail=detail).model_dump_json(),
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        media_type="application/json",
+        headers={"Retry-After": "1"},
+    )
 
 
 async def deliver(event: EventIn, events: EventRouter, metrics: Metrics) -> EventAccepted:
@@ -108,7 +132,9 @@ async def post_events(
     batch: EventBatchIn, events: RouterDep, metrics: MetricsDep, settings: SettingsDep
 ) -> Response:
     """Each event as in ``POST /v1/events``. On 503 some events may have been applied: resend the whole
-    batch, and those come back as duplicates.
+    batch, and those come back as duplicates. A batch delivers for at most ``JOURNEYS_BATCH_SECONDS``
+    (default 20); what is left then is answered 503 too (each send delivers at least one event).
+    One ``event_id`` for two customers' events is refused (422): an id names one event.
 
     On 409 another request holds the claim of some event of the batch: every other event was
     delivered, except a customer's events after one that is held (left for the resend, to keep each
@@ -117,20 +143,35 @@ async def post_events(
     """
     check_timestamps([(("body", "events", n), event) for n, event in enumerate(batch.events)], settings)
     by_customer: dict[str, list[int]] = defaultdict(list)
-    seen: set[str] = set()
+    first: dict[str, int] = {}
     repeats: set[int] = set()  # an event id given again in this batch: a duplicate, no claim needed
+    reused: list[dict[str, object]] = []
     for index, event in enumerate(batch.events):
-        if event.event_id in seen:
+        if event.event_id in first:
             repeats.add(index)
-        seen.add(event.event_id)
+            earlier = batch.events[first[event.event_id]]
+            if earlier.customer_id != event.customer_id:
+                reused.append(_reused_id(index, first[event.event_id]))
+        first.setdefault(event.event_id, index)
         by_customer[event.customer_id].append(index)
+    if reused:
+        raise RequestValidationError(reused)
     results: list[EventAccepted | None] = [None] * len(batch.events)
     gate = asyncio.Semaphore(BATCH_CONCURRENCY)
     held: list[EventInFlight] = []
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + settings.batch_seconds
+    progress = {"delivered": 0, "left": 0}
 
     async def customer(indices: list[int]) -> None:
         async with gate:
-            for index in indices:
+            for position, index in enumerate(indices):
+                # Past the budget, what is left waits for the resend; until one event new to the
+                # store is delivered, the budget does not stop the batch (duplicates are quick),
+                # so every resend gets further.
+                if progress["delivered"] and loop.time() > deadline:
+                    progress["left"] += len(indices) - position
+                    return
                 if index in repeats:
                     repeat = batch.events[index].event_id
                     results[index] = EventAccepted(
@@ -139,10 +180,12 @@ async def post_events(
                     metrics.events_accepted.labels("duplicate").inc()
                     continue
                 try:
-                    results[index] = await deliver(batch.events[index], events, metrics)
+                    result = await deliver(batch.events[index], events, metrics)
                 except EventInFlight as busy:  # not a failure of the batch: the other customers go on
                     held.append(busy)
                     return
+                results[index] = result
+                progress["delivered"] += not result.duplicate
 
     try:
         async with asyncio.TaskGroup() as group:
@@ -154,6 +197,8 @@ async def post_events(
         raise (unavailable or failures).exceptions[0] from None
     if held:
         raise max(held, key=lambda busy: busy.retry_after)
+    if progress["left"]:
+        return _over_budget(progress["left"], len(batch.events), settings.batch_seconds)
     done = [r for r in results if r is not None]
     duplicates = sum(r.duplicate for r in done)
     return accepted(EventBatchAccepted(accepted=len(done) - duplicates, duplicates=duplicates, results=done))

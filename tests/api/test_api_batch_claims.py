@@ -11,12 +11,14 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from api.app import create_app
 from contracts.events import CustomerEvent
 from ingest.claims import STALE_CLAIM, EventClaims
 from ingest.outages import TemporalUnavailable
 from ingest.router import RouteResult
 from simulate.sandbox import Sandbox
 from store.tables import processed_events
+from tests.api.conftest import AUTH, http_client
 from tests.api.support import event
 
 STALE = timedelta(minutes=2)
@@ -176,3 +178,54 @@ async def test_an_event_id_repeated_within_a_batch_is_delivered_once_and_the_res
     async with sandbox.store.engine.connect() as conn:
         claimed = await conn.scalar(sa.select(sa.func.count()).select_from(processed_events))
     assert claimed == 2
+
+
+async def test_one_event_id_for_two_customers_is_refused_naming_both_events(
+    api: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    first = event("page_viewed", "una")
+    other = {**event("page_viewed", "vic"), "event_id": first["event_id"]}
+
+    answer = await api.post("/v1/events/batch", json={"events": [first, event("page_viewed", "una"), other]})
+
+    assert answer.status_code == 422, answer.text
+    [problem] = answer.json()["errors"]
+    assert (problem["path"], problem["type"]) == ("body.events[2].event_id", "event_id_reused")
+    assert "also the id of events[0], an event of another customer" in problem["message"]
+    assert await pending(sandbox) == set()  # refused before anything was claimed
+    async with sandbox.store.engine.connect() as conn:
+        claimed = await conn.scalar(
+            sa.select(sa.func.count()).where(processed_events.c.customer_id.in_(["una", "vic"]))
+        )
+    assert claimed == 0
+
+
+async def test_a_batch_past_its_time_budget_answers_503_and_resending_delivers_each_event_once(
+    sandbox: Sandbox,
+) -> None:
+    # A budget far below what delivering takes: each send delivers a few events, never all.
+    settings = sandbox.settings.model_copy(update={"batch_seconds": 0.001})
+    application = create_app(settings, client=sandbox.client, store=sandbox.store, router=sandbox.router)
+    batch = [event("signed_up", "wes", traits={"email": "wes@example.com"})]
+    batch += [event("page_viewed", "wes", properties={"n": n}) for n in range(12)]
+    batch += [event("page_viewed", f"xia{n}") for n in range(12)]
+    answers: list[httpx.Response] = []
+    async with application.router.lifespan_context(application), http_client(application, AUTH) as client:
+        while not answers or answers[-1].status_code != 202:
+            assert len(answers) < len(batch), "every send delivers at least one event"
+            answers.append(await client.post("/v1/events/batch", json={"events": batch}))
+
+    first = answers[0]
+    assert first.status_code == 503 and first.headers["Retry-After"] == "1"
+    assert "its time budget; send the whole batch again" in first.json()["detail"]
+    assert {a.status_code for a in answers[:-1]} == {503}
+    body = answers[-1].json()
+    assert body["accepted"] + body["duplicates"] == len(batch) and body["duplicates"] > 0
+    assert await pending(sandbox) == set()
+    async with sandbox.store.engine.connect() as conn:
+        claimed = await conn.scalar(
+            sa.select(sa.func.count()).where(
+                processed_events.c.event_id.in_([e["event_id"] for e in batch]), processed_events.c.done
+            )
+        )
+    assert claimed == len(batch)
