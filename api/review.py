@@ -83,11 +83,6 @@ async def live_versions(store: Store, name: str) -> list[LiveVersion]:
     return sorted(found, key=lambda live: not live.is_current)
 
 
-def short(version: str) -> str:
-    """A version as a sentence names it: its first characters (the full one is in the data)."""
-    return f"{version[:4]}…"
-
-
 def _customers(n: int) -> str:
     return "1 customer waits" if n == 1 else f"{n} customers wait"
 
@@ -103,7 +98,7 @@ def version_impact(live: LiveVersion, diff: PlanDiff) -> VersionImpact:
     }
     affected: list[AffectedStep] = []
     for step, n in waiting.items():
-        tail = f"they finish on version {short(live.version)}"
+        tail = f"they finish on version {live.version}"
         if step in removed:
             sentence = f"removes `{step}`, where {_customers(n)}: {tail}; new entrants get the new version"
             affected.append(AffectedStep(step=step, change="removed", waiting=n, sentence=sentence))
@@ -141,9 +136,9 @@ def impact(live: list[LiveVersion], diff: PlanDiff, new: Plan, current: str | No
 
 
 def _summary(new: Plan, current: str | None, in_flight: int, affected: int) -> str:
-    newest = f"the new version ({short(new.version)})"
+    newest = f"the new version ({new.version})"
     if current == new.version:
-        return f"No change: this is the current version ({short(new.version)})."
+        return f"No change: this is the current version ({new.version})."
     if current is None:
         return f"A new journey: everyone who enters from now on gets {newest}."
     if not in_flight:

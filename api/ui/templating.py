@@ -44,6 +44,11 @@ def _money(value: float) -> str:
     return f"{value:,.2f}"
 
 
+def _counted(value: int, noun: str) -> str:
+    """``3 days``, ``1 day``: a count with its noun, in the singular for exactly one."""
+    return f"{_number(value)} {noun if value == 1 else noun + 's'}"
+
+
 def _when(value: datetime) -> str:
     return f"{value:%Y-%m-%d %H:%M} UTC"
 
@@ -56,7 +61,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(number=_number, percent=_percent, money=_money, when=_when)
+    env.filters.update(number=_number, percent=_percent, money=_money, when=_when, counted=_counted)
     env.globals["static"] = STATIC_URL
     return env
 

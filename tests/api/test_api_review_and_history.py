@@ -99,7 +99,7 @@ async def test_a_review_counts_the_customers_waiting_at_a_step_the_change_remove
     assert review["yaml_diff"].startswith(f"--- onboarding.yaml@{v1}\n+++ onboarding.yaml\n")
     assert "-  - id: wait_profile\n" in review["yaml_diff"]
     sentence = (
-        f"removes `wait_profile`, where 3 customers wait: they finish on version {v1[:4]}…; "
+        f"removes `wait_profile`, where 3 customers wait: they finish on version {v1}; "
         "new entrants get the new version"
     )
     impact = review["impact"]
@@ -124,7 +124,7 @@ async def test_a_review_counts_the_customers_waiting_at_a_step_the_change_remove
     ]
     assert impact["summary"] == (
         "3 customers are in flight; 3 of them wait at steps this change removes or changes. Each finishes "
-        f"on the version they entered on; new entrants get the new version ({review['version'][:4]}…)."
+        f"on the version they entered on; new entrants get the new version ({review['version']})."
     )
     # A review deploys nothing.
     assert (await api.get("/v1/journeys/onboarding")).json()["version"] == v1
@@ -150,7 +150,7 @@ async def test_a_review_sees_every_live_version_and_what_a_change_does_to_each(
     ]
     sentence = (
         "changes `wait_purchase` (timeout_seconds), where 1 customer waits: they finish on version "
-        f"{v2[:4]}… as it was; new entrants get the new version"
+        f"{v2} as it was; new entrants get the new version"
     )
     assert impact["sentences"] == [sentence]  # wait_profile is not in version 2: this change leaves it be
     assert impact["versions"][1]["affected"] == []
@@ -174,7 +174,7 @@ async def test_reviewing_the_current_version_or_a_new_journey(api: httpx.AsyncCl
         [],
         [],
     )
-    assert same["impact"]["summary"] == f"No change: this is the current version ({same['version'][:4]}…)."
+    assert same["impact"]["summary"] == f"No change: this is the current version ({same['version']})."
     assert (fresh["current"], fresh["changed"]) == (None, True)
     assert len(fresh["plan_diff"]["steps_added"]) == 15
     assert fresh["yaml_diff"].startswith("--- /dev/null\n+++ onboarding_two.yaml\n@@ -0,0 +1,")

@@ -80,7 +80,7 @@ def test_diff_of_the_deployed_file_changes_nothing_and_exits_0(deployed: Deploye
         "customers in flight:",
         f"  version {deployed.version} (current): 2 in flight; waiting at wait_profile 2",
         "",
-        f"No change: this is the current version ({deployed.version[:4]}…).",
+        f"No change: this is the current version ({deployed.version}).",
     ]
 
 
@@ -99,7 +99,7 @@ def test_diff_of_a_change_shows_the_yaml_the_plan_and_the_customers_and_exits_1(
     assert "  - edge wait_profile -> nudge_profile on timeout\n" in out
     assert f"  version {deployed.version} (current): 2 in flight; waiting at wait_profile 2\n" in out
     sentence = (
-        f"removes `wait_profile`, where 2 customers wait: they finish on version {deployed.version[:4]}…; "
+        f"removes `wait_profile`, where 2 customers wait: they finish on version {deployed.version}; "
         "new entrants get the new version"
     )
     assert f"  - {sentence}\n" in out
