@@ -175,6 +175,10 @@ async def test_viewers_may_read_a_customer(app: FastAPI, api: httpx.AsyncClient)
     assert answer.status_code == 200
     assert "has not entered any journey yet" in answer.text
     assert "No points yet." in answer.text and "No badges yet." in answer.text
+    # No name: the page is headed by the id, which is then not repeated under it; the name is "not given".
+    ids = re.search(r'<p class="lead customer-ids">(.*?)</p>', answer.text, re.S)
+    assert ids is not None and ids.group(1).strip() == "lu@example.com"
+    assert re.search(r'<dt>Name</dt><dd class="muted">not given</dd>', answer.text)
 
 
 async def test_hostile_traits_and_ids_are_text_not_markup(
