@@ -31,12 +31,17 @@ router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 # Looser than a customer's e-mail (a provider reports what it was given), but one line of text.
 BOUNCED_ADDRESS = rf"^[^@\s{NO_CONTROL}]+@[^@\s{NO_CONTROL}]+$"
 _CONTROL = re.compile(rf"[{NO_CONTROL}]")
+# JSON may carry a lone surrogate ("\ud800"), which is no text: no driver can send it to the store.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def _one_line(value: Any) -> Any:
-    """A provider's diagnostic often spans lines (and could hold a NUL, which PostgreSQL refuses):
-    kept as one line, never a reason to refuse the report and lose the suppression."""
-    return _CONTROL.sub(" ", value) if isinstance(value, str) else value
+    """A provider's diagnostic often spans lines (and could hold a NUL, which PostgreSQL refuses, or
+    a lone surrogate, which no UTF-8 store takes): kept as one line of text, control characters as
+    spaces and lone surrogates as U+FFFD, never a reason to refuse the report and lose the suppression."""
+    if not isinstance(value, str):
+        return value
+    return _SURROGATE.sub("\ufffd", _CONTROL.sub(" ", value))
 
 
 ProviderText = Annotated[str, BeforeValidator(_one_line)]
