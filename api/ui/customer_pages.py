@@ -15,6 +15,7 @@ from api.deps import SettingsDep, StoreDep
 from api.ui import customer_reads as reads
 from api.ui.customer_loyalty import refusal_words
 from api.ui.customer_view import customer_view, display_name
+from api.ui.params import storable
 from api.ui.steps import EMAIL_POLICY
 from api.ui.templating import page
 from contracts.ids import id_problem
@@ -51,7 +52,7 @@ async def find_page(
     """Exact id first, else exact email whatever its case: one match opens that customer's page."""
     query = (q or "").strip()
     matches: list[reads.Found] = []
-    if query and len(query) <= QUERY_LENGTH:
+    if query and len(query) <= QUERY_LENGTH and storable(query):
         if await _known(store, query) is not None:
             return RedirectResponse(customer_url(query), status_code=303)
         matches = await reads.by_email(store, query, limit=MATCHES_SHOWN + 1)
@@ -96,7 +97,7 @@ async def message_page(
     customer = await _known(store, customer_id)
     if customer is None:
         return _missing(request, principal, f"No customer with id “{customer_id[:QUERY_LENGTH]}”.")
-    message = await store.deliveries.sent_message(key) if key else None
+    message = await store.deliveries.sent_message(key) if key and storable(key) else None
     if message is None or message.customer_id != customer.id:
         return _missing(
             request, principal, f"{display_name(customer)} was sent no email kept as “{key or ''}”."
@@ -116,7 +117,7 @@ async def message_html(
     customer_id: str, _: UiPrincipalDep, store: StoreDep, key: Message = None
 ) -> HTMLResponse:
     """The HTML of an email as sent, for the frame: no script, nothing loaded but images."""
-    message = await store.deliveries.sent_message(key) if key else None
+    message = await store.deliveries.sent_message(key) if key and storable(key) else None
     if message is None or message.customer_id != customer_id or message.html is None:
         body, status = "<p>This email has no HTML part to show.</p>", 404
     else:

@@ -313,3 +313,18 @@ async def test_an_edit_holding_a_nul_or_a_lone_surrogate_is_answered_not_a_500(
     assert response.status_code in (200, 422), response.text
     if response.status_code == 200:
         assert not response.json()["valid"]
+
+
+async def test_a_nul_in_a_page_s_search_or_cursor_is_no_match_not_a_500(api: httpx.AsyncClient) -> None:
+    # The pages take free text in their query strings: a search, a message's key, a step's cursor.
+    cookies = await api.post("/ui/sign-in", data={"key": API_KEY, "next": "/ui/journeys"})
+    assert cookies.status_code == 303, cookies.text
+    for path, params, expected in (
+        ("/ui/customers", {"q": "ada\x00@example.com"}, 200),
+        ("/ui/customers", {"q": "ada\x1b"}, 200),
+        (f"/ui/customers/{CUSTOMER}/messages", {"key": "k\x00"}, 404),
+        (f"/ui/customers/{CUSTOMER}/messages/html", {"key": "k\x00"}, 404),
+        ("/ui/journeys/onboarding/steps/wait_profile/customers", {"after": "c\x00"}, 422),
+    ):
+        answer = await api.get(path, params=params)
+        assert answer.status_code == expected, (path, params, answer.status_code, answer.text[:300])
