@@ -114,7 +114,7 @@ def build_timeline(
         add(run.started, "enter", f"enters {run.journey} (trigger {run.trigger})", run.journey)
         goal_at = _add_steps(run, plan, add)
         goal_day = day_and_time(start, goal_at, tz)[0] if goal_at is not None else None
-        end_text = f"{run.journey} {'is ' if run.outcome == 'running' else 'ends: '}{_ending(run)}"
+        end_text = f"{run.journey} {_ending(run)}"
         ended_day = None
         if run.ended is not None:
             add(run.ended, "end", end_text, run.journey)
@@ -206,13 +206,17 @@ def _arrows(text: str) -> str:
 
 
 def _ending(run: RunRecord) -> str:
+    """How a run's line ends the timeline: "is waiting…", "ends (first purchase)" for an exit (its
+    reason says why), else "ends: <outcome>…"."""
     if run.outcome == "running":
-        return run.reason
+        return f"is {run.reason}"
     if run.outcome == "completed":
-        return "completed (end of journey)"
+        return "ends: completed (end of journey)"
     if run.outcome == "control":
-        return f"control group ({run.reason})"
-    return f"{run.outcome}: {run.reason}"
+        return f"ends: control group ({run.reason})"
+    if run.outcome == "exited":
+        return f"ends ({run.reason})"
+    return f"ends: {run.outcome}: {run.reason}"
 
 
 def _summary(story_run: StoryRun, plans: dict[str, Plan], webhooks: dict[str, dict[str, object]]) -> Summary:

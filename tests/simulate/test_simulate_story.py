@@ -38,7 +38,7 @@ def test_profile_on_day_2_and_purchase_on_day_5_timeline(cli: CliRunner) -> None
         for line in day5
     )
     assert any('"Thank you for your first order, Ada" (first_purchase_thanks)' in line for line in day5)
-    assert any("onboarding ends: exited: first purchase" in line for line in day5)
+    assert any("onboarding ends (first purchase)" in line for line in day5)
     assert all(line.split()[2] == "10:00" for line in day5)
     assert not [line for line in result.stdout.splitlines() if re.match(r"^day +([13-46-9]|\d\d) ", line)]
     summary = result.stdout[result.stdout.index("Summary") :]

@@ -468,6 +468,7 @@ export function setupPreview({ root = document, svg, journey, sourceText = null,
     else if (run.outcome === 'running') parts.push(`${customer} is still in the journey at the horizon (${run.reason})`);
     else if (run.outcome === 'completed') parts.push(`${customer} reaches the end of the journey on day ${run.ended_day}`);
     else if (run.outcome === 'control') parts.push(`${customer} is in the control group from day ${run.ended_day} (${run.reason})`);
+    else if (run.outcome === 'exited') parts.push(`${customer} leaves on day ${run.ended_day} (${run.reason})`);
     else parts.push(`${customer} leaves on day ${run.ended_day} (${run.outcome}: ${run.reason})`);
     if (run && run.goal_reached) parts.push(`goal reached on day ${run.goal_day}`);
     parts.push(`${sentEmails.length} email${sentEmails.length === 1 ? '' : 's'}`, `${number.format(result.points)} points`);
