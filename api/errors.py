@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -85,16 +86,41 @@ async def _invalid(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body.model_dump(), status_code=422)
 
 
-async def _http_error(request: Request, exc: Exception) -> Response:
-    """FastAPI's answer, except for two cases that did not say what the document says.
+_DIGITS = re.compile(r"value has (\d+) digits")
 
-    A body that is not even text (not UTF-8) is malformed JSON like any other: 422 ``json_invalid``
-    (FastAPI answered an undocumented 400). A 405 lists in ``Allow`` every method the document gives
-    the path, not only those of the first route tried (``PUT`` alone for ``/v1/customers/{id}``).
+
+def _unparsable_body(cause: BaseException | None) -> str | None:
+    """What was wrong with a JSON body FastAPI could not parse for another reason than its syntax (it
+    answers those 400 "There was an error parsing the body", naming nothing), or None for a cause
+    that is not the body's: not UTF-8; arrays and objects nested deeper than the parser recurses
+    (``json`` raises RecursionError, near ``sys.getrecursionlimit()`` levels); an integer longer
+    than Python converts (``sys.get_int_max_str_digits()``, a ValueError)."""
+    if isinstance(cause, UnicodeDecodeError):
+        return f"JSON decode error: {cause.reason}"
+    if isinstance(cause, RecursionError):
+        return (
+            "JSON decode error: nested too deeply (arrays and objects within one another are parsed "
+            f"fewer than {sys.getrecursionlimit()} levels deep)"
+        )
+    if isinstance(cause, ValueError) and "integer string conversion" in str(cause):
+        found = _DIGITS.search(str(cause))
+        digits = f"{found[1]} digits" if found else "more digits"
+        limit = sys.get_int_max_str_digits()
+        return f"JSON decode error: a number is too long (an integer of {digits}, at most {limit})"
+    return None
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """FastAPI's answer, except for the cases that did not say what the document says.
+
+    A JSON body FastAPI could not parse for another reason than its syntax (``_unparsable_body``:
+    not even text, nested too deeply, a number too long) is malformed JSON like any other: 422
+    ``json_invalid`` at ``body``, saying what is wrong (FastAPI answered an undocumented 400 naming
+    nothing). A 405 lists in ``Allow`` every method the document gives the path, not only those of
+    the first route tried (``PUT`` alone for ``/v1/customers/{id}``).
     """
     assert isinstance(exc, HTTPException)
-    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
-        reason = f"JSON decode error: {exc.__cause__.reason}"
+    if exc.status_code == 400 and (reason := _unparsable_body(exc.__cause__)) is not None:
         return await _invalid(
             request, RequestValidationError([{"type": "json_invalid", "loc": ("body",), "msg": reason}])
         )

@@ -1,23 +1,159 @@
-"""``journeys api``: the HTTP API under uvicorn, logging through ``config.logs`` like every part."""
+"""``journeys api``: the HTTP API under uvicorn, logging through ``config.logs`` like every part.
+
+A request's head (request line and headers) is bounded by ``MAX_REQUEST_HEAD_BYTES`` whichever
+HTTP/1.1 parser serves it: a head over it gets 431 Request Header Fields Too Large and the connection
+is closed, once that many bytes have come without the head ending (not once the whole head has
+arrived). httptools has no such bound of its own: it gathers a header's value in memory however long
+it grows (by repeated ``bytes +=``, so in quadratic time too: a 300 MB header took the process from
+167 to 627 MB and held the event loop for seconds). ``HeadBoundHttpToolsProtocol`` counts the bytes
+fed to it while a head is being read, an addition per read, which costs nothing measurable; h11 has a
+bound (``max_incomplete_event_size``, 16 KiB by default), given the same value here, and
+``HeadBoundH11Protocol`` answers 431 where uvicorn answered 400 to it.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+from typing import Any
+
+import h11
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from api.app import create_app
 from config.exposure import refuse_unsafe_exposure
 from config.settings import Settings
 
+log = logging.getLogger("journeys.api")
+
+# The most bytes a request's head may take: request line, headers and the blank line ending them.
+# nginx allows 1 KiB, and 4 x 8 KiB for the lines that do not fit it; 64 KiB leaves room for long
+# cookies and tokens and still bounds each connection's buffered head.
+MAX_REQUEST_HEAD_BYTES = 64 * 1024
+
+_TOO_LARGE_DETAIL = (
+    f"the request's head (request line and headers) is over {MAX_REQUEST_HEAD_BYTES} bytes; "
+    "send fewer or shorter headers"
+)
+
+
+def _too_large_response(default_headers: list[tuple[bytes, bytes]]) -> bytes:
+    """431 with a ``Problem`` body, closing the connection (its head was never read to the end)."""
+    body = json.dumps({"detail": _TOO_LARGE_DETAIL}).encode("ascii")
+    lines = [b"HTTP/1.1 431 Request Header Fields Too Large\r\n"]
+    lines += [name + b": " + value + b"\r\n" for name, value in default_headers]
+    lines += [
+        b"content-type: application/json\r\n",
+        b"content-length: " + str(len(body)).encode("ascii") + b"\r\n",
+        b"connection: close\r\n",
+        b"\r\n",
+        body,
+    ]
+    return b"".join(lines)
+
+
+def _refuse(protocol: Any) -> None:
+    client = protocol.client
+    log.warning(
+        "refused a request head over %d bytes%s",
+        MAX_REQUEST_HEAD_BYTES,
+        f" from {client[0]}:{client[1]}" if client else "",
+    )
+    protocol.transport.write(_too_large_response(protocol.server_state.default_headers))
+    protocol.transport.close()
+
+
+class HeadBoundHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with each request head bounded by ``MAX_REQUEST_HEAD_BYTES``.
+
+    It counts the bytes fed to the parser from the end of one message (or the connection's start)
+    until the parser reports the head complete, and feeds no more than the bound allows: a read
+    that crosses the bound is fed up to it, and unless the head ended there it is refused. The
+    body is not counted (``max_body_bytes`` bounds it). A head beginning in the read that ends
+    the previous request on the connection is counted from the next read on (the parser does not
+    tell where in a read a message ends), so such a head can exceed the bound by at most that one
+    read (the transport reads at most 256 KiB at a time): memory stays bounded all the same.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._head_bytes: int | None = 0  # of the head being read; None while reading a body
+
+    def data_received(self, data: bytes) -> None:
+        if self._head_bytes is None:
+            super().data_received(data)
+            return
+        room = MAX_REQUEST_HEAD_BYTES - self._head_bytes
+        if len(data) <= room:
+            self._head_bytes += len(data)
+            super().data_received(data)
+            return
+        self._head_bytes = MAX_REQUEST_HEAD_BYTES
+        super().data_received(data[:room])
+        if self.transport.is_closing() or self.transport.get_protocol() is not self:
+            return  # uvicorn answered 400 to what was fed, or upgraded the connection
+        if self._head_bytes is not None:
+            _refuse(self)
+            return
+        super().data_received(data[room:])
+
+    def on_headers_complete(self) -> None:
+        self._head_bytes = None
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._head_bytes = 0
+        super().on_message_complete()
+
+
+class _HeadBoundConnection(h11.Connection):
+    """h11's connection, remembering the status h11 suggests for the request it refused."""
+
+    refused_with: int | None = None
+
+    def next_event(self) -> Any:
+        try:
+            return super().next_event()
+        except h11.RemoteProtocolError as exc:
+            self.refused_with = exc.error_status_hint
+            raise
+
+
+class HeadBoundH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with h11's own bound on an incomplete event set to
+    ``MAX_REQUEST_HEAD_BYTES`` (a head still incomplete past it is refused), answering that refusal
+    431 as h11 suggests, with the same body as ``HeadBoundHttpToolsProtocol`` (uvicorn answered 400)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.conn = _HeadBoundConnection(h11.SERVER, max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES)
+
+    def send_400_response(self, msg: str) -> None:
+        if isinstance(self.conn, _HeadBoundConnection) and self.conn.refused_with == 431:
+            _refuse(self)
+            return
+        super().send_400_response(msg)
+
+
+def http_protocol(setting: str) -> type[HttpToolsProtocol | H11Protocol]:
+    """The protocol class for ``settings.api_http``: "auto" is httptools (a dependency, so always
+    installed, as uvicorn's "auto" would pick it)."""
+    return HeadBoundH11Protocol if setting == "h11" else HeadBoundHttpToolsProtocol
+
 
 def server_config(settings: Settings, app: FastAPI) -> uvicorn.Config:
     """How ``journeys api`` serves ``app``: host, port and HTTP parser from settings ("auto":
-    httptools where installed, else h11), uvloop where installed."""
+    httptools), each with the request head bounded
+    (``MAX_REQUEST_HEAD_BYTES``), uvloop where installed."""
     return uvicorn.Config(
         app,
         host=settings.api_host,
         port=settings.api_port,
-        http=settings.api_http,
+        http=http_protocol(settings.api_http),
+        h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES,
         loop="auto",
         log_config=None,  # keep the root handler configure_logging installed
         proxy_headers=True,

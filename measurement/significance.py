@@ -11,6 +11,11 @@
   n = (z(1-a/2) * sqrt(2 p(1-p)) + z(power) * sqrt(p1(1-p1) + p2(1-p2)))^2 / (p1 - p2)^2,
   p = (p1 + p2) / 2;
 - ``compare``: all of it for a variant against its baseline, with a verdict.
+
+Each takes any level strictly between 0 and 1. The critical value of a two-sided level is taken from
+its tail (``alpha / 2``), never from ``1 - alpha / 2``, which rounds to 1.0 (no quantile) once alpha
+is below about 1e-16; ``compare`` and ``wilson_interval(..., alpha=)`` take alpha itself for the
+same reason: ``1 - 1e-17`` is 1.0, no confidence.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ Verdict = Literal["winner", "loser", "inconclusive"]
 DEFAULT_ALPHA = 0.05
 DEFAULT_POWER = 0.8
 _NORMAL = NormalDist()
+_SMALLEST = math.ulp(0.0)  # the smallest positive float
 
 
 @dataclass(frozen=True)
@@ -73,12 +79,34 @@ def quantile(probability: float) -> float:
     return _NORMAL.inv_cdf(probability)
 
 
-def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> Interval:
-    _check(successes, trials)
+def critical_value(alpha: float) -> float:
+    """z with P(|Z| > z) = ``alpha``: the two-sided critical value, from the lower tail, so defined
+    for any alpha in (0, 1) (a tail below the smallest float is taken as that float)."""
+    _check_level("alpha", alpha)
+    return _z(alpha)
+
+
+def _z(alpha: float) -> float:
+    return max(0.0, -quantile(min(0.5, max(alpha / 2, _SMALLEST))))
+
+
+def _z_at(confidence: float) -> float:
     _check_level("confidence", confidence)
+    return _z(1 - confidence)  # exact for a confidence of at least 0.5; below, 1.0 at worst (z = 0)
+
+
+def wilson_interval(
+    successes: int, trials: int, confidence: float = 0.95, *, alpha: float | None = None
+) -> Interval:
+    """The Wilson interval at ``confidence``, or at ``1 - alpha`` when ``alpha`` is given (for a
+    level too close to 1 to be written as a confidence)."""
+    _check(successes, trials)
+    return _wilson(successes, trials, _z_at(confidence) if alpha is None else critical_value(alpha))
+
+
+def _wilson(successes: int, trials: int, z: float) -> Interval:
     if trials == 0:
         return Interval(0.0, 1.0)
-    z = quantile(1 - (1 - confidence) / 2)
     p = successes / trials
     z2 = z * z
     denominator = 1 + z2 / trials
@@ -109,11 +137,14 @@ def difference_interval(x1: int, n1: int, x2: int, n2: int, confidence: float = 
     p1 - p2 + sqrt((u1 - p1)^2 + (p2 - l2)^2). None when an arm has no customers."""
     _check(x1, n1)
     _check(x2, n2)
-    _check_level("confidence", confidence)
+    return _difference(x1, n1, x2, n2, _z_at(confidence))
+
+
+def _difference(x1: int, n1: int, x2: int, n2: int, z: float) -> Interval | None:
     if n1 == 0 or n2 == 0:
         return None
     p1, p2 = x1 / n1, x2 / n2
-    first, second = wilson_interval(x1, n1, confidence), wilson_interval(x2, n2, confidence)
+    first, second = _wilson(x1, n1, z), _wilson(x2, n2, z)
     below = math.hypot(p1 - first.low, second.high - p2)
     above = math.hypot(first.high - p1, p2 - second.low)
     return Interval(max(-1.0, p1 - p2 - below), min(1.0, p1 - p2 + above))
@@ -123,12 +154,14 @@ def ratio_interval(x1: int, n1: int, x2: int, n2: int, confidence: float = 0.95)
     """The interval of p1 / p2 (exp of log ratio ± z·se); None when either arm converted nobody."""
     _check(x1, n1)
     _check(x2, n2)
-    _check_level("confidence", confidence)
+    return _ratio(x1, n1, x2, n2, _z_at(confidence))
+
+
+def _ratio(x1: int, n1: int, x2: int, n2: int, z: float) -> Interval | None:
     if x1 == 0 or x2 == 0:
         return None
     log_ratio = math.log((x1 / n1) / (x2 / n2))
     se = math.sqrt(1 / x1 - 1 / n1 + 1 / x2 - 1 / n2)
-    z = quantile(1 - (1 - confidence) / 2)
     return Interval(math.exp(log_ratio - z * se), math.exp(log_ratio + z * se))
 
 
@@ -144,7 +177,7 @@ def sample_size_per_arm(
     if p1 == p2:
         return None
     mean = (p1 + p2) / 2
-    z_alpha = quantile(1 - alpha / 2)
+    z_alpha = critical_value(alpha)
     z_power = quantile(power)
     root = z_alpha * math.sqrt(2 * mean * (1 - mean)) + z_power * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))
     # A hair below an integer is that integer (the floating point of the formula, not a customer).
@@ -155,12 +188,11 @@ def compare(
     x1: int, n1: int, x2: int, n2: int, *, alpha: float = DEFAULT_ALPHA, power: float = DEFAULT_POWER
 ) -> Comparison:
     """Variant (x1 of n1 converted) against its baseline (x2 of n2): intervals at ``1 - alpha``."""
-    _check_level("alpha", alpha)
-    confidence = 1 - alpha
+    z = critical_value(alpha)
     rate = x1 / n1 if n1 else 0.0
     baseline = x2 / n2 if n2 else 0.0
     test = z_test(x1, n1, x2, n2)
-    ratio = ratio_interval(x1, n1, x2, n2, confidence)
+    ratio = _ratio(x1, n1, x2, n2, z)
     significant = test is not None and test.p_value < alpha
     verdict: Verdict = "inconclusive"
     if significant:
@@ -173,7 +205,7 @@ def compare(
         rate=rate,
         baseline_rate=baseline,
         absolute_uplift=rate - baseline,
-        absolute_interval=difference_interval(x1, n1, x2, n2, confidence),
+        absolute_interval=_difference(x1, n1, x2, n2, z),
         relative_uplift=rate / baseline - 1 if baseline else None,
         relative_interval=None if ratio is None else Interval(ratio.low - 1, ratio.high - 1),
         z=None if test is None else test.z,

@@ -41,6 +41,10 @@ from store.reading import reading
 from store.types import utcnow
 
 router = APIRouter(tags=["reports"])
+# The significance levels /results takes (docs/measurement.md: at most 0.2): 0.0001 is stricter
+# than any A/B test asks; measurement.significance itself takes any level between 0 and 1.
+MIN_ALPHA = 0.0001
+MAX_ALPHA = 0.2
 DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 FromDay = Annotated[
     str | None,
@@ -109,7 +113,7 @@ def _comparison(x1: int, n1: int, x2: int, n2: int, against: str, alpha: float) 
 
 
 def _side_out(side: Side, alpha: float) -> SideOut:
-    wilson = significance.wilson_interval(side.converted, side.customers, 1 - alpha)
+    wilson = significance.wilson_interval(side.converted, side.customers, alpha=alpha)
     return SideOut(
         customers=side.customers,
         converted=side.converted,
@@ -141,7 +145,7 @@ def _split_out(split: SplitResult, alpha: float) -> SplitOut:
             comparison = _comparison(
                 arm.converted, arm.customers, base.converted, base.customers, baseline, alpha
             )
-        wilson = significance.wilson_interval(arm.converted, arm.customers, 1 - alpha)
+        wilson = significance.wilson_interval(arm.converted, arm.customers, alpha=alpha)
         arms.append(
             ArmOut(
                 variant=name,
@@ -170,8 +174,13 @@ async def get_results(
         int, Query(ge=1, le=90, description="attribution window after a message, in days")
     ] = 7,
     alpha: Annotated[
-        float, Query(gt=0, le=0.2, description="significance level of the split verdicts")
-    ] = 0.05,
+        float,
+        Query(
+            ge=MIN_ALPHA,
+            le=MAX_ALPHA,
+            description=f"significance level of the split verdicts, {MIN_ALPHA:g} to {MAX_ALPHA:g}",
+        ),
+    ] = significance.DEFAULT_ALPHA,
 ) -> JourneyResultsOut:
     """Every customer who entered the journey, all versions; steps in the current plan's order, then
     steps only earlier versions had. See docs/measurement.md for what each number counts."""

@@ -13,17 +13,19 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from uvicorn.protocols.http.h11_impl import H11Protocol
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from api.schemas import EventAccepted, EventBatchAccepted
-from api.server import server_config
+from api.server import HeadBoundH11Protocol, HeadBoundHttpToolsProtocol, server_config
 from simulate.sandbox import Sandbox, free_port
 from tests.api.conftest import AUTH
 from tests.api.support import event
 
 Parser = Literal["auto", "httptools", "h11"]
-PROTOCOLS = {"auto": HttpToolsProtocol, "httptools": HttpToolsProtocol, "h11": H11Protocol}
+PROTOCOLS = {
+    "auto": HeadBoundHttpToolsProtocol,
+    "httptools": HeadBoundHttpToolsProtocol,
+    "h11": HeadBoundH11Protocol,
+}
 
 
 @contextlib.asynccontextmanager
