@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 from temporalio.client import Client
@@ -37,6 +38,7 @@ from api.routes import (
     versions,
 )
 from api.routes.edits import router as edits_router
+from api.schemas import DATA_VALUE_NAME, DATA_VALUE_SCHEMA
 from api.ui.routes import STATIC_URL, static_files
 from api.ui.routes import router as ui_router
 from config.exposure import is_loopback
@@ -55,6 +57,18 @@ Every `/v1` route needs `Authorization: Bearer <key>`. Events are idempotent by 
 error or timeout, send the same event again. A 503 carries `Retry-After` and means nothing was
 acknowledged.
 """
+
+
+def _document_data_values(app: FastAPI) -> None:
+    """Add the ``DataValue`` component that event properties and traits refer to (``api.schemas``)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = build()
+        document.setdefault("components", {}).setdefault("schemas", {})[DATA_VALUE_NAME] = DATA_VALUE_SCHEMA
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(
@@ -123,6 +137,7 @@ def create_app(
     # Parts handed in are usable at once, even by a server that runs no lifespan.
     app.state.store, app.state.client, app.state.router = store, client, router
     install_handlers(app)
+    _document_data_values(app)
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_principal)])
     for module in (
         events,

@@ -19,7 +19,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from contracts.events import DATA_MAX_BYTES, DATA_MAX_DEPTH, DATA_MAX_KEYS, data_problems
+from contracts.events import DATA_MAX_BYTES, DATA_MAX_DEPTH, DATA_MAX_INT, DATA_MAX_KEYS, data_problems
 from contracts.ids import Id
 from engine.plan import Plan
 
@@ -70,11 +70,44 @@ def _date_time_text(value: Any) -> Any:
     return value
 
 
+#: What a value inside event properties or traits may be, as the OpenAPI document states it (a
+#: component of its own: it nests). Depth and size are bounds no JSON Schema keyword states; they are
+#: in the descriptions, and ``data_problems`` checks them all.
+DATA_VALUE_NAME = "DataValue"
+DATA_VALUE_REF = {"$ref": f"#/components/schemas/{DATA_VALUE_NAME}"}
+_NO_NUL = "^[^\\u0000]*$"
+DATA_VALUE_SCHEMA: dict[str, Any] = {
+    "description": "a JSON value: text without NUL (U+0000), an integer within 64 bits, any other "
+    "finite number, true, false, null, or a list or object of such values",
+    "anyOf": [
+        {"type": "string", "pattern": _NO_NUL},
+        {"type": "integer", "minimum": -DATA_MAX_INT, "maximum": DATA_MAX_INT},
+        {"type": "number", "not": {"type": "integer"}},
+        {"type": "boolean"},
+        {"type": "null"},
+        {"type": "array", "items": DATA_VALUE_REF},
+        {
+            "type": "object",
+            "maxProperties": DATA_MAX_KEYS,
+            "propertyNames": {"pattern": _NO_NUL},
+            "additionalProperties": DATA_VALUE_REF,
+        },
+    ],
+}
+
 #: Event properties and custom traits: any JSON object within the bounds of ``contracts.events``.
 Data = Annotated[
     dict[str, Any],
     AfterValidator(_bounded),
-    Field(description=f"any JSON object, {DATA_BOUNDS}", json_schema_extra={"maxProperties": DATA_MAX_KEYS}),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "description": f"any JSON object, {DATA_BOUNDS}",
+            "maxProperties": DATA_MAX_KEYS,
+            "propertyNames": {"pattern": _NO_NUL},
+            "additionalProperties": DATA_VALUE_REF,
+        }
+    ),
 ]
 #: When something happened: an RFC 3339 date-time string (JSON Schema ``format: date-time``).
 Timestamp = Annotated[
@@ -152,7 +185,7 @@ class CustomerTraitsIn(BaseModel):
     model_config = ConfigDict(
         extra="allow",
         json_schema_extra={
-            "additionalProperties": True,
+            "additionalProperties": DATA_VALUE_REF,
             "maxProperties": DATA_MAX_KEYS,
             "description": f"Traits to merge into the customer; extra keys are custom traits, {DATA_BOUNDS}.",
         },
