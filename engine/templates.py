@@ -12,6 +12,7 @@ Templates render in ``engine.sandbox.BoundedSandbox``: every operation is bounde
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,7 +39,8 @@ class RenderedEmail:
 
 
 class TemplateMissing(Exception):
-    """An email template that cannot be read: no such folder, a part missing, a file unreadable.
+    """An email template that cannot be read: no such folder, a part missing, a file unreadable, or
+    holding a character no template may (``unusable_character``).
 
     ``message`` names the template by its path relative to the journeys folder
     (``templates/welcome``), for errors shown to whoever sent the journey; ``str()`` names the
@@ -52,10 +54,49 @@ class TemplateMissing(Exception):
 
 class TemplateRenderError(TemplateError):
     """A template failed while rendering for a reason of Python's, not Jinja's own (a number too
-    large, a value of the wrong type, ...). ``render_email`` and ``render_value`` raise this or
+    large, a value of the wrong type, ...), or rendered a character its part of the email cannot
+    carry (``render_email``: a control character in the subject, a NUL or a lone surrogate
+    anywhere). ``render_email`` and ``render_value`` raise this or
     another ``jinja2.TemplateError`` (UndefinedError, SecurityError and its subclass
     ``engine.sandbox.LimitExceeded``,
     TemplateSyntaxError, TemplateNotFound), and nothing else, for any failure inside a template."""
+
+
+# What no template source may hold: a C0 control character other than tab and the line breaks (NUL
+# among them: PostgreSQL refuses it, and it cuts C strings short) or a lone surrogate, which is no
+# character at all (no UTF-8 encodes it: it cannot be written to a file, a page or an email).
+_UNUSABLE_IN_SOURCE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+UNUSABLE_RULE = "a template may hold no lone surrogate, and no control character but tab and line breaks"
+# What a rendered subject may not hold, being a header: any control character or a lone surrogate.
+# (Tabs and line breaks are gone by then: the subject's whitespace runs are joined to single spaces.)
+_UNUSABLE_IN_SUBJECT = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# What a rendered body may not hold: NUL (a mail server may cut it or refuse it) or a lone surrogate.
+_UNUSABLE_IN_BODY = re.compile("[\x00\ud800-\udfff]")
+
+
+def describe_character(character: str) -> str:
+    """``control character U+001B`` or ``lone surrogate U+D800``: never the character itself (a
+    lone surrogate cannot be encoded into any answer, log or page)."""
+    code = ord(character)
+    kind = "lone surrogate" if 0xD800 <= code <= 0xDFFF else "control character"
+    return f"{kind} U+{code:04X}" + (" (NUL)" if code == 0 else "")
+
+
+def _where(text: str, offset: int) -> str:
+    """``line 2, column 5``: where ``offset`` is in ``text`` (both counted from 1)."""
+    line = text.count("\n", 0, offset) + 1
+    column = offset - text.rfind("\n", 0, offset)
+    return f"line {line}, column {column}"
+
+
+def unusable_character(text: str) -> str | None:
+    """What is wrong with template source ``text`` and where (``control character U+001B at line 2,
+    column 5``), or None when it holds only characters a template may: everything but the C0
+    control characters (tab and line breaks allowed) and lone surrogates."""
+    found = _UNUSABLE_IN_SOURCE.search(text)
+    if found is None:
+        return None
+    return f"{describe_character(found.group())} at {_where(text, found.start())}"
 
 
 def read_email_sources(templates_dir: Path, name: str) -> dict[str, str]:
@@ -87,6 +128,13 @@ def read_email_sources(templates_dir: Path, name: str) -> dict[str, str]:
     for shared in sorted(templates_dir.glob("_*")):
         if shared.is_file():
             sources[shared.name] = _read(shared, root, f"{templates_dir.name}/{shared.name}")
+    for file, text in sources.items():
+        problem = unusable_character(text)
+        if problem is not None:
+            raise TemplateMissing(
+                f'email template "{name}" cannot be used: {templates_dir.name}/{file} holds {problem} '
+                f"({UNUSABLE_RULE})"
+            )
     return sources
 
 
@@ -151,11 +199,25 @@ def render_email(
     Each part renders within its own budget (``engine.sandbox``).
     """
     env = environment(sources)
+    files = [_variant(sources, name, part, locale) for part in EMAIL_PARTS]
     with _template_errors():
-        parts = [
-            env.get_template(_variant(sources, name, part, locale)).render(context) for part in EMAIL_PARTS
-        ]
-    return RenderedEmail(subject=" ".join(parts[0].split()), html=parts[1], text=parts[2])
+        parts = [env.get_template(file).render(context) for file in files]
+    subject = " ".join(parts[0].split())
+    _refuse_unusable(files[0], subject, _UNUSABLE_IN_SUBJECT, "an email subject (a header)")
+    for file, part in zip(files[1:], parts[1:], strict=True):
+        _refuse_unusable(file, part, _UNUSABLE_IN_BODY, "an email")
+    return RenderedEmail(subject=subject, html=parts[1], text=parts[2])
+
+
+def _refuse_unusable(file: str, rendered: str, unusable: re.Pattern[str], carrier: str) -> None:
+    """A ``TemplateRenderError`` naming ``file`` and the place in its output where it rendered a
+    character ``carrier`` cannot carry (made at render time, as ``{{ '\\x00' }}`` makes one)."""
+    found = unusable.search(rendered)
+    if found is not None:
+        raise TemplateRenderError(
+            f"{file} renders {describe_character(found.group())} at {_where(rendered, found.start())} "
+            f"of its output, which {carrier} cannot carry"
+        )
 
 
 def render_value(value: Any, context: Mapping[str, Any]) -> Any:

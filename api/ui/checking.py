@@ -85,6 +85,13 @@ def _problems(errors: list[JourneyError], text: str, file: str) -> list[Problem]
     return found
 
 
+def _tab(file: str | None) -> str | None:
+    """The editor tab an edited file is shown in: its template's, or "_shared" for a shared file."""
+    if file is None:
+        return None
+    return file.split("/")[0] if "/" in file else "_shared"
+
+
 def compile_with(data: bytes, file: str, templates_dir: Path) -> tuple[str, Plan]:
     """Decode and compile ``data`` against the email templates in ``templates_dir``."""
     text = decode_journey(data, file)
@@ -108,7 +115,16 @@ async def check(
     try:
         check_edits(edits)
     except TemplateEditError as exc:
-        problem = Problem(line=1, column=1, path="templates", message=str(exc), step=None, text=str(exc))
+        message = str(exc)
+        problem = Problem(
+            line=1,
+            column=1,
+            path="templates",
+            message=message,
+            step=None,
+            template=_tab(exc.file),
+            text=message,
+        )
         return Checked(valid=False, problems=[problem])
     try:
         text, plan = await off_loop(

@@ -111,11 +111,19 @@ def _render(settings: SettingsDep, journey: str, ask: PreviewRequest) -> Rendere
         return with_edits(settings.journeys_dir / "templates", ask.templates, work)
     except TemplateSyntaxError as exc:
         where = f"{exc.name or exc.filename}:{exc.lineno}"
-        return PreviewAnswer(error=f"syntax error at {where}: {exc.message}", file=exc.name or exc.filename)
+        return PreviewAnswer(
+            error=_readable(f"syntax error at {where}: {exc.message}"), file=exc.name or exc.filename
+        )
     except TemplateError as exc:
-        return PreviewAnswer(error=f"does not render for this customer: {exc}")
+        return PreviewAnswer(error=_readable(f"does not render for this customer: {exc}"))
     except (TemplateMissing, TemplateEditError) as exc:
-        return PreviewAnswer(error=str(exc))
+        return PreviewAnswer(error=_readable(str(exc)))
+
+
+def _readable(message: str) -> str:
+    """``message`` with any lone surrogate in it written as an escape (``\\ud800``): an error may
+    quote the sample (``'dict object' has no attribute '\\ud800'``), and no answer can hold one."""
+    return message.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 async def _rendered(settings: SettingsDep, name: str, ask: PreviewRequest) -> RenderedEmail | PreviewAnswer:

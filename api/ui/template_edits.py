@@ -3,11 +3,15 @@ files would be, from a copy of the templates folder with the edited files writte
 
 An edited file is named as the plan names it: ``welcome/body.html``, ``welcome/subject.id.txt``, or a
 shared ``_layout.html``. Names are checked before anything is written: nothing can land outside the
-copy, and the limits of ``engine.limits`` hold (file size, files per template).
+copy, and the limits of ``engine.limits`` hold (file size, files per template). Texts are checked
+too: a lone surrogate (which no file can hold) or a control character (NUL, ESC, …; tab and line
+breaks aside) is refused with the file, line and column where it is, as ``engine.templates`` refuses
+a saved template that holds one.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import tempfile
@@ -17,6 +21,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from engine.limits import MAX_FILE_BYTES, MAX_TEMPLATE_FILES
+from engine.templates import UNUSABLE_RULE, unusable_character
 
 T = TypeVar("T")
 # A template's own file (folder/name.ext, a locale in the name allowed) or a shared _file at the top.
@@ -27,7 +32,12 @@ MOST_EDITED = 4 * MAX_TEMPLATE_FILES
 
 
 class TemplateEditError(ValueError):
-    """Edited templates that cannot be used: the message names the file and what is wrong."""
+    """Edited templates that cannot be used: the message names the file and what is wrong;
+    ``file`` is that file (``welcome/body.html``) when the problem is in one edited file's text."""
+
+    def __init__(self, message: str, file: str | None = None) -> None:
+        super().__init__(message)
+        self.file = file
 
 
 def check_edits(edits: Mapping[str, str]) -> None:
@@ -36,11 +46,21 @@ def check_edits(edits: Mapping[str, str]) -> None:
     for name, text in edits.items():
         if not EDITED_FILE.match(name):
             raise TemplateEditError(
-                f'"{name[:100]}" is not a template file (folder/subject.txt, folder/body.html, '
+                f"{_shown(name[:100])} is not a template file (folder/subject.txt, folder/body.html, "
                 "folder/body.txt, a locale variant such as folder/body.id.html, or a shared _file.html)"
             )
-        if len(text.encode("utf-8")) > MAX_FILE_BYTES:
-            raise TemplateEditError(f"{name} is larger than {MAX_FILE_BYTES // 1024} KB")
+        # Counted as the file would hold it; a lone surrogate (refused below) counts as 3 bytes.
+        if len(text) > MAX_FILE_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
+            raise TemplateEditError(f"{name} is larger than {MAX_FILE_BYTES // 1024} KB", name)
+        problem = unusable_character(text)
+        if problem is not None:
+            raise TemplateEditError(f"{name} holds {problem} ({UNUSABLE_RULE})", name)
+
+
+def _shown(name: str) -> str:
+    """``name`` in quotes with a control character or a lone surrogate in it written as an escape
+    (``"\\u0000"``, ``"\\ud800"``), so that the message can be answered, logged and shown."""
+    return json.dumps(name, ensure_ascii=False).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 @contextmanager
