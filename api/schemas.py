@@ -13,6 +13,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    JsonValue,
     ValidationError,
     WithJsonSchema,
     model_validator,
@@ -74,7 +75,7 @@ def _date_time_text(value: Any) -> Any:
 #: component of its own: it nests). Depth and size are bounds no JSON Schema keyword states; they are
 #: in the descriptions, and ``data_problems`` checks them all.
 DATA_VALUE_NAME = "DataValue"
-DATA_VALUE_REF = {"$ref": f"#/components/schemas/{DATA_VALUE_NAME}"}
+DATA_VALUE_REF: dict[str, JsonValue] = {"$ref": f"#/components/schemas/{DATA_VALUE_NAME}"}
 _NO_NUL = "^[^\\u0000]*$"
 DATA_VALUE_SCHEMA: dict[str, Any] = {
     "description": "a JSON value: text without NUL (U+0000), an integer within 64 bits, any other "
