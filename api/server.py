@@ -69,36 +69,39 @@ def _refuse(protocol: Any) -> None:
 class HeadBoundHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with each request head bounded by ``MAX_REQUEST_HEAD_BYTES``.
 
-    It counts the bytes fed to the parser from the end of one message (or the connection's start)
-    until the parser reports the head complete, and feeds no more than the bound allows: a read
-    that crosses the bound is fed up to it, and unless the head ended there it is refused. The
-    body is not counted (``max_body_bytes`` bounds it). A head beginning in the read that ends
-    the previous request on the connection is counted from the next read on (the parser does not
-    tell where in a read a message ends), so such a head can exceed the bound by at most that one
-    read (the transport reads at most 256 KiB at a time): memory stays bounded all the same.
+    httptools gathers a header whole before handing it over, so the bytes are counted as they are
+    fed: from the end of one message (or the connection's start) until the parser reports the head
+    complete. A read is fed in parts of at most the room left; a head still unfinished once it has
+    filled the room, with more bytes to come, is refused (431). When a message ends inside a part
+    (keep-alive, pipelining), the next head began somewhere in that part: it is counted afresh from
+    the next part, so a head may exceed the bound by at most one part (less than the bound itself)
+    before it is refused; memory stays bounded. The body is not counted (``max_body_bytes`` bounds
+    it); a head starting inside a body's last read is counted from the next read on.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._head_bytes: int | None = 0  # of the head being read; None while reading a body
+        self._ended = False  # a message ended in the part being fed
 
     def data_received(self, data: bytes) -> None:
-        if self._head_bytes is None:
-            super().data_received(data)
-            return
-        room = MAX_REQUEST_HEAD_BYTES - self._head_bytes
-        if len(data) <= room:
-            self._head_bytes += len(data)
-            super().data_received(data)
-            return
-        self._head_bytes = MAX_REQUEST_HEAD_BYTES
-        super().data_received(data[:room])
-        if self.transport.is_closing() or self.transport.get_protocol() is not self:
-            return  # uvicorn answered 400 to what was fed, or upgraded the connection
-        if self._head_bytes is not None:
-            _refuse(self)
-            return
-        super().data_received(data[room:])
+        while data:
+            if self._head_bytes is None:
+                super().data_received(data)
+                return
+            room = MAX_REQUEST_HEAD_BYTES - self._head_bytes
+            part, data = data[:room], data[room:]
+            self._ended = False
+            self._head_bytes += len(part)
+            super().data_received(part)
+            if self.transport.is_closing() or self.transport.get_protocol() is not self:
+                return  # uvicorn answered 400 to what was fed, or upgraded the connection
+            if self._ended and self._head_bytes is not None:
+                self._head_bytes = 0  # a new head began inside the part: counted from the next one
+                continue
+            if data and self._head_bytes is not None and self._head_bytes >= MAX_REQUEST_HEAD_BYTES:
+                _refuse(self)
+                return
 
     def on_headers_complete(self) -> None:
         self._head_bytes = None
@@ -106,6 +109,7 @@ class HeadBoundHttpToolsProtocol(HttpToolsProtocol):
 
     def on_message_complete(self) -> None:
         self._head_bytes = 0
+        self._ended = True
         super().on_message_complete()
 
 

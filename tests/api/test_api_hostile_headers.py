@@ -133,6 +133,37 @@ async def test_the_second_head_on_a_kept_alive_connection_is_bounded_too(
     assert status_and_body(answer)[0] == 431, answer[:300]
 
 
+def statuses(answer: bytes) -> list[int]:
+    """The status of every response in ``answer`` (responses one after another on one connection)."""
+    found = []
+    while answer:
+        head, _, rest = answer.partition(b"\r\n\r\n")
+        found.append(int(head.split(b" ", 2)[1]))
+        answer = rest[content_length(head) :]
+    return found
+
+
+@pytest.mark.parametrize("parser", PARSERS)
+async def test_pipelined_requests_beyond_the_bound_together_are_each_served(
+    app: FastAPI, sandbox: Sandbox, parser: Parser
+) -> None:
+    # 3,000 small heads in one write (about 120 KB, more than the bound): each is within the bound,
+    # so all are served; counting them as one head once answered with 431 after the first had run.
+    small = [START + b"\r\n"] * 2999 + [START + b"Connection: close\r\n\r\n"]
+    body = b"{" + b" " * 61_000  # a body that ends inside the first 64 KiB, then pipelined requests
+    post = (
+        b"POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + f"Authorization: Bearer {API_KEY}\r\nContent-Type: application/json\r\n".encode()
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+    async with serving(app, sandbox, parser) as port:
+        many = await exchange(port, b"".join(small))
+        after_a_body = await exchange(port, b"".join([post, *small[-1000:]]))
+    assert statuses(many) == [200] * 3000
+    assert statuses(after_a_body) == [422] + [200] * 1000
+
+
 @pytest.mark.parametrize("parser", PARSERS)
 async def test_a_header_that_never_ends_is_refused_early_not_gathered(
     app: FastAPI, sandbox: Sandbox, parser: Parser
