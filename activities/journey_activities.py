@@ -55,6 +55,7 @@ from contracts.activities import (
 from contracts.customers import CustomerSnapshot
 from contracts.ids import derived_id
 from contracts.records import StepRecord
+from engine.limits import MAX_POINTS
 from engine.templates import render_email, render_value
 from store import Store
 from store.award_recipients import referrer_of
@@ -255,10 +256,12 @@ class JourneyActivities:
         return result if recipient == req.customer_id else result.model_copy(update={"recipient": recipient})
 
     async def _award_to(self, recipient: str, key: str, req: AwardRequest) -> AwardResult:
+        # A run scheduled before awards were capped may still hold a larger request: its retries get
+        # the cap too, never a number the wallet's column cannot hold.
         result = await self.store.points.award(
             key,
             recipient,
-            req.points,
+            min(req.points, MAX_POINTS),
             req.reason,
             journey=req.journey,
             version=req.version,

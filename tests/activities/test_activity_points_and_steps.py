@@ -11,6 +11,7 @@ from activities.journey_activities import JourneyActivities
 from config.settings import Settings
 from contracts.activities import AwardRequest, SetStageRequest
 from contracts.records import StepRecord
+from engine.limits import MAX_POINTS
 from store import Store
 from tests.support import FailOnce, RecordingEventSink
 from tests.support.failures import SimulatedCrash
@@ -157,3 +158,12 @@ async def test_record_steps_is_idempotent_and_feeds_the_counts(
     assert (stats.steps["joined"].entered, stats.steps["joined"].completed) == (1, 1)
     assert (stats.steps["welcome"].entered, stats.steps["welcome"].waiting) == (1, 1)
     assert await store.steps.last_entry("onboarding", "cust-3") == AT
+
+
+async def test_an_award_scheduled_before_the_cap_gives_at_most_what_one_award_gives(
+    activities: JourneyActivities,
+) -> None:
+    # A run whose expression gave 2**63 before awards were capped retries with that input for ever:
+    # the activity caps it, so the wallet's 64-bit column takes the award.
+    result = await activities.award(award_request("huge_bonus", 2**63, customer_id="cust-huge"))
+    assert (result.points, result.balance) == (MAX_POINTS, MAX_POINTS)
