@@ -54,8 +54,9 @@ DESCRIPTION = """
 Send customer events and traits; read customers, points and journeys; deploy journeys.
 
 Every `/v1` route needs `Authorization: Bearer <key>`. Events are idempotent by `event_id`: on any
-error or timeout, send the same event again. A 503 carries `Retry-After` and means nothing was
-acknowledged.
+error or timeout, send the same event again. A 503 carries `Retry-After`: send the same request
+again then (nothing was acknowledged, except by a batch that spent its time budget: the events it
+delivered come back as duplicates).
 """
 
 

@@ -145,6 +145,15 @@ class FieldProblem(BaseModel):
     type: str = Field(description="machine-readable kind of problem", examples=["string_pattern_mismatch"])
 
 
+class BatchUnfinished(BaseModel):
+    """A batch that spent its time budget: some events were delivered, the rest wait for the resend."""
+
+    detail: str
+    reason: Literal["batch_time_budget"]
+    delivered: int = Field(description="events of the batch delivered (or found delivered before)")
+    left: int = Field(description="events not tried: the resend delivers them")
+
+
 class ValidationProblem(BaseModel):
     """A request that does not match its schema: every problem with its field path."""
 

@@ -13,7 +13,15 @@ from pydantic import BaseModel
 from api.deps import MetricsDep, RouterDep, SettingsDep
 from api.errors import IN_FLIGHT, INVALID, TOO_LARGE, UNAUTHORIZED, UNAVAILABLE, responses
 from api.metrics import Metrics
-from api.schemas import EventAccepted, EventBatchAccepted, EventBatchIn, EventIn, Problem, SkippedJourney
+from api.schemas import (
+    BatchUnfinished,
+    EventAccepted,
+    EventBatchAccepted,
+    EventBatchIn,
+    EventIn,
+    Problem,
+    SkippedJourney,
+)
 from config.settings import Settings
 from contracts.events import CustomerEvent
 from ingest.outages import TemporalUnavailable
@@ -21,6 +29,18 @@ from ingest.router import EventInFlight, EventRouter
 
 router = APIRouter(prefix="/events", tags=["events"])
 ERRORS = responses(UNAUTHORIZED, TOO_LARGE, INVALID, IN_FLIGHT, UNAVAILABLE)
+BATCH_ERRORS = responses(
+    ERRORS,
+    {
+        503: {
+            **UNAVAILABLE[503],
+            "model": Problem | BatchUnfinished,
+            "description": "Temporal is unreachable, or (`reason: batch_time_budget`) the batch spent "
+            "its time budget after delivering some of its events: either way, resend the whole batch "
+            "after Retry-After; the events delivered come back as duplicates",
+        }
+    },
+)
 # Customers of one batch are routed side by side; each customer's events stay in order.
 BATCH_CONCURRENCY = 8
 # How far ahead of the server's clock a sender's clock may run (the window behind it is a setting).
@@ -64,14 +84,38 @@ def _reused_id(index: int, earlier: int) -> dict[str, object]:
     }
 
 
-def _over_budget(left: int, total: int, seconds: float) -> Response:
+class _Budget:
+    """A batch's time budget. It runs from the first event new to the store that the batch
+    delivers: before that, the batch goes on whatever the time (repeats of a resend are quick), so
+    every send delivers at least one new event and a resend always gets further."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.until: float | None = None
+        self.new = 0  # events new to the store delivered
+        self.left = 0  # events left for the resend
+
+    def delivered(self, now: float) -> None:
+        self.new += 1
+        if self.until is None:
+            self.until = now + self.seconds
+
+    def spent(self, now: float) -> bool:
+        return self.until is not None and now > self.until
+
+
+def _over_budget(budget: _Budget, total: int) -> Response:
     """503: the batch delivered for its whole time budget; the rest waits for the resend."""
     detail = (
-        f"the batch delivered {total - left} of its {total} events in {seconds:g} s, its time budget; "
-        "send the whole batch again (the events delivered come back as duplicates), or send smaller batches"
+        f"the batch spent its time budget of {budget.seconds:g} s: {total - budget.left} of its {total} "
+        "events were delivered; send the whole batch again (the events delivered come back as "
+        "duplicates), or send smaller batches"
+    )
+    body = BatchUnfinished(
+        detail=detail, reason="batch_time_budget", delivered=total - budget.left, left=budget.left
     )
     return Response(
-        Problem(detail=detail).model_dump_json(),
+        body.model_dump_json(),
         status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
         media_type="application/json",
         headers={"Retry-After": "1"},
@@ -125,7 +169,7 @@ async def post_event(
     "/batch",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=EventBatchAccepted,
-    responses=ERRORS,
+    responses=BATCH_ERRORS,
     summary="Send up to 1,000 customer events",
 )
 async def post_events(
@@ -133,8 +177,9 @@ async def post_events(
 ) -> Response:
     """Each event as in ``POST /v1/events``. On 503 some events may have been applied: resend the whole
     batch, and those come back as duplicates. A batch delivers for at most ``JOURNEYS_BATCH_SECONDS``
-    (default 20); what is left then is answered 503 too (each send delivers at least one event).
-    One ``event_id`` for two customers' events is refused (422): an id names one event.
+    (default 20) from its first new event; what is left then is answered 503 too, with
+    ``reason: batch_time_budget`` (each send delivers at least one new event). Within one batch, one
+    ``event_id`` for two customers' events is refused (422): an id names one event.
 
     On 409 another request holds the claim of some event of the batch: every other event was
     delivered, except a customer's events after one that is held (left for the resend, to keep each
@@ -160,17 +205,13 @@ async def post_events(
     gate = asyncio.Semaphore(BATCH_CONCURRENCY)
     held: list[EventInFlight] = []
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + settings.batch_seconds
-    progress = {"delivered": 0, "left": 0}
+    budget = _Budget(settings.batch_seconds)
 
     async def customer(indices: list[int]) -> None:
         async with gate:
             for position, index in enumerate(indices):
-                # Past the budget, what is left waits for the resend; until one event new to the
-                # store is delivered, the budget does not stop the batch (duplicates are quick),
-                # so every resend gets further.
-                if progress["delivered"] and loop.time() > deadline:
-                    progress["left"] += len(indices) - position
+                if budget.spent(loop.time()):  # what is left waits for the resend
+                    budget.left += len(indices) - position
                     return
                 if index in repeats:
                     repeat = batch.events[index].event_id
@@ -185,7 +226,8 @@ async def post_events(
                     held.append(busy)
                     return
                 results[index] = result
-                progress["delivered"] += not result.duplicate
+                if not result.duplicate:
+                    budget.delivered(loop.time())
 
     try:
         async with asyncio.TaskGroup() as group:
@@ -197,8 +239,8 @@ async def post_events(
         raise (unavailable or failures).exceptions[0] from None
     if held:
         raise max(held, key=lambda busy: busy.retry_after)
-    if progress["left"]:
-        return _over_budget(progress["left"], len(batch.events), settings.batch_seconds)
+    if budget.left:
+        return _over_budget(budget, len(batch.events))
     done = [r for r in results if r is not None]
     duplicates = sum(r.duplicate for r in done)
     return accepted(EventBatchAccepted(accepted=len(done) - duplicates, duplicates=duplicates, results=done))
