@@ -196,6 +196,7 @@ class CustomerTraitsIn(BaseModel):
         extra="allow",
         json_schema_extra={
             "additionalProperties": DATA_VALUE_REF,
+            "propertyNames": {"pattern": _NO_NUL},
             "maxProperties": DATA_MAX_KEYS,
             "description": f"Traits to merge into the customer; extra keys are custom traits, {DATA_BOUNDS}.",
         },

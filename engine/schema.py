@@ -301,7 +301,13 @@ def _points(value: Any) -> Any:
     if value < 0:
         raise ValueError(f"points is {value}: an award gives 0 points or more")
     if value > MAX_POINTS:
-        raise ValueError(f"points is {value}: an award gives at most {MAX_POINTS:,} points")
+        # Never str() of a huge number: past 4,300 digits Python refuses to write it.
+        shown = (
+            str(value)
+            if value < 10**30
+            else f"a number of about {int(value.bit_length() * 0.30103) + 1} digits"
+        )
+        raise ValueError(f"points is {shown}: an award gives at most {MAX_POINTS:,} points")
     return value
 
 
