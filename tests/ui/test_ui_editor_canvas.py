@@ -93,8 +93,12 @@ def test_retargeting_an_edge_from_its_panel_and_by_dragging(page: Page) -> None:
     open_editor(page, "onboarding")
     page.locator('.journey-diagram .edge-label[data-edge="wait_offer>not_activated#1"]').click()
     panel = page.locator("#canvas-panel")
+    point = panel.get_by_role("button", name="Point it there")
+    expect(panel.locator("#canvas-target option:checked")).to_have_text("not_activated (now)")
+    expect(point).to_be_disabled()  # where the way goes already: nothing to change
     panel.locator("#canvas-target").select_option("activated")
-    panel.get_by_role("button", name="Point it there").click()
+    expect(point).to_be_enabled()
+    point.click()
 
     text_comes(page, "    on_timeout: activated\n")
     # not_activated is no longer reached: the result is shown with its problem, not hidden.

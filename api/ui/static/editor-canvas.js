@@ -75,8 +75,18 @@ export function setupCanvas({ host, panel, editUrl, vocabulary, text, replace, e
     if (opener && document.contains(opener)) opener.focus();
   }
 
+  // The panel docks on the frame's right unless what it is about lies in the right half: then on
+  // the left, so the step or way being changed stays in sight beside it.
+  function dock(from) {
+    const frame = panel.parentElement.getBoundingClientRect();
+    const about = from?.getBoundingClientRect?.();
+    const onTheRight = about && about.left + about.width / 2 > frame.left + frame.width / 2;
+    panel.classList.toggle('dock-left', Boolean(onTheRight));
+  }
+
   function open(what, from) {
     opener = from;
+    dock(from);
     panel.hidden = false;
     title.textContent = what;
     body.replaceChildren();
@@ -139,12 +149,23 @@ export function setupCanvas({ host, panel, editUrl, vocabulary, text, replace, e
     row.appendChild(element('label', { for: id }, label));
     const select = element('select', { id });
     for (const step of [...stepIds(), '__end']) {
-      const option = new Option(step === '__end' ? 'the end' : step, step);
+      const words = step === '__end' ? 'the end' : step;
+      const option = new Option(step === current ? `${words} (now)` : words, step);
       option.selected = step === current;
       select.appendChild(option);
     }
     row.appendChild(select);
     return [row, select];
+  }
+
+  // "Point it there" only once another step than the way's own target is picked: pointing a way
+  // where it already goes would be an edit that changes nothing.
+  function pointButton(select, current) {
+    const button = element('button', { type: 'submit', class: 'button secondary' }, 'Point it there');
+    const sync = () => { button.disabled = select.value === current; };
+    select.addEventListener('change', sync);
+    sync();
+    return button;
   }
 
   function openStep(group) {
@@ -171,7 +192,7 @@ export function setupCanvas({ host, panel, editUrl, vocabulary, text, replace, e
       const form = element('form', { class: 'canvas-form', 'data-form': 'retarget' });
       const [row, select] = targetSelect(`canvas-way-${index}`, `${way.label || 'Next'}: goes to`, way.target);
       form.appendChild(row);
-      form.appendChild(element('button', { type: 'submit', class: 'button secondary' }, 'Point it there'));
+      form.appendChild(pointButton(select, way.target));
       form.addEventListener('submit', (event) => {
         event.preventDefault();
         edit({ op: 'retarget_edge', edge: way.id, target: select.value });
@@ -220,7 +241,7 @@ export function setupCanvas({ host, panel, editUrl, vocabulary, text, replace, e
       const point = element('form', { class: 'canvas-form', 'data-form': 'retarget' });
       const [row, select] = targetSelect('canvas-target', 'Or point this way at', way.target);
       point.appendChild(row);
-      point.appendChild(element('button', { type: 'submit', class: 'button secondary' }, 'Point it there'));
+      point.appendChild(pointButton(select, way.target));
       point.addEventListener('submit', (event) => {
         event.preventDefault();
         edit({ op: 'retarget_edge', edge: id, target: select.value });

@@ -37,10 +37,13 @@ const structureOf = (diagram) => JSON.stringify([
   diagram.edges.map((e) => [e.id, e.source, e.target, e.kind, e.label]),
 ]);
 
-// Zoom that holds across redraws: each new drawing is shown at the scale the reader chose.
+// Zoom that holds across redraws: each new drawing is shown at the scale the reader chose. Until
+// they choose one, a drawing wider than the frame is shown narrowed to its width (never below 40%),
+// so no step is cut off on the right when the page opens.
 const STEPS = [0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.15, 1.3];
 function editorZoom(bar, host) {
   let scale = 1;
+  let chosen = false;
   let svg = null;
   const level = bar.querySelector('[data-zoom-level]');
   const show = () => {
@@ -56,13 +59,25 @@ function editorZoom(bar, host) {
     if (!button || !svg) return;
     const [, , width, height] = svg.getAttribute('viewBox').split(' ').map(Number);
     const action = button.dataset.zoom;
+    chosen = true;
     if (action === 'in') scale = STEPS.find((s) => s > scale + 0.001) ?? scale;
     if (action === 'out') scale = [...STEPS].reverse().find((s) => s < scale - 0.001) ?? scale;
     if (action === 'fit') scale = Math.max(STEPS[0], Math.min(1, host.clientWidth / width, host.clientHeight / height));
     if (action === 'reset') scale = 1;
     show();
   });
-  return { apply: (drawn) => { svg = drawn; show(); } };
+  const fitWidth = () => {
+    const width = Number(svg.getAttribute('viewBox').split(' ')[2]);
+    const room = host.clientWidth - 16;
+    scale = width > room && room > 0 ? Math.max(STEPS[0], room / width) : 1;
+  };
+  return {
+    apply: (drawn) => {
+      svg = drawn;
+      if (!chosen) fitWidth();
+      show();
+    },
+  };
 }
 
 function main() {
