@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -40,15 +39,6 @@ def email_request(customer_id: str, template: str = "welcome", key: str | None =
         templates=read_email_sources(TEMPLATES, template),
         event={"name": "signed_up", "properties": {}},
     )
-
-
-@pytest.fixture
-async def activities(
-    store: Store, settings: Settings, event_sink: RecordingEventSink
-) -> AsyncIterator[JourneyActivities]:
-    activities = JourneyActivities(store, settings, event_sink)
-    yield activities
-    await activities.close()
 
 
 async def test_sends_a_multipart_email_with_unsubscribe_headers(

@@ -8,24 +8,17 @@ and the failure is the permanent ``TemplateError`` every other render failure is
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
 from temporalio.exceptions import ApplicationError
 
 from activities.journey_activities import JourneyActivities
-from config.settings import Settings
 from contracts.activities import SendEmailRequest
-from engine.templates import read_email_sources
 from outbox.server import OutboxServer
 from store import Store
 from store.tables import send_intents
-from tests.support import RecordingEventSink
+from tests.activities.requests import welcome_email
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "journeys" / "templates"
 SUBJECT = "an email subject (a header)"
 CASES = [
     ("welcome/subject.txt", "Hi {{ '\\ud800' }}", "lone surrogate U+D800 at line 1, column 4", SUBJECT),
@@ -59,27 +52,7 @@ CASES = [
 
 
 def email_request(customer_id: str, file: str, text: str) -> SendEmailRequest:
-    templates = read_email_sources(TEMPLATES, "welcome")
-    return SendEmailRequest(
-        key=f"journey/onboarding/{customer_id}/e1/welcome/1",
-        workflow_id=f"journey/onboarding/{customer_id}",
-        journey="onboarding",
-        version="v1",
-        step="welcome",
-        customer_id=customer_id,
-        at=datetime(2030, 3, 4, 9, 30, tzinfo=UTC),
-        template="welcome",
-        templates={**templates, file: text},
-    )
-
-
-@pytest.fixture
-async def activities(
-    store: Store, settings: Settings, event_sink: RecordingEventSink
-) -> AsyncIterator[JourneyActivities]:
-    activities = JourneyActivities(store, settings, event_sink)
-    yield activities
-    await activities.close()
+    return welcome_email(customer_id, {file: text})
 
 
 async def intents(store: Store) -> list[str]:

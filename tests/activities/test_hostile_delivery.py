@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,29 +21,18 @@ from activities.email import SMTP_INTERRUPTED
 from activities.journey_activities import EMAIL_ACCEPTED, NOT_RESENT, RESENT, JourneyActivities
 from config.settings import Settings
 from contracts.activities import SendEmailRequest, SendWebhookRequest
-from engine.templates import read_email_sources
 from outbox.server import OutboxServer
 from store import Store
 from store.tables import send_intents
+from tests.activities.requests import welcome_email
 from tests.support import FailOnce, RecordingEventSink, free_port
 from tests.support.failures import SimulatedCrash
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "journeys" / "templates"
 Policy = Literal["resend", "skip"]
 
 
 def email_request(customer_id: str) -> SendEmailRequest:
-    return SendEmailRequest(
-        key=f"journey/onboarding/{customer_id}/e1/welcome/1",
-        workflow_id=f"journey/onboarding/{customer_id}",
-        journey="onboarding",
-        version="v1",
-        step="welcome",
-        customer_id=customer_id,
-        at=datetime(2030, 3, 4, 9, 30, tzinfo=UTC),
-        template="welcome",
-        templates=read_email_sources(TEMPLATES, "welcome"),
-    )
+    return welcome_email(customer_id)
 
 
 async def intents(store: Store) -> list[str]:

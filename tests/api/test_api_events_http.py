@@ -4,20 +4,17 @@ fallback. Both must give the same answers, byte for byte."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from typing import Literal
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from api.schemas import EventAccepted, EventBatchAccepted
-from api.server import HeadBoundH11Protocol, HeadBoundHttpToolsProtocol, server_config
-from simulate.sandbox import Sandbox, free_port
+from api.server import HeadBoundH11Protocol, HeadBoundHttpToolsProtocol
+from simulate.sandbox import Sandbox
 from tests.api.conftest import AUTH
+from tests.api.serving import serving
 from tests.api.support import event
 
 Parser = Literal["auto", "httptools", "h11"]
@@ -26,24 +23,6 @@ PROTOCOLS = {
     "httptools": HeadBoundHttpToolsProtocol,
     "h11": HeadBoundH11Protocol,
 }
-
-
-@contextlib.asynccontextmanager
-async def serving(app: FastAPI, sandbox: Sandbox, parser: Parser) -> AsyncIterator[uvicorn.Server]:
-    settings = sandbox.settings.model_copy(update={"api_port": free_port(), "api_http": parser})
-    config = server_config(settings, app)
-    config.lifespan = "off"  # the app fixture ran it
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # uvicorn tells it started only by this flag
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    try:
-        yield server
-    finally:
-        server.should_exit = True
-        await task
 
 
 @pytest.mark.parametrize("parser", ["auto", "httptools", "h11"])

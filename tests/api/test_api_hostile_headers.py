@@ -14,12 +14,12 @@ from typing import Literal
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
-from api.server import MAX_REQUEST_HEAD_BYTES, server_config
-from simulate.sandbox import Sandbox, free_port
+from api.server import MAX_REQUEST_HEAD_BYTES
+from simulate.sandbox import Sandbox
 from tests.api.conftest import API_KEY
+from tests.api.serving import serving as served
 
 Parser = Literal["auto", "h11"]
 PARSERS = ["auto", "h11"]
@@ -28,20 +28,9 @@ START = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 
 @contextlib.asynccontextmanager
 async def serving(app: FastAPI, sandbox: Sandbox, parser: Parser) -> AsyncIterator[int]:
-    settings = sandbox.settings.model_copy(update={"api_port": free_port(), "api_http": parser})
-    config = server_config(settings, app)
-    config.lifespan = "off"  # the app fixture ran it
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # uvicorn tells it started only by this flag
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    try:
-        yield settings.api_port
-    finally:
-        server.should_exit = True
-        await task
+    """The served app's port."""
+    async with served(app, sandbox, parser) as server:
+        yield server.config.port
 
 
 async def exchange(port: int, *parts: bytes) -> bytes:

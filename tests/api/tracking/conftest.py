@@ -4,7 +4,6 @@ emails link to, so a test follows the links of a received email as a mail client
 
 from __future__ import annotations
 
-import asyncio
 import textwrap
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -13,13 +12,12 @@ from pathlib import Path
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 
 from api.app import create_app
-from api.server import server_config
 from engine.loader import load_directory
 from outbox.server import OutboxMessage
 from simulate.sandbox import Sandbox, free_port
+from tests.api.serving import serving_with
 
 KEY = "tracking-test-key"
 SECRET = "tracking-test-secret-0123456789"
@@ -91,18 +89,7 @@ async def tracked(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Tra
     settings = {"api_keys": [KEY], "public_base_url": base_url, "unsubscribe_secret": SECRET}
     async with Sandbox.open(plans, workdir=tmp_path_factory.mktemp("sandbox"), settings=settings) as sandbox:
         app = create_app(sandbox.settings, client=sandbox.client, store=sandbox.store, router=sandbox.router)
-        config = server_config(sandbox.settings.model_copy(update={"api_port": port}), app)
-        config.lifespan = "off"  # the parts are the sandbox's
-        server = uvicorn.Server(config)
-        serving = asyncio.create_task(server.serve())
-        while not server.started:  # uvicorn tells it started only by this flag
-            if serving.done():
-                serving.result()
-            await asyncio.sleep(0.01)
-        try:
+        async with serving_with(app, sandbox.settings.model_copy(update={"api_port": port})):
             headers = {"Authorization": f"Bearer {KEY}"}
             async with httpx.AsyncClient(base_url=base_url, headers=headers) as http:
                 yield Tracked(sandbox, http, base_url)
-        finally:
-            server.should_exit = True
-            await serving
