@@ -144,7 +144,7 @@ def test_a_scheduled_downgrade_is_shown_with_what_keeps_the_tier(
 
     warning = page.locator("[data-downgrade]")
     expect(warning).to_contain_text(f"falls to no tier on {scheduled.downgrade_at:%Y-%m-%d %H:%M} UTC")
-    expect(warning).to_contain_text("unless 500 points")
+    expect(warning).to_contain_text("unless they reach 500 points")
     expect(page.locator("[data-tier-next]")).to_have_text("500 more points to keep silver")
     expect(page.locator("[data-wallet=available]")).to_have_text("0")  # expired
     expect(page.locator("[data-wallet=lifetime]")).to_have_text("600")
