@@ -72,7 +72,7 @@ def _walk(value: Any, loc: Loc, depth: int) -> Iterator[tuple[Loc, str, str]]:
         if len(value) > DATA_MAX_KEYS:
             yield loc, "data_too_many_keys", f"has {len(value)} keys; at most {DATA_MAX_KEYS} in one object"
         for key, item in value.items():
-            if not isinstance(key, str) or not _unicode(key):
+            if not isinstance(key, str) or not encodable(key):
                 yield loc, "data_key", "has a key that is not valid Unicode text"
                 continue
             if "\x00" in key:
@@ -90,13 +90,14 @@ def _walk(value: Any, loc: Loc, depth: int) -> Iterator[tuple[Loc, str, str]]:
         yield loc, "data_number", "must be a finite number (JSON has no NaN or Infinity)"
     elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > DATA_MAX_INT:
         yield loc, "data_number", f"is an integer beyond 64 bits; at most {DATA_MAX_INT} either way"
-    elif isinstance(value, str) and not _unicode(value):
+    elif isinstance(value, str) and not encodable(value):
         yield loc, "data_text", "must be valid Unicode text (it holds a lone surrogate)"
     elif isinstance(value, str) and "\x00" in value:
         yield loc, "data_text", "must not hold a NUL character (\\u0000), which PostgreSQL cannot store"
 
 
-def _unicode(text: str) -> bool:
+def encodable(text: str) -> bool:
+    """``text`` is Unicode text UTF-8 can encode: it holds no lone surrogate (JSON's ``"\\ud800"``)."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

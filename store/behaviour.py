@@ -16,7 +16,6 @@ at most ``MOST_AMOUNT`` either way (else 0); at most ``MOST_CATEGORIES`` categor
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +27,7 @@ from engine.plan import SCHEDULED_EVENT
 from engine.segments.behaviour import Aggregate
 from engine.segments.vocabulary import MOST_DAYS
 from store.inserts import _insert_or_nothing, insert_many_ignore_sync
+from store.numbers import finite_number
 from store.tables import metadata
 from store.types import UTCDateTime
 
@@ -79,10 +79,9 @@ def amount_of(properties: Mapping[str, Any] | None) -> float:
     props = properties or {}
     for key in ("total", "amount"):
         value = props.get(key)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            # Compared before any conversion: a 400-digit integer is no float.
-            in_bounds = math.isfinite(value) if isinstance(value, float) else True
-            return float(value) if in_bounds and abs(value) <= MOST_AMOUNT else 0.0
+        if isinstance(value, int | float) and not isinstance(value, bool):  # the first number decides
+            number = finite_number(value)
+            return float(number) if number is not None and abs(number) <= MOST_AMOUNT else 0.0
     return 0.0
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from store.inserts import insert_many_ignore_sync
+from store.numbers import finite_number
 from store.tables import metadata
 from store.types import UTCDateTime
 
@@ -81,11 +82,8 @@ def purchase_of(
 def purchase_amount(value: Any) -> float:
     """A purchase's total as the history counts it: a finite number of 0 or more, at most
     ``MOST_PURCHASE`` (compared before any conversion, so a 400-digit integer is no overflow)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return 0.0
-    if isinstance(value, float) and not math.isfinite(value):
-        return 0.0
-    return 0.0 if value < 0 else float(min(value, MOST_PURCHASE))
+    number = finite_number(value)
+    return 0.0 if number is None or number < 0 else float(min(number, MOST_PURCHASE))
 
 
 def bounded_total(value: float) -> float:

@@ -8,7 +8,6 @@ to even), so sums are exact. Bounded: an amount over ``MOST_CENTS`` counts as ``
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -18,6 +17,7 @@ import sqlalchemy as sa
 from store.customer_history import MOST_PURCHASE, PURCHASE_EVENT
 from store.inserts import insert_many_ignore_sync
 from store.measure_tables import purchases
+from store.numbers import finite_number
 
 MOST_CENTS = MOST_PURCHASE * 100  # far beyond any order, well inside BigInteger
 AMOUNT_KEYS = ("revenue", "total")
@@ -29,10 +29,8 @@ def amount_cents(properties: Mapping[str, Any] | None) -> int:
     """The purchase's amount in cents, as the module docstring says."""
     props = properties or {}
     for key in AMOUNT_KEYS:
-        value = props.get(key)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            continue
-        if (isinstance(value, float) and not math.isfinite(value)) or value < 0:
+        value = finite_number(props.get(key))
+        if value is None or value < 0:
             continue
         if value >= MOST_PURCHASE:  # compared first: 1.8e308 times 100 is no number
             return MOST_CENTS

@@ -20,7 +20,7 @@ from api.deps import SettingsDep
 from api.routes.journeys import off_loop
 from api.ui.params import JourneyName
 from api.ui.steps import EMAIL_POLICY
-from api.ui.template_edits import TemplateEditError, with_edits
+from api.ui.template_edits import TemplateEditError, readable, with_edits
 from engine.limits import MAX_FILE_BYTES, TEMPLATE_NAME
 from engine.plan import Plan, SendEmailNode
 from engine.source import SourceSyntaxError, parse_source
@@ -112,18 +112,12 @@ def _render(settings: SettingsDep, journey: str, ask: PreviewRequest) -> Rendere
     except TemplateSyntaxError as exc:
         where = f"{exc.name or exc.filename}:{exc.lineno}"
         return PreviewAnswer(
-            error=_readable(f"syntax error at {where}: {exc.message}"), file=exc.name or exc.filename
+            error=readable(f"syntax error at {where}: {exc.message}"), file=exc.name or exc.filename
         )
     except TemplateError as exc:
-        return PreviewAnswer(error=_readable(f"does not render for this customer: {exc}"))
+        return PreviewAnswer(error=readable(f"does not render for this customer: {exc}"))
     except (TemplateMissing, TemplateEditError) as exc:
-        return PreviewAnswer(error=_readable(str(exc)))
-
-
-def _readable(message: str) -> str:
-    """``message`` with any lone surrogate in it written as an escape (``\\ud800``): an error may
-    quote the sample (``'dict object' has no attribute '\\ud800'``), and no answer can hold one."""
-    return message.encode("utf-8", "backslashreplace").decode("utf-8")
+        return PreviewAnswer(error=readable(str(exc)))
 
 
 async def _rendered(settings: SettingsDep, name: str, ask: PreviewRequest) -> RenderedEmail | PreviewAnswer:

@@ -57,10 +57,16 @@ def check_edits(edits: Mapping[str, str]) -> None:
             raise TemplateEditError(f"{name} holds {problem} ({UNUSABLE_RULE})", name)
 
 
+def readable(message: str) -> str:
+    """``message`` with any lone surrogate in it written as an escape (``\\ud800``), so that it can
+    be answered, logged and shown (an error may quote a name or the sample that holds one)."""
+    return message.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _shown(name: str) -> str:
     """``name`` in quotes with a control character or a lone surrogate in it written as an escape
-    (``"\\u0000"``, ``"\\ud800"``), so that the message can be answered, logged and shown."""
-    return json.dumps(name, ensure_ascii=False).encode("utf-8", "backslashreplace").decode("utf-8")
+    (``"\\u0000"``, ``"\\ud800"``)."""
+    return readable(json.dumps(name, ensure_ascii=False))
 
 
 @contextmanager
