@@ -59,6 +59,15 @@ class EventInFlight(Exception):
         self.retry_after = retry_after
 
 
+class EventIdReused(Exception):
+    """This event's id was claimed before by another event (another customer's, or of another name):
+    a sender's bug. Nothing was claimed or changed; a retry of it fails the same way."""
+
+    def __init__(self, event_id: str) -> None:
+        super().__init__(f"event id {event_id!r} was used before by another event")
+        self.event_id = event_id
+
+
 @dataclass
 class Skipped:
     journey: str
@@ -168,7 +177,14 @@ class EventRouter:
         await self._claims.drain()
 
     async def emit(self, event: CustomerEvent) -> None:
-        await self.route(event)
+        try:
+            await self.route(event)
+        except EventIdReused:  # the engine's own event: its id was taken by a sender's event
+            log.warning(
+                "event %s (%s) not delivered: its id was used before by another event",
+                event.event_id,
+                event.name,
+            )
 
     async def route(self, event: CustomerEvent) -> RouteResult:
         if time.monotonic() - self._loaded_at > self._refresh_seconds:
@@ -183,6 +199,8 @@ class EventRouter:
         if claimed.state == "done":
             result.duplicate = True
             return result
+        if claimed.state == "reused":
+            raise EventIdReused(event.event_id)
         if claimed.state == "pending":
             raise EventInFlight(event.event_id, await self._claims.retry_after(event.event_id))
         try:
@@ -205,7 +223,13 @@ class EventRouter:
             return False  # undeployed, or no longer scheduled: its scheduler ends at its next look
         result = RouteResult(event_id=event.event_id)
         claimed = await self._claims.take(event, customer=True)
-        if claimed.state == "done":
+        if claimed.state == "reused":
+            log.warning(
+                "journey %s: occurrence %s not entered: its id was used before by another event",
+                journey,
+                event.event_id,
+            )
+        if claimed.state in ("done", "reused"):
             return False
         if claimed.state == "pending":
             raise EventInFlight(event.event_id, await self._claims.retry_after(event.event_id))

@@ -20,7 +20,7 @@ from store.sqlite_thread import SqliteThread, on_a_file
 from store.tables import processed_events
 from store.types import utcnow
 
-ClaimState = Literal["new", "pending", "done"]
+ClaimState = Literal["new", "pending", "done", "reused"]
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,9 @@ class ProcessedEventRepository:
 
         - ``new``: this caller owns the event now and must ``complete`` or ``release`` it;
         - ``pending``: another attempt is delivering it right now (the sender should retry);
-        - ``done``: it was delivered before (a duplicate).
+        - ``done``: it was delivered before (a duplicate);
+        - ``reused``: the id was claimed before for another event (another customer's, or another
+          name): a sender's bug, never a duplicate; nothing is claimed.
 
         A pending claim older than ``stale_after`` was abandoned (its process died): it is taken over.
         ``complete_first`` are event ids to mark done in the same transaction, before the claims.
@@ -108,12 +110,15 @@ def _intake(
         return []
     states = _claim_ids(conn, [(c.event_id, c.customer_id, c.name, c.at) for c in claims], stale_after)
     answers: list[ClaimState] = []
-    owned: set[str] = set()
+    first: dict[str, Claim] = {}
     for claim in claims:
         state = states[claim.event_id]
-        if state == "new" and claim.event_id in owned:
-            state = "pending"  # a repeat among these claims: the first one is delivering it
-        owned.add(claim.event_id)
+        earlier = first.setdefault(claim.event_id, claim)
+        if earlier is not claim:  # a repeat among these claims
+            if (earlier.customer_id, earlier.name) != (claim.customer_id, claim.name):
+                state = "reused"
+            elif state == "new":
+                state = "pending"  # the first one is delivering it
         answers.append(state)
     taken = [claim for claim, state in zip(claims, answers, strict=True) if state == "new"]
     now = utcnow()  # the API's now: the intake runs in the API
@@ -142,9 +147,12 @@ _TAKE_OVER = (
     .values(claimed_at=sa.bindparam("now"))
     .returning(processed_events.c.event_id)
 )
-_STATES = sa.select(processed_events.c.event_id, processed_events.c.done).where(
-    processed_events.c.event_id.in_(_IDS)
-)
+_STATES = sa.select(
+    processed_events.c.event_id,
+    processed_events.c.done,
+    processed_events.c.customer_id,
+    processed_events.c.name,
+).where(processed_events.c.event_id.in_(_IDS))
 
 
 def _settle(conn: sa.Connection, completed: Sequence[str], released: Sequence[str]) -> None:
@@ -179,9 +187,23 @@ def _claim_ids(
     inserted = insert_many_ignore_sync(conn, processed_events, list(rows.values()), table.event_id)
     states.update(dict.fromkeys(inserted, "new"))
     others = [event_id for event_id in rows if event_id not in inserted]
-    if others:
-        taken = conn.execute(_TAKE_OVER, {"event_ids": others, "stale_before": now - stale_after, "now": now})
+    if not others:
+        return states
+    pending: list[str] = []
+    for event_id, done, customer_id, name in conn.execute(_STATES, {"event_ids": others}):
+        row = rows[event_id]
+        if (customer_id, name) != (row["customer_id"], row["name"]):
+            states[event_id] = "reused"
+        elif done:
+            states[event_id] = "done"
+        else:
+            pending.append(event_id)
+    if pending:
+        taken = conn.execute(
+            _TAKE_OVER, {"event_ids": pending, "stale_before": now - stale_after, "now": now}
+        )
         states.update(dict.fromkeys(taken.scalars(), "new"))
-        for event_id, done in conn.execute(_STATES, {"event_ids": others}):
-            states.setdefault(event_id, "done" if done else "pending")
+    # Pending: being delivered (or released since this insert: the sender's retry claims it then).
+    for event_id in others:
+        states.setdefault(event_id, "pending")
     return states

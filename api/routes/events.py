@@ -25,7 +25,7 @@ from api.schemas import (
 from config.settings import Settings
 from contracts.events import CustomerEvent
 from ingest.outages import TemporalUnavailable
-from ingest.router import EventInFlight, EventRouter
+from ingest.router import EventIdReused, EventInFlight, EventRouter
 
 router = APIRouter(prefix="/events", tags=["events"])
 ERRORS = responses(UNAUTHORIZED, TOO_LARGE, INVALID, IN_FLIGHT, UNAVAILABLE)
@@ -81,6 +81,16 @@ def _reused_id(index: int, earlier: int) -> dict[str, object]:
         "type": "event_id_reused",
         "msg": f"is also the id of events[{earlier}], an event of another customer; an event id names "
         "one event (a retry sends the same event again, for the same customer)",
+    }
+
+
+def _used_before(loc: tuple[int | str, ...]) -> dict[str, object]:
+    """An event id stored before for another event: refused, never silently a duplicate."""
+    return {
+        "loc": (*loc, "event_id"),
+        "type": "event_id_reused",
+        "msg": "was used before by another event (of another customer, or of another name); an event "
+        "id names one event, and a retry sends that same event again",
     }
 
 
@@ -159,10 +169,14 @@ async def post_event(
     """Start the journeys this event triggers and deliver it to the customer's journeys in flight.
 
     A repeat of an ``event_id`` already accepted answers 202 with ``duplicate: true`` and changes nothing,
-    so a sender may retry any failed or unanswered request.
+    so a sender may retry any failed or unanswered request. An ``event_id`` used before by another
+    event (another customer's, or of another name) is refused: 422, ``event_id_reused``.
     """
     check_timestamps([(("body",), event)], settings)
-    return accepted(await deliver(event, events, metrics))
+    try:
+        return accepted(await deliver(event, events, metrics))
+    except EventIdReused:
+        raise RequestValidationError([_used_before(("body",))]) from None
 
 
 @router.post(
@@ -179,7 +193,11 @@ async def post_events(
     batch, and those come back as duplicates. A batch delivers for at most ``JOURNEYS_BATCH_SECONDS``
     (default 20) from its first new event; what is left then is answered 503 too, with
     ``reason: batch_time_budget`` (each send delivers at least one new event). Within one batch, one
-    ``event_id`` for two customers' events is refused (422): an id names one event.
+    ``event_id`` for two customers' events is refused (422) before anything is delivered: an id names
+    one event. An ``event_id`` stored before for another event (another customer's, or of another
+    name) is refused too (422, ``event_id_reused``, at that event): the other customers' events were
+    delivered, and that customer's later events were left, to keep its order. Fix the id and resend
+    the whole batch: those delivered come back as duplicates.
 
     On 409 another request holds the claim of some event of the batch: every other event was
     delivered, except a customer's events after one that is held (left for the resend, to keep each
@@ -204,6 +222,7 @@ async def post_events(
     results: list[EventAccepted | None] = [None] * len(batch.events)
     gate = asyncio.Semaphore(BATCH_CONCURRENCY)
     held: list[EventInFlight] = []
+    used_before: list[int] = []
     loop = asyncio.get_running_loop()
     budget = _Budget(settings.batch_seconds)
 
@@ -225,6 +244,9 @@ async def post_events(
                 except EventInFlight as busy:  # not a failure of the batch: the other customers go on
                     held.append(busy)
                     return
+                except EventIdReused:  # refused; this customer's later events wait, to keep its order
+                    used_before.append(index)
+                    return
                 results[index] = result
                 if not result.duplicate:
                     budget.delivered(loop.time())
@@ -237,6 +259,10 @@ async def post_events(
         # Report Temporal being down (503, retry) ahead of anything else that went wrong.
         unavailable, _ = failures.split(TemporalUnavailable)
         raise (unavailable or failures).exceptions[0] from None
+    if used_before:  # a fix is needed before any resend can succeed: reported ahead of a wait
+        raise RequestValidationError(
+            [_used_before(("body", "events", index)) for index in sorted(used_before)]
+        )
     if held:
         raise max(held, key=lambda busy: busy.retry_after)
     if budget.left:

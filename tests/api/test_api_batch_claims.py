@@ -41,6 +41,8 @@ async def claimed_ago(sandbox: Sandbox, payload: dict[str, Any], age: timedelta)
 
 
 async def pending(sandbox: Sandbox) -> set[str]:
+    """The claims still pending once the completions queued so far are written (after an answer)."""
+    await sandbox.router.close()  # drains the claims' queue; the router goes on routing
     async with sandbox.store.engine.connect() as conn:
         rows = await conn.execute(
             sa.select(processed_events.c.event_id).where(processed_events.c.done.is_(False))
@@ -233,3 +235,82 @@ async def test_a_batch_past_its_time_budget_answers_503_and_resending_delivers_e
             )
         )
     assert claimed == len(batch)
+
+
+async def claimed_customers(sandbox: Sandbox, event_id: str) -> list[str]:
+    async with sandbox.store.engine.connect() as conn:
+        rows = await conn.execute(
+            sa.select(processed_events.c.customer_id).where(processed_events.c.event_id == event_id)
+        )
+        return list(rows.scalars())
+
+
+async def test_an_event_id_used_before_by_another_customer_is_refused_not_dropped_as_a_duplicate(
+    api: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    first = event("signed_up", "wen", traits={"email": "wen@example.com"})
+    assert (await api.post("/v1/events", json=first)).status_code == 202
+    other = {**event("signed_up", "xia", traits={"email": "xia@example.com"}), "event_id": first["event_id"]}
+
+    answer = await api.post("/v1/events", json=other)
+
+    assert answer.status_code == 422, answer.text
+    [problem] = answer.json()["errors"]
+    assert (problem["path"], problem["type"]) == ("body.event_id", "event_id_reused")
+    assert "used before by another event" in problem["message"]
+    assert await claimed_customers(sandbox, first["event_id"]) == ["wen"]
+    assert (await api.get("/v1/customers/xia")).status_code == 404  # nothing of it was written
+    repeat = await api.post("/v1/events", json=first)  # the sender's retry of the first is still a duplicate
+    assert repeat.status_code == 202 and repeat.json()["duplicate"] is True
+
+
+async def test_an_event_id_used_before_by_another_event_of_the_customer_is_refused(
+    api: httpx.AsyncClient,
+) -> None:
+    first = event("page_viewed", "yan")
+    assert (await api.post("/v1/events", json=first)).status_code == 202
+
+    answer = await api.post("/v1/events", json={**first, "name": "purchase_completed"})
+
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["type"] == "event_id_reused"
+
+
+async def test_two_requests_at_once_with_one_id_for_two_customers_deliver_one_and_refuse_the_other(
+    api: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    first = event("page_viewed", "zed")
+    other = {**event("page_viewed", "amy"), "event_id": first["event_id"]}
+
+    answers = await asyncio.gather(api.post("/v1/events", json=first), api.post("/v1/events", json=other))
+
+    assert sorted(a.status_code for a in answers) == [202, 422], [a.text for a in answers]
+    (winner,) = await claimed_customers(sandbox, first["event_id"])
+    refused = next(a for a in answers if a.status_code == 422)
+    assert refused.json()["errors"][0]["type"] == "event_id_reused"
+    assert winner in {"zed", "amy"}
+
+
+async def test_a_batch_with_an_id_used_before_delivers_the_others_and_a_fixed_resend_completes_it(
+    api: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    stored = event("page_viewed", "bea")
+    assert (await api.post("/v1/events", json=stored)).status_code == 202
+    batch = batch_of(3)
+    reuse = {**event("page_viewed", "cal"), "event_id": stored["event_id"]}
+    after = event("page_viewed", "cal")  # the same customer's next event: left, to keep its order
+    batch[1:1] = [reuse, after]
+
+    answer = await api.post("/v1/events/batch", json={"events": batch})
+
+    assert answer.status_code == 422, answer.text
+    [problem] = answer.json()["errors"]
+    assert (problem["path"], problem["type"]) == ("body.events[1].event_id", "event_id_reused")
+    assert await claimed_customers(sandbox, after["event_id"]) == []
+    for delivered in (batch[0], *batch[3:]):
+        assert await claimed_customers(sandbox, delivered["event_id"]) == [delivered["customer_id"]]
+    batch[1] = {**reuse, "event_id": "cal-fixed-" + reuse["event_id"]}
+    resent = await api.post("/v1/events/batch", json={"events": batch})
+    assert resent.status_code == 202, resent.text
+    assert (resent.json()["accepted"], resent.json()["duplicates"]) == (2, 3)
+    assert await pending(sandbox) == set()

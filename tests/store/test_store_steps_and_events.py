@@ -120,7 +120,9 @@ async def test_claiming_many_events_in_one_write_tells_new_pending_and_done(stor
         complete_first=["e1"],  # e1 was delivered: its completion is written before the claims
     )
     assert states == {"e1": "done", "e2": "new"}
-    assert await store.events.claim([("e2", "c1", "x", None)], stale_after=stale) == {"e2": "pending"}
+    assert await store.events.claim([("e2", "c1", "profile_completed", None)], stale_after=stale) == {
+        "e2": "pending"
+    }
     await store.events.release("e2")
     assert await store.events.claim([("e2", "c1", "profile_completed", None)], stale_after=stale) == {
         "e2": "new"
@@ -129,3 +131,27 @@ async def test_claiming_many_events_in_one_write_tells_new_pending_and_done(stor
     assert await store.events.claim([("e2", "c1", "profile_completed", None)], stale_after=stale) == {
         "e2": "done"
     }
+
+
+async def test_an_event_id_claimed_for_another_event_is_reused_and_its_claim_stays_as_it_was(
+    store: Store,
+) -> None:
+    stale = timedelta(minutes=2)
+    await store.events.claim(
+        [("done", "c1", "signed_up", None), ("held", "c1", "signed_up", None)], stale_after=stale
+    )
+    await store.events.claim([], stale_after=stale, complete_first=["done"])
+
+    states = await store.events.claim(
+        [
+            ("done", "c2", "signed_up", None),  # another customer
+            ("held", "c1", "purchase_completed", None),  # another event of the same customer
+        ],
+        stale_after=timedelta(0),  # even an abandoned claim is not taken over by another event
+    )
+
+    assert states == {"done": "reused", "held": "reused"}
+    again = await store.events.claim(
+        [("done", "c1", "signed_up", None), ("held", "c1", "signed_up", None)], stale_after=stale
+    )
+    assert again == {"done": "done", "held": "pending"}
