@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 import h11
@@ -55,13 +57,40 @@ def _too_large_response(default_headers: list[tuple[bytes, bytes]]) -> bytes:
     return b"".join(lines)
 
 
+class RefusalLog:
+    """One warning for the first refused head, then at most one per ``every`` seconds saying how many
+    were refused since: a client sending oversized heads in a loop cannot flood the log."""
+
+    def __init__(self, every: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.every = every
+        self._clock = clock
+        self._last: float | None = None
+        self._since = 0  # refused since the last line
+
+    def refused(self, client: tuple[str, int] | None) -> None:
+        now = self._clock()
+        self._since += 1
+        if self._last is not None and now - self._last < self.every:
+            return
+        source = f" from {client[0]}:{client[1]}" if client else ""
+        if self._last is None or self._since == 1:
+            log.warning("refused a request head over %d bytes%s", MAX_REQUEST_HEAD_BYTES, source)
+        else:
+            log.warning(
+                "refused %d request heads over %d bytes in the last %.0f s (the latest%s)",
+                self._since,
+                MAX_REQUEST_HEAD_BYTES,
+                now - self._last,
+                source,
+            )
+        self._last, self._since = now, 0
+
+
+refusals = RefusalLog()
+
+
 def _refuse(protocol: Any) -> None:
-    client = protocol.client
-    log.warning(
-        "refused a request head over %d bytes%s",
-        MAX_REQUEST_HEAD_BYTES,
-        f" from {client[0]}:{client[1]}" if client else "",
-    )
+    refusals.refused(protocol.client)
     protocol.transport.write(_too_large_response(protocol.server_state.default_headers))
     protocol.transport.close()
 

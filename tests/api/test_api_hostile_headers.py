@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Literal
@@ -16,7 +17,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from api.server import MAX_REQUEST_HEAD_BYTES
+import api.server
+from api.server import MAX_REQUEST_HEAD_BYTES, RefusalLog
 from simulate.sandbox import Sandbox
 from tests.api.conftest import API_KEY
 from tests.api.serving import serving as served
@@ -174,3 +176,33 @@ async def test_a_header_that_never_ends_is_refused_early_not_gathered(
             writer.close()
         assert await healthy(port) < 2
     assert sent < 16 << 20  # what loopback socket buffers can hold, at most
+
+
+async def test_a_client_refused_again_and_again_is_logged_once_not_once_a_request(
+    app: FastAPI, sandbox: Sandbox, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(api.server, "refusals", RefusalLog())
+    oversized = START + b"X-Filler: " + b"a" * MAX_REQUEST_HEAD_BYTES
+    with caplog.at_level(logging.WARNING, logger="journeys.api"):
+        async with serving(app, sandbox, "auto") as port:
+            answers = [await exchange(port, oversized) for _ in range(5)]
+    assert [status_and_body(answer)[0] for answer in answers] == [431] * 5
+    lines = [r.getMessage() for r in caplog.records if "request head" in r.getMessage()]
+    assert len(lines) == 1 and lines[0].startswith(
+        f"refused a request head over {MAX_REQUEST_HEAD_BYTES} bytes"
+    )
+
+
+def test_the_refusal_log_says_how_many_were_refused_once_a_minute(caplog: pytest.LogCaptureFixture) -> None:
+    now = [0.0]
+    refusals = RefusalLog(every=60, clock=lambda: now[0])
+    with caplog.at_level(logging.WARNING, logger="journeys.api"):
+        for second in range(0, 150, 5):  # one refusal every 5 s for 150 s
+            now[0] = float(second)
+            refusals.refused(("203.0.113.7", 4000 + second))
+    lines = [r.getMessage().replace(str(MAX_REQUEST_HEAD_BYTES), "N") for r in caplog.records]
+    assert lines == [
+        "refused a request head over N bytes from 203.0.113.7:4000",
+        "refused 12 request heads over N bytes in the last 60 s (the latest from 203.0.113.7:4060)",
+        "refused 12 request heads over N bytes in the last 60 s (the latest from 203.0.113.7:4120)",
+    ]
