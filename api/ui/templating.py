@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Mapping
 from datetime import datetime
@@ -49,6 +50,18 @@ def _counted(value: int, noun: str) -> str:
     return f"{_number(value)} {noun if value == 1 else noun + 's'}"
 
 
+_SNAKE_ID = re.compile(r"[a-z0-9]+(?:[_-][a-z0-9]+)*")
+
+
+def _label(value: str) -> str:
+    """``free_shipping`` → ``Free shipping``: an id written in snake case, read as words. Anything
+    else (``VIP lounge``, ``Früh-Zugang``) is shown as its author wrote it."""
+    if not _SNAKE_ID.fullmatch(value):
+        return value
+    words = re.sub(r"[_-]", " ", value)
+    return words[:1].upper() + words[1:]
+
+
 def _when(value: datetime) -> str:
     return f"{value:%Y-%m-%d %H:%M} UTC"
 
@@ -61,7 +74,9 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(number=_number, percent=_percent, money=_money, when=_when, counted=_counted)
+    env.filters.update(
+        number=_number, percent=_percent, money=_money, when=_when, counted=_counted, label=_label
+    )
     env.globals["static"] = STATIC_URL
     return env
 

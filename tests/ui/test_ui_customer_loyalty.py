@@ -93,7 +93,7 @@ def test_the_wallet_and_tier_are_what_the_api_reads(
     bar = page.locator("#tier-bar")
     assert (bar.get_attribute("value"), bar.get_attribute("max")) == ("700", "1000")
     expect(page.locator("[data-tier-window]")).to_contain_text("points earned in the last 12 months")
-    expect(page.locator("[data-perk]")).to_have_text(["free_shipping"])
+    expect(page.locator("[data-perk]")).to_have_text(["Free shipping"])
     expect(page.locator("[data-downgrade]")).to_have_count(0)
 
     ledger = page.locator("[data-ledger] tbody tr")
@@ -174,7 +174,7 @@ def test_a_new_member_sees_what_is_still_to_come_and_a_gold_member_the_top(
     expect(page.locator("[data-tier-next]")).to_have_text("the top tier")
     bar = page.locator("#tier-bar")
     assert bar.get_attribute("value") == bar.get_attribute("max") == "1200"
-    expect(page.locator("[data-perk]")).to_have_text(["free_shipping", "early_access"])
+    expect(page.locator("[data-perk]")).to_have_text(["Free shipping", "Early access"])
 
 
 def test_the_keyboard_pages_through_the_ledger(page: Page, members: dict[str, Any]) -> None:

@@ -76,7 +76,7 @@ def test_the_page_shows_the_ledger_and_marks_the_current_step(
     expect(rows.nth(1)).to_contain_text("Sign-up bonus")
     expect(rows.nth(1)).to_contain_text("+100")
     expect(page.locator("[data-kpi=points]")).to_have_text("150")
-    expect(page.locator("[data-badges]")).to_contain_text("newcomer")
+    expect(page.locator("[data-badges]")).to_contain_text("Newcomer")
     expect(page.locator("[data-run-summary]")).to_contain_text("In progress, at wait_purchase")
     expect(page.locator("[data-temporal]")).to_have_attribute(
         "href", "http://127.0.0.1:8233/namespaces/default/workflows/journey%2Fonboarding%2Fnia"
