@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import AsyncIterator
 
 import uvicorn
@@ -24,14 +25,25 @@ async def serving(app: FastAPI, sandbox: Sandbox, parser: str) -> AsyncIterator[
         yield server
 
 
+def loopback_socket() -> socket.socket:
+    """A socket bound to a free loopback port, held until ``serving_with`` listens on it: a port
+    chosen long before it is served (a fixture that starts a sandbox first) could be taken meanwhile,
+    by another server or as the source port of an outgoing connection."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
 @contextlib.asynccontextmanager
-async def serving_with(app: FastAPI, settings: Settings) -> AsyncIterator[uvicorn.Server]:
-    """uvicorn serving ``app`` as ``settings`` say (their port, their parser), without its lifespan
-    (its parts are the test's own), until the block ends."""
+async def serving_with(
+    app: FastAPI, settings: Settings, sock: socket.socket | None = None
+) -> AsyncIterator[uvicorn.Server]:
+    """uvicorn serving ``app`` as ``settings`` say (their port, their parser), or on ``sock`` (from
+    ``loopback_socket``), without its lifespan (its parts are the test's own), until the block ends."""
     config = server_config(settings, app)
     config.lifespan = "off"
     server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
+    task = asyncio.create_task(server.serve(sockets=[sock] if sock is not None else None))
     while not server.started:  # uvicorn tells it started only by this flag
         if task.done():
             task.result()

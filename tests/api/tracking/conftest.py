@@ -16,8 +16,8 @@ import pytest_asyncio
 from api.app import create_app
 from engine.loader import load_directory
 from outbox.server import OutboxMessage
-from simulate.sandbox import Sandbox, free_port
-from tests.api.serving import serving_with
+from simulate.sandbox import Sandbox
+from tests.api.serving import loopback_socket, serving_with
 
 KEY = "tracking-test-key"
 SECRET = "tracking-test-secret-0123456789"
@@ -84,12 +84,13 @@ def journeys_folder(root: Path) -> Path:
 @pytest_asyncio.fixture(loop_scope="session", scope="module")
 async def tracked(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Tracked]:
     plans = load_directory(journeys_folder(tmp_path_factory.mktemp("journeys")))
-    port = free_port()
+    sock = loopback_socket()  # held from now: the sandbox starts before the app is served on it
+    port = int(sock.getsockname()[1])
     base_url = f"http://127.0.0.1:{port}"
     settings = {"api_keys": [KEY], "public_base_url": base_url, "unsubscribe_secret": SECRET}
     async with Sandbox.open(plans, workdir=tmp_path_factory.mktemp("sandbox"), settings=settings) as sandbox:
         app = create_app(sandbox.settings, client=sandbox.client, store=sandbox.store, router=sandbox.router)
-        async with serving_with(app, sandbox.settings.model_copy(update={"api_port": port})):
+        async with serving_with(app, sandbox.settings.model_copy(update={"api_port": port}), sock):
             headers = {"Authorization": f"Bearer {KEY}"}
             async with httpx.AsyncClient(base_url=base_url, headers=headers) as http:
                 yield Tracked(sandbox, http, base_url)
