@@ -181,8 +181,8 @@ CONFIG = schemathesis.Config.from_dict(
             # and generated events share ids ("0") across customers, so a reuse gets the documented
             # 422 (event_id_reused), as the Idempotency-Key draft answers a key reused for another request.
             {
+                # No include-method: filters of one entry match either way, so it would take every POST.
                 "include-path-regex": "^/v1/events(/batch)?$",
-                "include-method": "POST",
                 "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "422"]}},
             },
             # An unsubscribe token is valid when its HMAC signature is: no schema can state that, so
